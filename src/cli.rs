@@ -1,0 +1,345 @@
+//! Command line: flags, configuration merge, exit codes.
+//!
+//! Exit codes: 0 no findings at or above `--fail-on`; 1 findings; 2 usage,
+//! configuration or I/O errors (after every finding has been printed).
+
+use crate::config::{self, Config};
+use crate::engine::{self, Options, ProblemKind, Report};
+use crate::finding::Severity;
+use crate::output::{self, EmitOptions, FORMATS};
+use crate::rules::{self, RuleOptions};
+use clap::{Parser, ValueEnum};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ratecheck",
+    version,
+    about = "Find naive rate limiters in Python and JavaScript/TypeScript before they reach production",
+    after_help = "Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 usage, configuration or I/O error.\nRules: `ratecheck --list-rules`; details: `ratecheck --explain RATE002`."
+)]
+struct Cli {
+    /// Files or folders to lint [default: .]
+    paths: Vec<PathBuf>,
+
+    /// Output format [default: text]
+    #[arg(long, value_parser = FORMATS.to_vec())]
+    format: Option<String>,
+
+    /// Write the report to FILE instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Run only these rules (ids or prefixes, comma-separated; `ALL` for every rule)
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    select: Vec<String>,
+
+    /// Do not run these rules (ids or prefixes, comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    ignore: Vec<String>,
+
+    /// Lowest severity that makes the exit code 1 [default: warning]
+    #[arg(long, value_parser = ["error", "warning", "note"])]
+    fail_on: Option<String>,
+
+    /// Exit 0 even when there are findings (errors still exit 2)
+    #[arg(long)]
+    exit_zero: bool,
+
+    /// Use this configuration file instead of searching for one
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    config: Option<PathBuf>,
+
+    /// Ignore all configuration files
+    #[arg(long)]
+    isolated: bool,
+
+    /// Do not honour .gitignore / .ignore files
+    #[arg(long)]
+    no_ignore: bool,
+
+    /// Exclude paths matching GLOB (repeatable; adds to the default excludes)
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+
+    /// Also lint node_modules, dist, build, venv, *.min.js and the other default excludes
+    #[arg(long)]
+    no_default_excludes: bool,
+
+    /// Number of threads [default: number of CPUs]
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+
+    /// Colour in text output (NO_COLOR is honoured in auto mode)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+
+    /// Print findings only: no warnings about skipped files, no summary
+    #[arg(long, short = 'q')]
+    quiet: bool,
+
+    /// Print counts per rule and files scanned on standard error
+    #[arg(long)]
+    statistics: bool,
+
+    /// Set SARIF `automationDetails.id` (to upload several runs per commit)
+    #[arg(long, value_name = "CATEGORY")]
+    sarif_category: Option<String>,
+
+    /// Explain a rule and exit
+    #[arg(long, value_name = "RULE")]
+    explain: Option<String>,
+
+    /// List all rules and exit
+    #[arg(long)]
+    list_rules: bool,
+
+    /// Benchmark floor: parse every file, run nothing, print counts
+    #[arg(long, hide = true)]
+    bench_parse_only: bool,
+}
+
+/// Parse the process arguments and run; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("ratecheck: error: {message}");
+            2
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32, String> {
+    if let Some(id) = &cli.explain {
+        let meta = rules::meta(&id.to_ascii_uppercase())
+            .ok_or_else(|| format!("unknown rule `{id}` (see `ratecheck --list-rules`)"))?;
+        println!("{}", meta.body.trim_end());
+        println!(
+            "\nSeverity: {}. Languages: {}.",
+            meta.severity.as_str(),
+            meta.languages.join(", ")
+        );
+        return Ok(0);
+    }
+    if cli.list_rules {
+        for m in rules::all_meta() {
+            println!(
+                "{}  {:<20} {:<8} {}",
+                m.id,
+                m.name,
+                m.severity.as_str(),
+                m.summary
+            );
+        }
+        return Ok(0);
+    }
+
+    let paths = if cli.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        cli.paths.clone()
+    };
+    let config_path = match (&cli.config, cli.isolated) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => None,
+        (None, false) => config::find(&paths[0]),
+    };
+    let config = match &config_path {
+        Some(p) => config::load(p)?,
+        None => Config::default(),
+    };
+
+    for (flag, list) in [("--select", &cli.select), ("--ignore", &cli.ignore)] {
+        if let Some(bad) = list.iter().find(|s| !rules::selector_matches_any(s)) {
+            return Err(format!(
+                "unknown rule `{bad}` in {flag} (see `ratecheck --list-rules`)"
+            ));
+        }
+    }
+    let select = if cli.select.is_empty() {
+        config.select.clone().unwrap_or_default()
+    } else {
+        cli.select.clone()
+    };
+    let mut ignore = config.ignore.clone().unwrap_or_default();
+    ignore.extend(cli.ignore.iter().cloned());
+    let selected: Vec<&'static str> = rules::RULES
+        .iter()
+        .map(|r| r.id())
+        .filter(|id| select.is_empty() || select.iter().any(|s| rules::selector_matches(s, id)))
+        .filter(|id| !ignore.iter().any(|s| rules::selector_matches(s, id)))
+        .collect();
+
+    let fail_on = cli
+        .fail_on
+        .as_deref()
+        .or(config.fail_on.as_deref())
+        .and_then(Severity::parse)
+        .unwrap_or(Severity::Warning);
+    let format = cli
+        .format
+        .clone()
+        .or(config.format.clone())
+        .unwrap_or_else(|| "text".into());
+    let severity_overrides: HashMap<String, Severity> = config
+        .severity
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(id, level)| {
+            Some((
+                rules::meta(&id.to_ascii_uppercase())?.id.to_string(),
+                Severity::parse(&level)?,
+            ))
+        })
+        .collect();
+    let mut excludes = config.exclude.clone().unwrap_or_default();
+    excludes.extend(cli.exclude.iter().cloned());
+    let options = Options {
+        paths,
+        respect_gitignore: !cli.no_ignore && config.respect_gitignore.unwrap_or(true),
+        default_excludes: !cli.no_default_excludes,
+        excludes,
+        jobs: cli.jobs,
+        rule_options: RuleOptions {
+            limiter_names: config.limiter_names.clone().unwrap_or_default(),
+        },
+        rules: selected,
+        severity_overrides,
+    };
+
+    if cli.bench_parse_only {
+        let (files, bytes, problems) = engine::parse_only(&options);
+        println!("parsed {files} files, {bytes} bytes");
+        return Ok(if problems.iter().any(|p| p.kind == ProblemKind::Error) {
+            2
+        } else {
+            0
+        });
+    }
+
+    let report = engine::run(&options);
+    print_problems(&report, cli.quiet);
+
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            cli.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let emit_options = EmitOptions {
+        color,
+        sarif_category: cli.sarif_category.clone(),
+        quiet: cli.quiet,
+    };
+    let mut output_failed = false;
+    let mut buffer = Vec::new();
+    output::emit(&format, &report, &emit_options, &mut buffer)
+        .map_err(|e| format!("cannot format report: {e}"))?;
+    match &cli.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &buffer) {
+                // Nothing is lost: the report goes to standard output instead.
+                eprintln!(
+                    "ratecheck: error: cannot write {}: {e}; writing the report to standard output instead",
+                    path.display()
+                );
+                output_failed = true;
+                write_stdout(&buffer);
+            }
+        }
+        None => write_stdout(&buffer),
+    }
+    if cli.statistics {
+        print_statistics(&report);
+    }
+
+    if report.has_errors() || output_failed {
+        return Ok(2);
+    }
+    if cli.exit_zero {
+        return Ok(0);
+    }
+    Ok(
+        if report
+            .findings
+            .iter()
+            .any(|f| f.finding.severity >= fail_on)
+        {
+            1
+        } else {
+            0
+        },
+    )
+}
+
+fn write_stdout(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`ratecheck | head`) is not an error worth a panic.
+    let _ = out.write_all(bytes).and_then(|_| out.flush());
+}
+
+fn print_problems(report: &Report, quiet: bool) {
+    let mut err = std::io::stderr().lock();
+    for p in &report.problems {
+        if quiet && p.kind == ProblemKind::Warning {
+            continue;
+        }
+        let level = if p.kind == ProblemKind::Error {
+            "error"
+        } else {
+            "warning"
+        };
+        let _ = match &p.path {
+            Some(path) => writeln!(
+                err,
+                "ratecheck: {level}: {}: {}",
+                engine::slash_path(path),
+                p.message
+            ),
+            None => writeln!(err, "ratecheck: {level}: {}", p.message),
+        };
+    }
+}
+
+fn print_statistics(report: &Report) {
+    let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &report.findings {
+        *by_rule.entry(f.finding.rule_id).or_default() += 1;
+    }
+    let mut err = std::io::stderr().lock();
+    for (id, n) in &by_rule {
+        let name = rules::meta(id).map(|m| m.name).unwrap_or("");
+        let _ = writeln!(err, "{n:>6}  {id}  {name}");
+    }
+    let s = &report.stats;
+    let _ = writeln!(
+        err,
+        "files: {} seen, {} parsed ({} bytes); findings: {}, suppressed inline: {}",
+        s.files_seen,
+        s.files_parsed,
+        s.bytes_parsed,
+        report.findings.len(),
+        s.suppressed
+    );
+}

@@ -1,0 +1,544 @@
+//! The pipeline: discover → (per file, in parallel) read, decode, parse,
+//! extract facts, drop the tree → project phase → rules → suppressions →
+//! positions and fingerprints → sorted findings.
+
+use crate::facts::FileFacts;
+use crate::finding::{Finding, Severity};
+use crate::lang::{self, Lang};
+use crate::project::Project;
+use crate::rules::{self, RuleOptions};
+use crate::source::{decode, Decoded, Position, SourceFile};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Files larger than this are skipped with a warning.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+/// A file this large whose average line is this long is a minified bundle.
+const MINIFIED_MIN_BYTES: usize = 256 * 1024;
+const MINIFIED_AVG_LINE: usize = 1024;
+
+pub const DEFAULT_EXCLUDES: &[&str] = &[
+    ".git",
+    "node_modules",
+    ".venv",
+    "venv",
+    "site-packages",
+    "__pycache__",
+    "dist",
+    "build",
+    ".next",
+    "vendor",
+    "*.min.js",
+];
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    pub respect_gitignore: bool,
+    pub default_excludes: bool,
+    pub excludes: Vec<String>,
+    pub jobs: Option<usize>,
+    pub rule_options: RuleOptions,
+    /// Rule ids to run (already resolved from select/ignore).
+    pub rules: Vec<&'static str>,
+    pub severity_overrides: HashMap<String, Severity>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            paths: vec![PathBuf::from(".")],
+            respect_gitignore: true,
+            default_excludes: true,
+            excludes: Vec::new(),
+            jobs: None,
+            rule_options: RuleOptions::default(),
+            rules: rules::RULES.iter().map(|r| r.id()).collect(),
+            severity_overrides: HashMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ProblemKind {
+    /// The run could not do what was asked (exit code 2).
+    Error,
+    /// Something was skipped or degraded; the run goes on.
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub path: Option<PathBuf>,
+    pub message: String,
+}
+
+impl Problem {
+    fn error(path: &Path, message: impl Into<String>) -> Problem {
+        Problem {
+            kind: ProblemKind::Error,
+            path: Some(path.to_path_buf()),
+            message: message.into(),
+        }
+    }
+
+    fn warning(path: &Path, message: impl Into<String>) -> Problem {
+        Problem {
+            kind: ProblemKind::Warning,
+            path: Some(path.to_path_buf()),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedLabel {
+    pub path: PathBuf,
+    pub start: Position,
+    pub end: Position,
+    pub message: String,
+}
+
+/// A finding with its positions resolved for output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedFinding {
+    pub finding: Finding,
+    pub start: Position,
+    pub end: Position,
+    pub labels: Vec<LocatedLabel>,
+    /// Line-independent identity: rule, path and the flagged code.
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub files_seen: usize,
+    pub files_parsed: usize,
+    pub bytes_parsed: u64,
+    pub suppressed: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub findings: Vec<LocatedFinding>,
+    pub problems: Vec<Problem>,
+    pub stats: Stats,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(|p| p.kind == ProblemKind::Error)
+    }
+}
+
+pub fn run(options: &Options) -> Report {
+    let pool = thread_pool(options.jobs);
+    pool.install(|| run_in_pool(options))
+}
+
+fn thread_pool(jobs: Option<usize>) -> rayon::ThreadPool {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = jobs {
+        builder = builder.num_threads(n.max(1));
+    }
+    builder.build().unwrap_or_else(|_| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a thread pool")
+    })
+}
+
+fn run_in_pool(options: &Options) -> Report {
+    let (files, mut problems) = crate::discover::discover(options);
+    let results: Vec<FileOutcome> = files.par_iter().map(|p| analyse_file(p)).collect();
+    let mut stats = Stats {
+        files_seen: files.len(),
+        ..Default::default()
+    };
+    let mut facts = Vec::new();
+    for r in results {
+        problems.extend(r.problems);
+        if let Some(f) = r.facts {
+            stats.files_parsed += 1;
+            stats.bytes_parsed += r.bytes;
+            facts.push(f);
+        }
+    }
+    let mut report = check_project(facts, options, &mut problems);
+    report.stats = Stats {
+        suppressed: report.stats.suppressed,
+        ..stats
+    };
+    problems.sort();
+    problems.dedup();
+    report.problems = problems;
+    report
+}
+
+struct FileOutcome {
+    facts: Option<FileFacts>,
+    problems: Vec<Problem>,
+    bytes: u64,
+}
+
+fn analyse_file(path: &Path) -> FileOutcome {
+    let mut out = FileOutcome {
+        facts: None,
+        problems: Vec::new(),
+        bytes: 0,
+    };
+    let Some(lang) = Lang::from_path(path) else {
+        return out;
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > MAX_FILE_BYTES => {
+            out.problems.push(Problem::warning(
+                path,
+                format!(
+                    "skipped: {:.1} MB is over the {} MB limit for one file",
+                    mb(m.len()),
+                    MAX_FILE_BYTES >> 20
+                ),
+            ));
+            return out;
+        }
+        _ => {}
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.problems
+                .push(Problem::error(path, format!("cannot read file: {e}")));
+            return out;
+        }
+    };
+    let len = bytes.len();
+    let text = match decode(bytes) {
+        Decoded::Utf8(t) => t,
+        Decoded::Lossy(t) => {
+            out.problems.push(Problem::warning(
+                path,
+                "not valid UTF-8: linted with invalid bytes replaced by U+FFFD",
+            ));
+            t
+        }
+        Decoded::Binary => {
+            out.problems.push(Problem::warning(
+                path,
+                "skipped: binary content (NUL bytes) in a source file",
+            ));
+            return out;
+        }
+    };
+    if len >= MINIFIED_MIN_BYTES {
+        let lines = text.bytes().filter(|b| *b == b'\n').count() + 1;
+        if len / lines >= MINIFIED_AVG_LINE {
+            out.problems.push(Problem::warning(
+                path,
+                format!(
+                    "skipped: looks minified or generated ({:.1} MB in {lines} line{}); lint the sources it was built from",
+                    mb(len as u64),
+                    if lines == 1 { "" } else { "s" }
+                ),
+            ));
+            return out;
+        }
+    }
+    let analysed = catch_unwind(AssertUnwindSafe(|| extract_facts(path, lang, &text)));
+    match analysed {
+        Ok(Some(facts)) => {
+            if facts.syntax_errors > 0 {
+                out.problems.push(Problem::warning(
+                    path,
+                    "syntax errors: findings come from the parts that parsed",
+                ));
+            }
+            out.bytes = len as u64;
+            out.facts = Some(facts);
+        }
+        Ok(None) => out.problems.push(Problem::error(
+            path,
+            "the parser could not process this file",
+        )),
+        Err(panic) => out.problems.push(Problem::error(
+            path,
+            format!(
+                "internal error while analysing this file (please report it): {}",
+                panic_message(&panic)
+            ),
+        )),
+    }
+    out
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+/// Parse once and extract facts; the tree is dropped on return.
+pub fn extract_facts(path: &Path, lang: Lang, text: &str) -> Option<FileFacts> {
+    let tree = lang::parse(lang, text)?;
+    Some(match lang {
+        Lang::Python => lang::python::extract(path, text, &tree),
+        _ => lang::javascript::extract(path, lang, text, &tree),
+    })
+}
+
+/// Parse every file and nothing else: the benchmark's floor.
+pub fn parse_only(options: &Options) -> (usize, u64, Vec<Problem>) {
+    let pool = thread_pool(options.jobs);
+    pool.install(|| {
+        let (files, problems) = crate::discover::discover(options);
+        let bytes: u64 = files
+            .par_iter()
+            .map(|p| {
+                let Some(lang) = Lang::from_path(p) else {
+                    return 0;
+                };
+                let Ok(b) = std::fs::read(p) else { return 0 };
+                let text = String::from_utf8_lossy(&b);
+                lang::parse(lang, &text)
+                    .map(|_| b.len() as u64)
+                    .unwrap_or(0)
+            })
+            .sum();
+        (files.len(), bytes, problems)
+    })
+}
+
+fn check_project(facts: Vec<FileFacts>, options: &Options, problems: &mut Vec<Problem>) -> Report {
+    let project = Project::build(facts);
+    let rules: Vec<&dyn rules::Rule> = rules::RULES
+        .iter()
+        .copied()
+        .filter(|r| options.rules.contains(&r.id()))
+        .collect();
+    let rule_problems = Mutex::new(Vec::new());
+    let mut findings: Vec<(usize, Finding)> = (0..project.files.len())
+        .into_par_iter()
+        .flat_map_iter(|fi| {
+            let mut out = Vec::new();
+            for rule in &rules {
+                let mut found = Vec::new();
+                let ran = catch_unwind(AssertUnwindSafe(|| {
+                    rule.check_file(&project, fi, &options.rule_options, &mut found)
+                }));
+                match ran {
+                    Ok(()) => out.extend(found.into_iter().map(|f| (fi, f))),
+                    Err(panic) => rule_problems
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(Problem::error(
+                            &project.files[fi].path,
+                            format!(
+                                "internal error in rule {} (please report it): {}",
+                                rule.id(),
+                                panic_message(&panic)
+                            ),
+                        )),
+                }
+            }
+            out
+        })
+        .collect();
+    problems.extend(
+        rule_problems
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+    for (_, f) in &mut findings {
+        if let Some(sev) = options.severity_overrides.get(f.rule_id) {
+            f.severity = *sev;
+        }
+    }
+    let mut report = Report::default();
+    report.findings = locate(findings, &project, problems, &mut report.stats);
+    report
+}
+
+/// Resolve byte spans to positions (re-reading only files with findings),
+/// drop suppressed findings, fingerprint and sort.
+fn locate(
+    findings: Vec<(usize, Finding)>,
+    project: &Project,
+    problems: &mut Vec<Problem>,
+    stats: &mut Stats,
+) -> Vec<LocatedFinding> {
+    let mut sources: HashMap<PathBuf, Option<SourceFile>> = HashMap::new();
+    let load = |sources: &mut HashMap<PathBuf, Option<SourceFile>>,
+                path: &Path,
+                problems: &mut Vec<Problem>|
+     -> bool {
+        if !sources.contains_key(path) {
+            let loaded = std::fs::read(path).ok().and_then(|b| match decode(b) {
+                Decoded::Utf8(t) | Decoded::Lossy(t) => {
+                    Some(SourceFile::new(path.to_path_buf(), t))
+                }
+                Decoded::Binary => None,
+            });
+            if loaded.is_none() {
+                problems.push(Problem::error(
+                    path,
+                    "file changed or vanished while being linted",
+                ));
+            }
+            sources.insert(path.to_path_buf(), loaded);
+        }
+        sources[path].is_some()
+    };
+    let mut located = Vec::new();
+    for (fi, f) in findings {
+        if !load(&mut sources, &f.path, problems) {
+            continue;
+        }
+        for l in &f.labels {
+            load(&mut sources, &l.path, problems);
+        }
+        let src = sources[&f.path].as_ref().expect("loaded above");
+        let start = src.position(f.span.start);
+        if project.files[fi]
+            .suppressions
+            .suppresses(f.rule_id, start.line)
+        {
+            stats.suppressed += 1;
+            continue;
+        }
+        let end = src.position(f.span.end);
+        let labels = f
+            .labels
+            .iter()
+            .filter_map(|l| {
+                let s = sources.get(&l.path)?.as_ref()?;
+                Some(LocatedLabel {
+                    path: l.path.clone(),
+                    start: s.position(l.span.start),
+                    end: s.position(l.span.end),
+                    message: l.message.clone(),
+                })
+            })
+            .collect();
+        let code: String = src
+            .slice(f.span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let fingerprint_base = format!("{}\0{}\0{}", f.rule_id, slash_path(&f.path), code);
+        located.push(LocatedFinding {
+            finding: f,
+            start,
+            end,
+            labels,
+            fingerprint: fingerprint_base,
+        });
+    }
+    located.sort_by(|a, b| {
+        (
+            &a.finding.path,
+            a.start,
+            a.finding.rule_id,
+            &a.finding.message,
+        )
+            .cmp(&(
+                &b.finding.path,
+                b.start,
+                b.finding.rule_id,
+                &b.finding.message,
+            ))
+    });
+    // Identical code flagged twice in one file: number the repeats.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &mut located {
+        let n = seen.entry(f.fingerprint.clone()).or_insert(0);
+        f.fingerprint = format!(
+            "{:016x}",
+            fnv1a(format!("{}\0{}", f.fingerprint, n).as_bytes())
+        );
+        *n += 1;
+    }
+    located
+}
+
+/// A path with `/` separators, as shown in reports on every platform.
+pub fn slash_path(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+/// FNV-1a, 64 bit: stable across Rust versions, unlike `DefaultHasher`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// Lint in-memory sources as one project (tests and fixtures). Paths are
+/// used for language detection, import resolution and reporting only.
+pub fn lint_sources(files: &[(&str, &str)]) -> Vec<LocatedFinding> {
+    let dir = tempdir_for_sources(files);
+    let options = Options {
+        paths: vec![dir.clone()],
+        respect_gitignore: false,
+        ..Default::default()
+    };
+    let report = std::env::current_dir()
+        .ok()
+        .map(|_| {
+            with_cwd(&dir, || {
+                run(&Options {
+                    paths: vec![PathBuf::from(".")],
+                    ..options.clone()
+                })
+            })
+        })
+        .unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    report.findings
+}
+
+fn tempdir_for_sources(files: &[(&str, &str)]) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "ratecheck-src-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    for (path, text) in files {
+        let p = dir.join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("create temp dir");
+        }
+        std::fs::write(&p, text).expect("write temp source");
+    }
+    dir
+}
+
+/// Run `f` with `dir` as the working directory, so reported paths are
+/// relative. Serialised: the working directory is process-wide.
+fn with_cwd<T>(dir: &Path, f: impl FnOnce() -> T) -> T {
+    static CWD_LOCK: Mutex<()> = Mutex::new(());
+    let _guard = CWD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let old = std::env::current_dir().expect("cwd");
+    std::env::set_current_dir(dir).expect("enter temp dir");
+    let result = catch_unwind(AssertUnwindSafe(f));
+    std::env::set_current_dir(old).expect("restore cwd");
+    match result {
+        Ok(v) => v,
+        Err(p) => std::panic::resume_unwind(p),
+    }
+}

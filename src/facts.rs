@@ -1,0 +1,270 @@
+//! The language-neutral model of what a file does. Extractors (`lang/`)
+//! produce it from syntax; the project phase joins it across files; rules
+//! read only this. Trees never leave the extractor.
+
+use crate::lang::Lang;
+use crate::source::Span;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+#[derive(Debug, Default)]
+pub struct FileFacts {
+    pub path: PathBuf,
+    pub lang: Option<Lang>,
+    pub frameworks: BTreeSet<Framework>,
+    pub containers: Vec<Container>,
+    pub functions: Vec<Function>,
+    pub accesses: Vec<StateAccess>,
+    pub instantiations: Vec<Instantiation>,
+    pub imports: Vec<Import>,
+    pub suppressions: Suppressions,
+    /// The tree had syntax errors; facts come from the parts that parsed.
+    pub syntax_errors: usize,
+}
+
+/// Web frameworks (and edge runtimes) a file is written against; chooses the
+/// fix named in help lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Framework {
+    Flask,
+    FastApi,
+    Starlette,
+    Django,
+    Express,
+    Koa,
+    Fastify,
+    NextJs,
+    Hono,
+    NestJs,
+}
+
+/// A mutable container whose lifetime is the process, a class, or a
+/// factory's closure: a candidate for limiter state.
+#[derive(Debug, Clone)]
+pub struct Container {
+    /// As the user would name it: `hits`, `RateLimiter.requests`, `self.requests`.
+    pub name: String,
+    pub scope: ContainerScope,
+    /// The constructor as written: `defaultdict(list)`, `new Map()`, `{}`.
+    pub constructor: String,
+    /// TTL/LRU caches and other containers with a size or age bound.
+    pub bounded: bool,
+    /// The definition (the assignment or declaration).
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContainerScope {
+    /// Module-level or `global`.
+    Module,
+    /// A class attribute (Python class body, JS `static` field).
+    ClassAttr { class: String },
+    /// `self.x` / `this.x` set in a method or a JS instance field: process
+    /// memory only if the object itself lives for the process.
+    InstanceAttr { class: String },
+    /// A local of `factory`, captured by a function nested inside it.
+    Closure { factory: usize },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContainerRef {
+    /// Index into this file's `containers`.
+    Local(usize),
+    /// A module-level name imported from another file of the project.
+    Imported { module: String, name: String },
+}
+
+/// What identifies the caller in a key expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClientKeyKind {
+    /// The TCP peer: `remote_addr`, `client.host`, `req.ip`, …
+    PeerAddress,
+    /// `X-Forwarded-For`, `X-Real-IP`, `Forwarded`, `access_route`.
+    ForwardedHeader,
+    /// API keys, user ids, tokens, user names.
+    Identity,
+    /// Only the variable's name says so (`ip`, `client_ip`, `user_id`).
+    NamedLikeClient,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyClass {
+    Client(ClientKeyKind),
+    /// The n-th declared parameter (not counting `self`/`cls`) of the
+    /// enclosing function: a client key if its callers pass one.
+    Param(usize),
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessKind {
+    /// Stores or mutates the entry; `counts_or_times` when the value is a
+    /// count, a timestamp, a window or a token level.
+    Write {
+        counts_or_times: bool,
+    },
+    /// The entry takes part in a `<`/`>` comparison: a threshold check.
+    Compare,
+    /// `key in container` / `container.has(key)`.
+    Membership,
+    Delete,
+}
+
+#[derive(Debug, Clone)]
+pub struct StateAccess {
+    pub container: ContainerRef,
+    /// Innermost enclosing function.
+    pub function: Option<usize>,
+    pub key: KeyClass,
+    pub kind: AccessKind,
+    pub span: Span,
+}
+
+/// How strongly a function's code says "deny this request".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum DenySignal {
+    #[default]
+    None,
+    /// `raise`/`throw`/`abort`, an error status, `return False`, or
+    /// returning the result of a comparison.
+    Weak,
+    /// A 429 / `TOO_MANY_REQUESTS` rejection.
+    Strong,
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub class: Option<String>,
+    /// The function's name (or its first line for anonymous functions).
+    pub span: Span,
+    pub params: Vec<String>,
+    /// Syntax alone says this runs per request (route decorator, request
+    /// parameter, middleware signature, Flask's global `request`, …).
+    pub request_context: bool,
+    pub deny: DenySignal,
+    pub calls: Vec<CallSite>,
+    /// Enclosing function, for closures.
+    pub parent: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallSite {
+    /// Last name of the callee: `is_allowed` for `limiter.is_allowed(ip)`.
+    pub callee: String,
+    pub args: Vec<KeyClass>,
+}
+
+/// `ClassName(...)` / `new ClassName(...)` (or the class passed where a
+/// framework instantiates it once, like `app.add_middleware(ClassName)`).
+#[derive(Debug, Clone)]
+pub struct Instantiation {
+    pub class: String,
+    /// `None` at module level.
+    pub function: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Import {
+    /// The name bound in this file.
+    pub local: String,
+    /// The module as written: `.limiter`, `app.state`, `./store`.
+    pub module: String,
+    /// The imported member; `None` for the module itself or a default export.
+    pub name: Option<String>,
+}
+
+/// Inline `ratecheck: ignore[...]` comments.
+#[derive(Debug, Default, Clone)]
+pub struct Suppressions {
+    /// 1-based line of the comment → rules (empty set = every rule).
+    pub lines: BTreeMap<usize, Suppression>,
+    pub file: Option<Suppression>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    /// A bare `ratecheck: ignore`: every rule.
+    pub all: bool,
+    /// Rule ids or prefixes.
+    pub rules: BTreeSet<String>,
+}
+
+impl Suppression {
+    pub fn covers(&self, rule_id: &str) -> bool {
+        self.all || self.rules.iter().any(|r| rule_id.starts_with(r.as_str()))
+    }
+}
+
+impl Suppressions {
+    /// Parse one comment's text; records it if it is a ratecheck directive.
+    pub fn add_comment(&mut self, comment: &str, line: usize) {
+        let Some(idx) = comment.find("ratecheck:") else {
+            return;
+        };
+        let rest = comment[idx + "ratecheck:".len()..].trim_start();
+        let (file_wide, rest) = if let Some(r) = rest.strip_prefix("ignore-file") {
+            (true, r)
+        } else if let Some(r) = rest.strip_prefix("ignore") {
+            (false, r)
+        } else {
+            return;
+        };
+        let mut rules = BTreeSet::new();
+        if let Some(list) = rest.strip_prefix('[') {
+            let Some(end) = list.find(']') else { return };
+            rules.extend(
+                list[..end]
+                    .split(',')
+                    .map(|r| r.trim().to_ascii_uppercase())
+                    .filter(|r| !r.is_empty()),
+            );
+        } else if rest.starts_with(|c: char| c.is_alphanumeric() || c == '-') {
+            return; // some other word, e.g. `ignored`
+        }
+        let target = if file_wide {
+            self.file.get_or_insert_with(Suppression::default)
+        } else {
+            self.lines.entry(line).or_default()
+        };
+        target.all |= rules.is_empty();
+        target.rules.extend(rules);
+    }
+
+    /// Whether a finding of `rule_id` on 1-based `line` is suppressed (a
+    /// comment on the same line or the line above).
+    pub fn suppresses(&self, rule_id: &str, line: usize) -> bool {
+        if self.file.as_ref().is_some_and(|s| s.covers(rule_id)) {
+            return true;
+        }
+        [line, line.saturating_sub(1)]
+            .iter()
+            .filter_map(|l| self.lines.get(l))
+            .any(|s| s.covers(rule_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suppression_comments() {
+        let mut s = Suppressions::default();
+        s.add_comment("# ratecheck: ignore[RATE002]", 3);
+        s.add_comment("// ratecheck: ignore[rate002, RATE005 ]", 10);
+        s.add_comment("# ratecheck: ignore", 20);
+        s.add_comment("# ratecheck: ignored for now", 30);
+        assert!(s.suppresses("RATE002", 3));
+        assert!(s.suppresses("RATE002", 4)); // line above
+        assert!(!s.suppresses("RATE002", 5));
+        assert!(!s.suppresses("RATE001", 3));
+        assert!(s.suppresses("RATE005", 10));
+        assert!(s.suppresses("RATE001", 20));
+        assert!(!s.suppresses("RATE001", 30));
+        assert!(s.file.is_none());
+        s.add_comment("# ratecheck: ignore-file[RATE001]", 1);
+        assert!(s.suppresses("RATE001", 99));
+        assert!(!s.suppresses("RATE002", 99));
+    }
+}

@@ -1,0 +1,462 @@
+//! Framework and library knowledge as data. Extractors and rules consult
+//! these tables instead of spelling names inline, so teaching ratecheck a
+//! new framework or container type is one edit here.
+
+use crate::facts::{ClientKeyKind, Framework};
+
+/// Container constructors whose instances can hold per-client state.
+pub struct ContainerCtor {
+    pub name: &'static str,
+    /// Evicts by size or age on its own (still process memory).
+    pub bounded: bool,
+}
+
+pub const PYTHON_CONTAINER_CTORS: &[ContainerCtor] = &[
+    ContainerCtor {
+        name: "dict",
+        bounded: false,
+    },
+    ContainerCtor {
+        name: "defaultdict",
+        bounded: false,
+    },
+    ContainerCtor {
+        name: "Counter",
+        bounded: false,
+    },
+    ContainerCtor {
+        name: "OrderedDict",
+        bounded: false,
+    },
+    ContainerCtor {
+        name: "deque",
+        bounded: false,
+    },
+    ContainerCtor {
+        name: "list",
+        bounded: false,
+    },
+    ContainerCtor {
+        name: "set",
+        bounded: false,
+    },
+    ContainerCtor {
+        name: "WeakValueDictionary",
+        bounded: false,
+    },
+    // cachetools
+    ContainerCtor {
+        name: "TTLCache",
+        bounded: true,
+    },
+    ContainerCtor {
+        name: "LRUCache",
+        bounded: true,
+    },
+    ContainerCtor {
+        name: "LFUCache",
+        bounded: true,
+    },
+    ContainerCtor {
+        name: "FIFOCache",
+        bounded: true,
+    },
+    ContainerCtor {
+        name: "RRCache",
+        bounded: true,
+    },
+    ContainerCtor {
+        name: "TLRUCache",
+        bounded: true,
+    },
+    ContainerCtor {
+        name: "ExpiringDict",
+        bounded: true,
+    },
+];
+
+pub const JS_CONTAINER_CTORS: &[ContainerCtor] = &[
+    ContainerCtor {
+        name: "Map",
+        bounded: false,
+    },
+    ContainerCtor {
+        name: "Set",
+        bounded: false,
+    },
+    ContainerCtor {
+        name: "Array",
+        bounded: false,
+    },
+    ContainerCtor {
+        name: "Object",
+        bounded: false,
+    },
+    // lru-cache, quick-lru, node-cache, ttlcache
+    ContainerCtor {
+        name: "LRUCache",
+        bounded: true,
+    },
+    ContainerCtor {
+        name: "LRU",
+        bounded: true,
+    },
+    ContainerCtor {
+        name: "QuickLRU",
+        bounded: true,
+    },
+    ContainerCtor {
+        name: "NodeCache",
+        bounded: true,
+    },
+    ContainerCtor {
+        name: "TTLCache",
+        bounded: true,
+    },
+];
+
+pub fn container_ctor(
+    table: &'static [ContainerCtor],
+    name: &str,
+) -> Option<&'static ContainerCtor> {
+    table.iter().find(|c| c.name == name)
+}
+
+/// Identifiers that, as written in source, name the caller. Checked on the
+/// last segment of attribute chains and on header strings, lower-cased.
+pub const PEER_ADDRESS_NAMES: &[&str] = &[
+    "remote_addr",
+    "remoteaddress",
+    "remote_address",
+    "get_remote_address",
+    "get_ipaddr",
+];
+
+pub const FORWARDED_HEADER_NAMES: &[&str] = &[
+    "x-forwarded-for",
+    "http_x_forwarded_for",
+    "x_forwarded_for",
+    "x-real-ip",
+    "http_x_real_ip",
+    "x_real_ip",
+    "access_route",
+    "forwarded",
+    "cf-connecting-ip",
+    "http_cf_connecting_ip",
+    "true-client-ip",
+    "x-client-ip",
+];
+
+pub const IDENTITY_NAMES: &[&str] = &[
+    "x-api-key",
+    "http_x_api_key",
+    "api_key",
+    "apikey",
+    "api-key",
+    "authorization",
+    "http_authorization",
+    "user_id",
+    "userid",
+    "username",
+    "user_name",
+    "email",
+    "client_id",
+    "clientid",
+    "account_id",
+    "accountid",
+    "tenant_id",
+    "tenantid",
+    "token",
+    "access_token",
+    "session_id",
+    "sessionid",
+];
+
+/// Local variable or parameter names that by themselves say "client key".
+pub const CLIENT_LIKE_VARIABLES: &[&str] = &[
+    "ip",
+    "ip_addr",
+    "ip_address",
+    "ipaddress",
+    "ipaddr",
+    "client_ip",
+    "clientip",
+    "remote_ip",
+    "remoteip",
+    "remote_addr",
+    "remoteaddr",
+    "remote_address",
+    "caller_ip",
+    "source_ip",
+    "sourceip",
+    "requester_ip",
+    "user_ip",
+    "userip",
+    "client_addr",
+    "client_address",
+    "forwarded_for",
+    "forwardedfor",
+    "user_id",
+    "userid",
+    "uid",
+    "username",
+    "user_name",
+    "login",
+    "email",
+    "api_key",
+    "apikey",
+    "client_id",
+    "clientid",
+    "account_id",
+    "accountid",
+    "tenant_id",
+    "tenantid",
+    "token",
+    "api_token",
+    "apitoken",
+    "identity",
+    "identifier",
+    "client_key",
+    "clientkey",
+    "rate_key",
+    "ratekey",
+    "bucket_key",
+    "limit_key",
+    "limiter_key",
+    "throttle_key",
+    "caller",
+    "requester",
+];
+
+/// Classify a lower-cased identifier, attribute name or header string.
+pub fn client_key_kind(word: &str) -> Option<ClientKeyKind> {
+    let w = word.trim_matches(|c: char| c == '"' || c == '\'' || c == '`');
+    if PEER_ADDRESS_NAMES.contains(&w) {
+        Some(ClientKeyKind::PeerAddress)
+    } else if FORWARDED_HEADER_NAMES.contains(&w) {
+        Some(ClientKeyKind::ForwardedHeader)
+    } else if IDENTITY_NAMES.contains(&w) {
+        Some(ClientKeyKind::Identity)
+    } else {
+        None
+    }
+}
+
+pub fn is_client_like_variable(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let snake = camel_to_snake(name);
+    CLIENT_LIKE_VARIABLES.contains(&lower.as_str())
+        || CLIENT_LIKE_VARIABLES.contains(&snake.as_str())
+}
+
+fn camel_to_snake(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Names that read the clock.
+pub const TIME_NAMES: &[&str] = &[
+    "time",
+    "monotonic",
+    "perf_counter",
+    "now",
+    "utcnow",
+    "timestamp",
+    "time_ns",
+    "monotonic_ns",
+    "gettime",
+    "hrtime",
+];
+
+/// Local variable names that hold a time, a count or a window.
+pub const COUNT_OR_TIME_VARIABLES: &[&str] = &[
+    "now",
+    "ts",
+    "timestamp",
+    "current_time",
+    "currenttime",
+    "current",
+    "t",
+    "start",
+    "window_start",
+    "windowstart",
+    "count",
+    "counter",
+    "hits",
+    "tokens",
+    "elapsed",
+    "reset",
+    "reset_at",
+    "resetat",
+    "expires",
+    "expires_at",
+    "expiresat",
+    "last",
+    "last_seen",
+    "lastseen",
+    "started",
+];
+
+/// `rate.?limit|throttl|limiter|slow.?down|brute`, the rules page's
+/// pattern for limiter-like identifiers, without a regex engine.
+pub fn is_limiter_name(name: &str) -> bool {
+    let n: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    n.contains("ratelimit")
+        || n.contains("throttl")
+        || n.contains("limiter")
+        || n.contains("slowdown")
+        || n.contains("brute")
+}
+
+/// Python decorators (last attribute name) that make a function a request
+/// handler or hook.
+pub const PY_REQUEST_DECORATORS: &[&str] = &[
+    "route",
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "api_route",
+    "websocket",
+    "before_request",
+    "before_app_request",
+    "after_request",
+    "middleware",
+    "api_view",
+    "action",
+    "require_http_methods",
+    "require_GET",
+    "require_POST",
+];
+
+/// Methods that frameworks call per request on middleware and view classes.
+pub const PY_REQUEST_METHODS: &[&str] = &[
+    "dispatch",
+    "process_request",
+    "process_view",
+    "allow_request",
+    "__call__",
+];
+
+/// Modules whose `request` object is a per-request global (Flask & co.).
+pub const PY_GLOBAL_REQUEST_MODULES: &[&str] = &["flask", "quart", "werkzeug", "bottle"];
+
+/// Exported function names that are Next.js / SvelteKit-style route handlers.
+pub const JS_HTTP_METHOD_EXPORTS: &[&str] = &[
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ALL",
+];
+
+/// Parameter names that carry the request in JS/TS handlers and middleware.
+pub const JS_REQUEST_PARAMS: &[&str] = &["req", "request", "ctx"];
+
+/// JS member-call names that register a handler or middleware.
+pub const JS_REGISTRATION_METHODS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "del", "all", "head", "options", "use", "route",
+    "addHook", "on", "handle",
+];
+
+/// Which framework a module import means.
+pub const PY_FRAMEWORK_MODULES: &[(&str, Framework)] = &[
+    ("flask", Framework::Flask),
+    ("quart", Framework::Flask),
+    ("fastapi", Framework::FastApi),
+    ("starlette", Framework::Starlette),
+    ("django", Framework::Django),
+    ("rest_framework", Framework::Django),
+];
+
+pub const JS_FRAMEWORK_MODULES: &[(&str, Framework)] = &[
+    ("express", Framework::Express),
+    ("koa", Framework::Koa),
+    ("@koa/router", Framework::Koa),
+    ("koa-router", Framework::Koa),
+    ("fastify", Framework::Fastify),
+    ("next/server", Framework::NextJs),
+    ("next", Framework::NextJs),
+    ("hono", Framework::Hono),
+    ("@nestjs/common", Framework::NestJs),
+    ("@nestjs/core", Framework::NestJs),
+];
+
+/// The shared-store fix for in-memory limiter state, per framework.
+pub fn shared_store_fix(framework: Option<Framework>, python: bool) -> &'static str {
+    match framework {
+        Some(Framework::Flask) => {
+            "use flask-limiter with a shared store: `Limiter(get_remote_address, app=app, storage_uri=\"redis://…\")`"
+        }
+        Some(Framework::FastApi) | Some(Framework::Starlette) => {
+            "use slowapi with a shared store: `Limiter(key_func=get_remote_address, storage_uri=\"redis://…\")`, or fastapi-limiter on Redis"
+        }
+        Some(Framework::Django) => {
+            "use django-ratelimit or DRF throttling on a shared cache (`CACHES` with `django.core.cache.backends.redis.RedisCache`)"
+        }
+        Some(Framework::Express) => {
+            "use express-rate-limit with a shared store: `rateLimit({ store: new RedisStore({ sendCommand: … }) })` from `rate-limit-redis`"
+        }
+        Some(Framework::Koa) => "use koa-ratelimit with `driver: 'redis'` and a shared Redis client",
+        Some(Framework::Fastify) => {
+            "register @fastify/rate-limit with a shared store: `fastify.register(rateLimit, { redis: new Redis(…) })`"
+        }
+        Some(Framework::NextJs) | Some(Framework::Hono) => {
+            "keep counters in a shared store, e.g. `@upstash/ratelimit` with `Redis.fromEnv()`; instances and serverless invocations do not share memory"
+        }
+        Some(Framework::NestJs) => {
+            "configure @nestjs/throttler with a shared `storage` (e.g. a Redis throttler storage)"
+        }
+        None if python => {
+            "keep the counters in a shared store such as Redis (`INCR` and `EXPIRE` in one `MULTI` or a Lua script), or use the `limits` package with a Redis storage"
+        }
+        None => {
+            "keep the counters in a shared store such as Redis, e.g. rate-limiter-flexible's `RateLimiterRedis`"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_names_follow_the_rules_page_pattern() {
+        for yes in [
+            "rate_limit",
+            "RateLimiter",
+            "throttle",
+            "check_rate-limit",
+            "slowDown",
+            "bruteForce",
+            "limiter",
+        ] {
+            assert!(is_limiter_name(yes), "{yes}");
+        }
+        for no in ["limit", "rate", "cache", "slow"] {
+            assert!(!is_limiter_name(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn client_like_variables_accept_camel_case() {
+        assert!(is_client_like_variable("clientIp"));
+        assert!(is_client_like_variable("ip"));
+        assert!(is_client_like_variable("userId"));
+        assert!(!is_client_like_variable("host"));
+        assert!(!is_client_like_variable("url"));
+    }
+}

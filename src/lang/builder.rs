@@ -1,0 +1,393 @@
+//! Language-independent bookkeeping for fact extraction: lexical scopes,
+//! which names are limiter-state containers, aliases of container entries
+//! (`q = hits[ip]`), variables holding client keys, and the facts recorded.
+//! The Python and JavaScript walkers feed it syntax-level events.
+
+use crate::facts::*;
+use crate::knowledge;
+use crate::source::Span;
+use std::collections::{HashMap, HashSet};
+
+/// A local of some function that is initialised with a container constructor.
+#[derive(Debug, Clone)]
+pub struct LocalCtor {
+    pub span: Span,
+    pub constructor: String,
+    pub bounded: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Scope {
+    pub function: usize,
+    pub class: Option<String>,
+    /// Names bound in this function (parameters, assignments, declarations).
+    pub locals: HashSet<String>,
+    /// Python `global` names.
+    pub globals: HashSet<String>,
+    /// Locals initialised with a container: closure-state candidates.
+    pub local_ctors: HashMap<String, LocalCtor>,
+    closure_containers: HashMap<String, usize>,
+    /// `q = hits[ip]`: q stands for the entry of `hits` under `ip`.
+    pub aliases: HashMap<String, (ContainerRef, KeyClass)>,
+    pub key_vars: HashMap<String, KeyClass>,
+    /// Variables holding a count, a time or a window.
+    pub countsy_vars: HashSet<String>,
+    pub params: Vec<String>,
+}
+
+/// What a bare name refers to, from the current scope outwards.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NameRef {
+    Container(ContainerRef),
+    Alias(ContainerRef, KeyClass),
+    Other,
+}
+
+#[derive(Default)]
+pub struct Builder {
+    pub facts: FileFacts,
+    pub module_containers: HashMap<String, usize>,
+    pub class_attrs: HashMap<(String, String), usize>,
+    pub instance_attrs: HashMap<(String, String), usize>,
+    /// Local name → (module, imported member).
+    pub imported: HashMap<String, (String, Option<String>)>,
+    pub scopes: Vec<Scope>,
+}
+
+impl Builder {
+    pub fn scope(&self) -> Option<&Scope> {
+        self.scopes.last()
+    }
+
+    pub fn scope_mut(&mut self) -> Option<&mut Scope> {
+        self.scopes.last_mut()
+    }
+
+    pub fn current_function(&self) -> Option<usize> {
+        self.scopes.last().map(|s| s.function)
+    }
+
+    pub fn function_mut(&mut self) -> Option<&mut Function> {
+        let idx = self.current_function()?;
+        self.facts.functions.get_mut(idx)
+    }
+
+    pub fn add_container(&mut self, container: Container) -> usize {
+        self.facts.containers.push(container);
+        self.facts.containers.len() - 1
+    }
+
+    pub fn add_import(&mut self, local: &str, module: &str, name: Option<&str>) {
+        self.imported.insert(
+            local.to_string(),
+            (module.to_string(), name.map(str::to_string)),
+        );
+        self.facts.imports.push(Import {
+            local: local.to_string(),
+            module: module.to_string(),
+            name: name.map(str::to_string),
+        });
+    }
+
+    pub fn open_function(&mut self, function: Function, class: Option<String>) -> usize {
+        let params = function.params.clone();
+        self.facts.functions.push(function);
+        let idx = self.facts.functions.len() - 1;
+        let mut scope = Scope {
+            function: idx,
+            class,
+            ..Default::default()
+        };
+        for (i, p) in params.iter().enumerate() {
+            scope.locals.insert(p.clone());
+            let key = if knowledge::is_client_like_variable(p) {
+                KeyClass::Client(ClientKeyKind::NamedLikeClient)
+            } else {
+                KeyClass::Param(i)
+            };
+            scope.key_vars.insert(p.clone(), key);
+        }
+        scope.params = params;
+        self.scopes.push(scope);
+        idx
+    }
+
+    pub fn close_function(&mut self) {
+        self.scopes.pop();
+    }
+
+    /// Resolve a bare name to a container, an alias of a container entry,
+    /// or something else, following the language's lexical scoping (the
+    /// walkers have already filled each scope's `locals`).
+    pub fn resolve(&mut self, name: &str) -> NameRef {
+        let depth = self.scopes.len();
+        for i in (0..depth).rev() {
+            let scope = &self.scopes[i];
+            if let Some((c, k)) = scope.aliases.get(name) {
+                return NameRef::Alias(c.clone(), *k);
+            }
+            if scope.globals.contains(name) {
+                break;
+            }
+            if scope.locals.contains(name) {
+                if i + 1 == depth {
+                    // Our own local: per-call state, not shared.
+                    return NameRef::Other;
+                }
+                if let Some(idx) = scope.closure_containers.get(name) {
+                    return NameRef::Container(ContainerRef::Local(*idx));
+                }
+                let Some(ctor) = scope.local_ctors.get(name).cloned() else {
+                    return NameRef::Other;
+                };
+                let factory = scope.function;
+                let idx = self.add_container(Container {
+                    name: name.to_string(),
+                    scope: ContainerScope::Closure { factory },
+                    constructor: ctor.constructor,
+                    bounded: ctor.bounded,
+                    span: ctor.span,
+                });
+                self.scopes[i]
+                    .closure_containers
+                    .insert(name.to_string(), idx);
+                return NameRef::Container(ContainerRef::Local(idx));
+            }
+        }
+        if let Some(idx) = self.module_containers.get(name) {
+            return NameRef::Container(ContainerRef::Local(*idx));
+        }
+        if let Some((module, Some(member))) = self.imported.get(name) {
+            return NameRef::Container(ContainerRef::Imported {
+                module: module.clone(),
+                name: member.clone(),
+            });
+        }
+        NameRef::Other
+    }
+
+    /// `module.name` where `module` is an imported module of the project.
+    pub fn resolve_module_member(&self, object: &str, member: &str) -> Option<ContainerRef> {
+        let (module, imported_member) = self.imported.get(object)?;
+        // `import limiter` or `from app import limiter` both may name a module.
+        let module = match imported_member {
+            None => module.clone(),
+            Some(m) if module.ends_with('.') => format!("{module}{m}"),
+            Some(m) => format!("{module}.{m}"),
+        };
+        Some(ContainerRef::Imported {
+            module,
+            name: member.to_string(),
+        })
+    }
+
+    /// `self.x` / `this.x` / `ClassName.x` inside class `class`.
+    pub fn resolve_attr(&self, class: &str, attr: &str) -> Option<ContainerRef> {
+        let key = (class.to_string(), attr.to_string());
+        self.instance_attrs
+            .get(&key)
+            .or_else(|| self.class_attrs.get(&key))
+            .map(|i| ContainerRef::Local(*i))
+    }
+
+    pub fn current_class(&self) -> Option<String> {
+        self.scopes.iter().rev().find_map(|s| s.class.clone())
+    }
+
+    /// The key class of a plain variable: tracked key variables, then the
+    /// variable's own name.
+    pub fn key_of_name(&self, name: &str) -> KeyClass {
+        if let Some(scope) = self.scope() {
+            if let Some(k) = scope.key_vars.get(name) {
+                return *k;
+            }
+        }
+        if knowledge::is_client_like_variable(name) {
+            KeyClass::Client(ClientKeyKind::NamedLikeClient)
+        } else {
+            KeyClass::Unknown
+        }
+    }
+
+    pub fn is_countsy_var(&self, name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        knowledge::COUNT_OR_TIME_VARIABLES.contains(&lower.as_str())
+            || self
+                .scope()
+                .is_some_and(|s| s.countsy_vars.contains(name) || s.aliases.contains_key(name))
+    }
+
+    pub fn record(&mut self, container: ContainerRef, key: KeyClass, kind: AccessKind, span: Span) {
+        let function = self.current_function();
+        self.facts.accesses.push(StateAccess {
+            container,
+            function,
+            key,
+            kind,
+            span,
+        });
+    }
+
+    pub fn raise_deny(&mut self, signal: DenySignal) {
+        if let Some(f) = self.function_mut() {
+            f.deny = f.deny.max(signal);
+        }
+    }
+
+    pub fn mark_request_context(&mut self) {
+        if let Some(f) = self.function_mut() {
+            f.request_context = true;
+        }
+    }
+
+    pub fn add_call(&mut self, callee: &str, args: Vec<KeyClass>) {
+        if let Some(f) = self.function_mut() {
+            f.calls.push(CallSite {
+                callee: callee.to_string(),
+                args,
+            });
+        }
+    }
+
+    pub fn add_instantiation(&mut self, class: &str) {
+        let function = self.current_function();
+        self.facts.instantiations.push(Instantiation {
+            class: class.to_string(),
+            function,
+        });
+    }
+}
+
+/// Combine key classes of the parts of a composite key (`f"{ip}:{path}"`):
+/// any client part makes the whole a client key.
+pub fn combine_keys(keys: impl IntoIterator<Item = KeyClass>) -> KeyClass {
+    let mut result = KeyClass::Unknown;
+    let mut params = 0;
+    for k in keys {
+        match k {
+            KeyClass::Client(kind) => {
+                result = match result {
+                    KeyClass::Client(prev) => KeyClass::Client(prev.min(kind)),
+                    _ => KeyClass::Client(kind),
+                }
+            }
+            KeyClass::Param(_) => {
+                params += 1;
+                if result == KeyClass::Unknown {
+                    result = k;
+                }
+            }
+            KeyClass::Unknown => {}
+        }
+    }
+    if params > 1 && !matches!(result, KeyClass::Client(_)) {
+        // Two parameters combined: cannot attribute to one argument.
+        return KeyClass::Unknown;
+    }
+    result
+}
+
+/// Classify the text of a key expression by the client-key vocabulary
+/// (attribute names, header names, helper names).
+pub fn key_from_text(text: &str) -> Option<ClientKeyKind> {
+    let lower = text.to_ascii_lowercase();
+    let mut best: Option<ClientKeyKind> = None;
+    let mut consider = |k: ClientKeyKind| {
+        best = Some(best.map_or(k, |b| b.min(k)));
+    };
+    const PEER: &[&str] = &[
+        "remote_addr",
+        "remoteaddress",
+        "client.host",
+        "get_remote_address",
+        "get_ipaddr",
+        "req.ip",
+        "request.ip",
+        "ctx.ip",
+        "ctx.request.ip",
+        "requestip",
+        "client_ip",
+        "clientip",
+        "get_ip",
+        "getip",
+    ];
+    const FORWARDED: &[&str] = &[
+        "x-forwarded-for",
+        "x_forwarded_for",
+        "access_route",
+        "x-real-ip",
+        "x_real_ip",
+        "cf-connecting-ip",
+        "cf_connecting_ip",
+        "true-client-ip",
+        "x-client-ip",
+        "forwarded",
+    ];
+    const IDENTITY: &[&str] = &[
+        "api_key",
+        "api-key",
+        "apikey",
+        "authorization",
+        "user.id",
+        "user_id",
+        "userid",
+        "user.pk",
+        "user.username",
+        "user.email",
+        "username",
+        "current_user",
+        "client_id",
+        "clientid",
+        "account_id",
+        "accountid",
+        "tenant_id",
+        "tenantid",
+        "session_id",
+        "sessionid",
+        "token",
+    ];
+    if PEER.iter().any(|p| lower.contains(p)) {
+        consider(ClientKeyKind::PeerAddress);
+    }
+    if FORWARDED.iter().any(|p| lower.contains(p)) {
+        consider(ClientKeyKind::ForwardedHeader);
+    }
+    if IDENTITY.iter().any(|p| lower.contains(p)) {
+        consider(ClientKeyKind::Identity);
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_text_classification() {
+        assert_eq!(
+            key_from_text("request.remote_addr"),
+            Some(ClientKeyKind::PeerAddress)
+        );
+        assert_eq!(
+            key_from_text("request.headers.get('X-Forwarded-For')"),
+            Some(ClientKeyKind::ForwardedHeader)
+        );
+        assert_eq!(
+            key_from_text("request.user.id"),
+            Some(ClientKeyKind::Identity)
+        );
+        assert_eq!(key_from_text("urlparse(url).netloc"), None);
+        assert_eq!(key_from_text("host"), None);
+    }
+
+    #[test]
+    fn combined_keys() {
+        let c = KeyClass::Client(ClientKeyKind::PeerAddress);
+        assert_eq!(combine_keys([KeyClass::Unknown, c]), c);
+        assert_eq!(combine_keys([KeyClass::Param(0)]), KeyClass::Param(0));
+        assert_eq!(
+            combine_keys([KeyClass::Param(0), KeyClass::Param(1)]),
+            KeyClass::Unknown
+        );
+    }
+}

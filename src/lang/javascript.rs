@@ -1,0 +1,980 @@
+//! JavaScript / TypeScript / JSX / TSX fact extraction (one walker for all
+//! four grammars: their node kinds agree on everything used here).
+//!
+//! Same two passes as Python: a pre-scan for imports, module-level and class
+//! containers, then a walk in source order with lexical scopes.
+
+use super::builder::{combine_keys, key_from_text, Builder, LocalCtor, NameRef};
+use super::syntax::{children, field, last_segment, named_children, span, text, unquote, visit};
+use crate::facts::*;
+use crate::knowledge;
+use std::collections::HashSet;
+use std::path::Path;
+use tree_sitter::{Node, Tree};
+
+pub fn extract(path: &Path, lang: super::Lang, src: &str, tree: &Tree) -> FileFacts {
+    let mut x = JsExtractor {
+        src,
+        b: Builder::default(),
+        classes: HashSet::new(),
+    };
+    x.b.facts.path = path.to_path_buf();
+    x.b.facts.lang = Some(lang);
+    let p = path.to_string_lossy().replace('\\', "/");
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    if (p.contains("app/") && stem == "route")
+        || p.contains("pages/api/")
+        || stem == "middleware" && p.contains("next")
+    {
+        x.b.facts.frameworks.insert(Framework::NextJs);
+    }
+    let root = tree.root_node();
+    x.prescan(root);
+    x.walk(root, None);
+    x.b.facts
+}
+
+struct JsExtractor<'s> {
+    src: &'s str,
+    b: Builder,
+    classes: HashSet<String>,
+}
+
+fn is_function(n: Node) -> bool {
+    matches!(
+        n.kind(),
+        "function_declaration"
+            | "generator_function_declaration"
+            | "function_expression"
+            | "function"
+            | "generator_function"
+            | "arrow_function"
+            | "method_definition"
+    )
+}
+
+fn is_scope_boundary(n: Node) -> bool {
+    is_function(n) || matches!(n.kind(), "class_declaration" | "class")
+}
+
+/// TypeScript wrappers and parentheses that do not change the value.
+fn unwrap(mut n: Node) -> Node {
+    while matches!(
+        n.kind(),
+        "parenthesized_expression"
+            | "as_expression"
+            | "satisfies_expression"
+            | "non_null_expression"
+            | "type_assertion"
+            | "await_expression"
+    ) {
+        match named_children(n).next() {
+            Some(inner) => n = inner,
+            None => break,
+        }
+    }
+    n
+}
+
+impl<'s> JsExtractor<'s> {
+    fn t(&self, n: Node) -> &'s str {
+        text(n, self.src)
+    }
+
+    // ---------------------------------------------------------------- pass 1
+
+    fn prescan(&mut self, root: Node) {
+        let src = self.src;
+        let mut imports = Vec::new();
+        let mut requires = Vec::new();
+        let mut comments = Vec::new();
+        let mut errors = 0;
+        visit(root, &|_| false, &mut |n| match n.kind() {
+            "import_statement" => imports.push(n),
+            "call_expression" => {
+                if field(n, "function").is_some_and(|f| text(f, src) == "require") {
+                    requires.push(n);
+                }
+            }
+            "comment" => comments.push(n),
+            _ if n.is_error() || n.is_missing() => errors += 1,
+            _ => {}
+        });
+        self.b.facts.syntax_errors = errors;
+        for c in comments {
+            let line = c.start_position().row + 1;
+            self.b.facts.suppressions.add_comment(text(c, src), line);
+        }
+        for i in imports {
+            self.import(i);
+        }
+        for r in requires {
+            self.require(r);
+        }
+        for stmt in named_children(root) {
+            self.prescan_statement(stmt);
+        }
+    }
+
+    fn note_framework(&mut self, module: &str) {
+        for (m, fw) in knowledge::JS_FRAMEWORK_MODULES {
+            if *m == module {
+                self.b.facts.frameworks.insert(*fw);
+            }
+        }
+    }
+
+    fn import(&mut self, node: Node) {
+        let Some(source) = field(node, "source") else {
+            return;
+        };
+        let module = unquote(self.t(source)).to_string();
+        self.note_framework(&module);
+        let Some(clause) = named_children(node).find(|c| c.kind() == "import_clause") else {
+            return;
+        };
+        for part in named_children(clause) {
+            match part.kind() {
+                "identifier" => {
+                    let local = self.t(part);
+                    self.b.add_import(local, &module, None);
+                }
+                "namespace_import" => {
+                    if let Some(id) = named_children(part).find(|c| c.kind() == "identifier") {
+                        let local = self.t(id);
+                        self.b.add_import(local, &module, None);
+                    }
+                }
+                "named_imports" => {
+                    for spec in named_children(part).filter(|s| s.kind() == "import_specifier") {
+                        let Some(name) = field(spec, "name") else {
+                            continue;
+                        };
+                        let local = field(spec, "alias").unwrap_or(name);
+                        let (local, name) = (self.t(local), self.t(name));
+                        self.b.add_import(local, &module, Some(name));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `const x = require('m')`, `const { a, b: c } = require('./m')`.
+    fn require(&mut self, call: Node) {
+        let Some(arg) = field(call, "arguments").and_then(|a| named_children(a).next()) else {
+            return;
+        };
+        if arg.kind() != "string" {
+            return;
+        }
+        let module = unquote(self.t(arg)).to_string();
+        self.note_framework(&module);
+        let Some(decl) = call.parent().filter(|p| p.kind() == "variable_declarator") else {
+            return;
+        };
+        let Some(name) = field(decl, "name") else {
+            return;
+        };
+        match name.kind() {
+            "identifier" => {
+                let local = self.t(name);
+                self.b.add_import(local, &module, None);
+            }
+            "object_pattern" => {
+                for p in named_children(name) {
+                    match p.kind() {
+                        "shorthand_property_identifier_pattern" => {
+                            let n = self.t(p);
+                            self.b.add_import(n, &module, Some(n));
+                        }
+                        "pair_pattern" => {
+                            if let (Some(k), Some(v)) = (field(p, "key"), field(p, "value")) {
+                                let (local, member) = (self.t(v), self.t(k));
+                                self.b.add_import(local, &module, Some(member));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn prescan_statement(&mut self, stmt: Node) {
+        match stmt.kind() {
+            "export_statement" => {
+                if let Some(decl) = field(stmt, "declaration") {
+                    self.prescan_statement(decl);
+                }
+            }
+            "lexical_declaration" | "variable_declaration" => {
+                for d in named_children(stmt).filter(|d| d.kind() == "variable_declarator") {
+                    let (Some(name), Some(value)) = (field(d, "name"), field(d, "value")) else {
+                        continue;
+                    };
+                    if name.kind() != "identifier" {
+                        continue;
+                    }
+                    if let Some((ctor, bounded)) = self.container_ctor(value) {
+                        let name = self.t(name).to_string();
+                        let idx = self.b.add_container(Container {
+                            name: name.clone(),
+                            scope: ContainerScope::Module,
+                            constructor: ctor,
+                            bounded,
+                            span: span(stmt),
+                        });
+                        self.b.module_containers.insert(name, idx);
+                    }
+                }
+            }
+            "class_declaration" => self.prescan_class(stmt),
+            _ => {}
+        }
+    }
+
+    fn prescan_class(&mut self, class: Node) {
+        let Some(name) = field(class, "name").map(|n| self.t(n).to_string()) else {
+            return;
+        };
+        self.classes.insert(name.clone());
+        let Some(body) = field(class, "body") else {
+            return;
+        };
+        for member in named_children(body) {
+            match member.kind() {
+                "field_definition" | "public_field_definition" => {
+                    let prop = field(member, "property").or_else(|| field(member, "name"));
+                    let (Some(prop), Some(value)) = (prop, field(member, "value")) else {
+                        continue;
+                    };
+                    let Some((ctor, bounded)) = self.container_ctor(value) else {
+                        continue;
+                    };
+                    let attr = self.t(prop).trim_start_matches('#').to_string();
+                    let is_static = children(member).any(|c| c.kind() == "static");
+                    let (display, scope) = if is_static {
+                        (
+                            format!("{name}.{attr}"),
+                            ContainerScope::ClassAttr {
+                                class: name.clone(),
+                            },
+                        )
+                    } else {
+                        (
+                            format!("this.{attr}"),
+                            ContainerScope::InstanceAttr {
+                                class: name.clone(),
+                            },
+                        )
+                    };
+                    let idx = self.b.add_container(Container {
+                        name: display,
+                        scope,
+                        constructor: ctor,
+                        bounded,
+                        span: span(member),
+                    });
+                    let key = (name.clone(), attr);
+                    if is_static {
+                        self.b.class_attrs.insert(key, idx);
+                    } else {
+                        self.b.instance_attrs.insert(key, idx);
+                    }
+                }
+                "method_definition" => {
+                    if let Some(body) = field(member, "body") {
+                        self.prescan_this_attrs(&name, body);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // NestJS creates one instance of every provider/middleware/guard.
+        let decorated = children(class)
+            .any(|c| c.kind() == "decorator" && self.t(c).contains("Injectable"))
+            || class
+                .prev_named_sibling()
+                .is_some_and(|p| p.kind() == "decorator" && self.t(p).contains("Injectable"));
+        if decorated {
+            self.b.facts.instantiations.push(Instantiation {
+                class: name,
+                function: None,
+            });
+        }
+    }
+
+    fn prescan_this_attrs(&mut self, class: &str, body: Node) {
+        let src = self.src;
+        let mut found = Vec::new();
+        visit(
+            body,
+            &|n| is_scope_boundary(n) && n.kind() != "arrow_function",
+            &mut |n| {
+                if n.kind() != "assignment_expression" {
+                    return;
+                }
+                let (Some(left), Some(right)) = (field(n, "left"), field(n, "right")) else {
+                    return;
+                };
+                if left.kind() == "member_expression"
+                    && field(left, "object").is_some_and(|o| o.kind() == "this")
+                {
+                    if let Some(prop) = field(left, "property") {
+                        found.push((
+                            text(prop, src).trim_start_matches('#').to_string(),
+                            right,
+                            n,
+                        ));
+                    }
+                }
+            },
+        );
+        for (attr, right, assign) in found {
+            let key = (class.to_string(), attr.clone());
+            if self.b.instance_attrs.contains_key(&key) {
+                continue;
+            }
+            if let Some((ctor, bounded)) = self.container_ctor(right) {
+                let idx = self.b.add_container(Container {
+                    name: format!("this.{attr}"),
+                    scope: ContainerScope::InstanceAttr {
+                        class: class.to_string(),
+                    },
+                    constructor: ctor,
+                    bounded,
+                    span: span(assign),
+                });
+                self.b.instance_attrs.insert(key, idx);
+            }
+        }
+    }
+
+    /// `new Map()`, `{}`, `[]`, `new LRUCache({...})`, `Object.create(null)`.
+    fn container_ctor(&self, node: Node) -> Option<(String, bool)> {
+        let node = unwrap(node);
+        let shown = |t: &str, fallback: &str| {
+            if t.len() <= 48 && !t.contains('\n') {
+                t.to_string()
+            } else {
+                fallback.to_string()
+            }
+        };
+        match node.kind() {
+            "object" => Some((shown(self.t(node), "{…}"), false)),
+            "array" => Some((shown(self.t(node), "[…]"), false)),
+            "new_expression" => {
+                let ctor = field(node, "constructor")?;
+                let name = last_segment(self.t(ctor));
+                let known = knowledge::container_ctor(knowledge::JS_CONTAINER_CTORS, name)?;
+                if matches!(name, "Array" | "Object") {
+                    return None;
+                }
+                Some((
+                    shown(self.t(node), &format!("new {name}(…)")),
+                    known.bounded,
+                ))
+            }
+            "call_expression" => {
+                let f = self.t(field(node, "function")?);
+                (f == "Object.create").then(|| ("Object.create(null)".to_string(), false))
+            }
+            _ => None,
+        }
+    }
+
+    fn param_names(&self, func: Node) -> Vec<String> {
+        if let Some(single) = field(func, "parameter") {
+            return vec![self.t(single).to_string()];
+        }
+        let Some(params) = field(func, "parameters") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for p in named_children(params) {
+            let target = match p.kind() {
+                "required_parameter" | "optional_parameter" => field(p, "pattern"),
+                "assignment_pattern" => field(p, "left"),
+                "identifier" | "object_pattern" | "array_pattern" => Some(p),
+                _ => None,
+            };
+            match target {
+                Some(t) if t.kind() == "identifier" => out.push(self.t(t).to_string()),
+                Some(_) => out.push(String::from("{…}")),
+                None => {}
+            }
+        }
+        out
+    }
+
+    // ---------------------------------------------------------------- pass 2
+
+    fn walk(&mut self, node: Node, class: Option<&str>) {
+        if is_function(node) {
+            return self.function(node, class);
+        }
+        match node.kind() {
+            "class_declaration" | "class" => {
+                let name = field(node, "name").map(|n| self.t(n).to_string());
+                if let Some(body) = field(node, "body") {
+                    for member in named_children(body) {
+                        self.walk(member, name.as_deref());
+                    }
+                }
+                return;
+            }
+            "field_definition" | "public_field_definition" => {
+                if let Some(value) = field(node, "value") {
+                    self.walk(value, class);
+                }
+                return;
+            }
+            "variable_declarator" => self.declarator(node),
+            "assignment_expression" => self.assignment(node),
+            "augmented_assignment_expression" => {
+                if let Some(left) = field(node, "left") {
+                    self.write_through(left, node, true);
+                }
+            }
+            "update_expression" => {
+                if let Some(arg) = field(node, "argument") {
+                    self.write_through(arg, node, true);
+                }
+            }
+            "call_expression" => self.call(node),
+            "new_expression" => {
+                if let Some(ctor) = field(node, "constructor").filter(|c| c.kind() == "identifier")
+                {
+                    let class = self.t(ctor).to_string();
+                    self.b.add_instantiation(&class);
+                }
+            }
+            "binary_expression" => self.binary(node),
+            "unary_expression" => self.unary(node),
+            "return_statement" => {
+                if let Some(v) = named_children(node).next().map(unwrap) {
+                    let is_compare = v.kind() == "binary_expression"
+                        && field(v, "operator")
+                            .is_some_and(|o| matches!(self.t(o), "<" | ">" | "<=" | ">="));
+                    if matches!(v.kind(), "false" | "true") || is_compare {
+                        self.b.raise_deny(DenySignal::Weak);
+                    }
+                }
+            }
+            "throw_statement" => {
+                let t = self.t(node);
+                let strong = ["TooMany", "RateLimit", "Throttl", "LimitExceeded", "429"]
+                    .iter()
+                    .any(|p| t.contains(p));
+                self.b.raise_deny(if strong {
+                    DenySignal::Strong
+                } else {
+                    DenySignal::Weak
+                });
+            }
+            "number" => match self.t(node).parse::<u32>() {
+                Ok(429) => self.b.raise_deny(DenySignal::Strong),
+                Ok(400..=499) => self.b.raise_deny(DenySignal::Weak),
+                _ => {}
+            },
+            "identifier" | "property_identifier" => {
+                if self.t(node).contains("TOO_MANY_REQUESTS") {
+                    self.b.raise_deny(DenySignal::Strong);
+                }
+            }
+            _ => {}
+        }
+        for child in children(node) {
+            self.walk(child, None);
+        }
+    }
+
+    fn function_name(&self, func: Node) -> String {
+        if let Some(n) = field(func, "name") {
+            return self.t(n).to_string();
+        }
+        let parent = func.parent();
+        match parent.map(|p| (p.kind(), p)) {
+            Some(("variable_declarator", p)) => field(p, "name").map(|n| self.t(n).to_string()),
+            Some(("pair", p)) => field(p, "key").map(|n| self.t(n).to_string()),
+            Some(("assignment_expression", p)) => {
+                field(p, "left").map(|n| last_segment(self.t(n)).to_string())
+            }
+            Some(("field_definition" | "public_field_definition", p)) => field(p, "property")
+                .or_else(|| field(p, "name"))
+                .map(|n| self.t(n).to_string()),
+            _ => None,
+        }
+        .unwrap_or_else(|| "<anonymous>".to_string())
+    }
+
+    fn function(&mut self, func: Node, class: Option<&str>) {
+        let name = self.function_name(func);
+        let params = self.param_names(func);
+        let exported = func
+            .parent()
+            .is_some_and(|p| p.kind() == "export_statement")
+            || func
+                .parent()
+                .and_then(|p| p.parent())
+                .and_then(|p| p.parent())
+                .is_some_and(|p| p.kind() == "export_statement");
+        let route_callback = func
+            .parent()
+            .filter(|p| p.kind() == "arguments")
+            .and_then(|args| {
+                let call = args.parent()?;
+                let callee = field(call, "function")?;
+                let method = field(callee, "property")?;
+                let first = named_children(args).next()?;
+                let path_like = matches!(first.kind(), "string" | "template_string")
+                    && unquote(self.t(first)).starts_with('/');
+                Some(knowledge::JS_REGISTRATION_METHODS.contains(&self.t(method)) && path_like)
+            })
+            .unwrap_or(false);
+        let request_context = params
+            .iter()
+            .any(|p| knowledge::JS_REQUEST_PARAMS.contains(&p.as_str()))
+            || (exported && knowledge::JS_HTTP_METHOD_EXPORTS.contains(&name.as_str()))
+            || route_callback
+            || (class.is_some() && matches!(name.as_str(), "canActivate" | "intercept"));
+        let function = Function {
+            name,
+            class: class.map(str::to_string),
+            span: field(func, "name").map(span).unwrap_or_else(|| {
+                let s = span(func);
+                crate::source::Span::new(s.start, s.start)
+            }),
+            params,
+            request_context,
+            deny: DenySignal::None,
+            calls: Vec::new(),
+            parent: self.b.current_function(),
+        };
+        let class = class.map(str::to_string).or_else(|| self.b.current_class());
+        self.b.open_function(function, class);
+        if let Some(body) = field(func, "body") {
+            self.prescan_function_body(body);
+            if body.kind() == "statement_block" {
+                for stmt in named_children(body) {
+                    self.walk(stmt, None);
+                }
+            } else {
+                self.walk(body, None);
+            }
+        }
+        self.b.close_function();
+    }
+
+    fn prescan_function_body(&mut self, body: Node) {
+        let src = self.src;
+        let mut locals = Vec::new();
+        let mut ctors = Vec::new();
+        visit(body, &is_scope_boundary, &mut |n| match n.kind() {
+            "variable_declarator" => {
+                if let Some(name) = field(n, "name") {
+                    collect_pattern_names(name, src, &mut locals);
+                    if name.kind() == "identifier" {
+                        if let Some(value) = field(n, "value") {
+                            ctors.push((text(name, src).to_string(), value, n));
+                        }
+                    }
+                }
+            }
+            "function_declaration" | "class_declaration" => {
+                if let Some(name) = field(n, "name") {
+                    locals.push(text(name, src).to_string());
+                }
+            }
+            _ => {}
+        });
+        let ctors: Vec<(String, LocalCtor)> = ctors
+            .into_iter()
+            .filter_map(|(name, value, decl)| {
+                let (constructor, bounded) = self.container_ctor(value)?;
+                let stmt = decl.parent().unwrap_or(decl);
+                Some((
+                    name,
+                    LocalCtor {
+                        span: span(stmt),
+                        constructor,
+                        bounded,
+                    },
+                ))
+            })
+            .collect();
+        if let Some(scope) = self.b.scope_mut() {
+            scope.locals.extend(locals);
+            for (name, ctor) in ctors {
+                scope.local_ctors.entry(name).or_insert(ctor);
+            }
+        }
+    }
+
+    // -------------------------------------------------------- expressions
+
+    fn container_expr(&mut self, node: Node) -> Option<ContainerRef> {
+        let node = unwrap(node);
+        match node.kind() {
+            "identifier" => match self.b.resolve(self.t(node)) {
+                NameRef::Container(c) => Some(c),
+                _ => None,
+            },
+            "member_expression" => {
+                let object = unwrap(field(node, "object")?);
+                let prop = self.t(field(node, "property")?).trim_start_matches('#');
+                match object.kind() {
+                    "this" => {
+                        let class = self.b.current_class()?;
+                        self.b.resolve_attr(&class, prop)
+                    }
+                    "identifier" => {
+                        let obj = self.t(object);
+                        if self.classes.contains(obj) {
+                            return self.b.resolve_attr(obj, prop);
+                        }
+                        self.b.resolve_module_member(obj, prop)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn root_of(&mut self, node: Node) -> Option<(ContainerRef, KeyClass)> {
+        let node = unwrap(node);
+        match node.kind() {
+            "subscript_expression" => {
+                let object = field(node, "object")?;
+                if let Some(c) = self.container_expr(object) {
+                    let key = field(node, "index")
+                        .map(|k| self.classify(k))
+                        .unwrap_or(KeyClass::Unknown);
+                    return Some((c, key));
+                }
+                self.root_of(object)
+            }
+            "member_expression" => {
+                if self.container_expr(node).is_some() {
+                    return None;
+                }
+                self.root_of(field(node, "object")?)
+            }
+            "call_expression" => {
+                let func = unwrap(field(node, "function")?);
+                let first_arg = field(node, "arguments").and_then(|a| named_children(a).next());
+                if func.kind() != "member_expression" {
+                    return None;
+                }
+                let object = field(func, "object")?;
+                let method = self.t(field(func, "property")?);
+                if let Some(c) = self.container_expr(object) {
+                    if matches!(method, "get" | "peek") {
+                        let key = first_arg
+                            .map(|k| self.classify(k))
+                            .unwrap_or(KeyClass::Unknown);
+                        return Some((c, key));
+                    }
+                    return None;
+                }
+                self.root_of(object)
+            }
+            "identifier" => match self.b.resolve(self.t(node)) {
+                NameRef::Alias(c, k) => Some((c, k)),
+                _ => None,
+            },
+            "binary_expression" => {
+                let left = field(node, "left")?;
+                if let Some(r) = self.root_of(left) {
+                    return Some(r);
+                }
+                self.root_of(field(node, "right")?)
+            }
+            "ternary_expression" => self.root_of(field(node, "alternative")?),
+            _ => None,
+        }
+    }
+
+    fn classify(&mut self, node: Node) -> KeyClass {
+        if let Some(kind) = key_from_text(self.t(node)) {
+            return KeyClass::Client(kind);
+        }
+        let node = unwrap(node);
+        if node.kind() == "identifier" {
+            return self.b.key_of_name(self.t(node));
+        }
+        let mut names = Vec::new();
+        let src = self.src;
+        visit(node, &is_scope_boundary, &mut |n| {
+            if n.kind() == "identifier" {
+                names.push(text(n, src));
+            }
+        });
+        combine_keys(names.into_iter().map(|n| self.b.key_of_name(n)))
+    }
+
+    fn countsy(&mut self, node: Node) -> bool {
+        if self.root_of(node).is_some() {
+            return true;
+        }
+        let src = self.src;
+        let mut found = false;
+        let mut names = Vec::new();
+        visit(node, &is_scope_boundary, &mut |n| match n.kind() {
+            "number" | "update_expression" => found = true,
+            "binary_expression" => {
+                if field(n, "operator")
+                    .is_some_and(|o| matches!(text(o, src), "+" | "-" | "*" | "/"))
+                {
+                    found = true;
+                }
+            }
+            "call_expression" => {
+                if let Some(f) = field(n, "function") {
+                    if knowledge::TIME_NAMES.contains(&last_segment(text(f, src))) {
+                        found = true;
+                    }
+                }
+            }
+            "new_expression" => {
+                if field(n, "constructor").is_some_and(|c| text(c, src) == "Date") {
+                    found = true;
+                }
+            }
+            "identifier" | "shorthand_property_identifier" => names.push(text(n, src)),
+            _ => {}
+        });
+        found || names.into_iter().any(|n| self.b.is_countsy_var(n))
+    }
+
+    // --------------------------------------------------------- statements
+
+    fn track_variable(&mut self, name: &str, value: Node) {
+        let root = self.root_of(value);
+        let key = self.classify(value);
+        let countsy = self.countsy(value);
+        if let Some(scope) = self.b.scope_mut() {
+            scope.aliases.remove(name);
+            scope.key_vars.remove(name);
+            if let Some(r) = root {
+                scope.aliases.insert(name.to_string(), r);
+            }
+            if matches!(key, KeyClass::Client(_) | KeyClass::Param(_)) {
+                scope.key_vars.insert(name.to_string(), key);
+            }
+            if countsy {
+                scope.countsy_vars.insert(name.to_string());
+            }
+        }
+    }
+
+    fn declarator(&mut self, node: Node) {
+        let (Some(name), Some(value)) = (field(node, "name"), field(node, "value")) else {
+            return;
+        };
+        if name.kind() == "identifier" && self.b.scope().is_some() {
+            let name = self.t(name).to_string();
+            self.track_variable(&name, value);
+        }
+    }
+
+    fn assignment(&mut self, node: Node) {
+        let (Some(left), Some(right)) = (field(node, "left"), field(node, "right")) else {
+            return;
+        };
+        let left = unwrap(left);
+        match left.kind() {
+            "identifier" => {
+                if let Some(c) = self.container_expr(left) {
+                    if self.container_ctor(right).is_some() {
+                        // `hits = new Map()`: the whole state is reset.
+                        self.b
+                            .record(c, KeyClass::Unknown, AccessKind::Delete, span(node));
+                    }
+                    return;
+                }
+                let name = self.t(left).to_string();
+                self.track_variable(&name, right);
+            }
+            "subscript_expression" | "member_expression" => {
+                let counts = self.countsy(right);
+                self.write_through(left, node, counts);
+            }
+            _ => {}
+        }
+    }
+
+    /// Record a write through `target` (`hits[ip]`, `entry.count`, …).
+    fn write_through(&mut self, target: Node, stmt: Node, counts: bool) {
+        let target = unwrap(target);
+        if let Some((c, key)) = self.root_of(target) {
+            let nested = target.kind() == "member_expression"
+                || field(target, "object").is_some_and(|o| self.container_expr(o).is_none());
+            self.b.record(
+                c,
+                key,
+                AccessKind::Write {
+                    counts_or_times: counts || nested,
+                },
+                span(stmt),
+            );
+        }
+    }
+
+    fn call(&mut self, node: Node) {
+        let Some(func) = field(node, "function").map(unwrap) else {
+            return;
+        };
+        let args: Vec<Node> = field(node, "arguments")
+            .map(|a| {
+                named_children(a)
+                    .filter(|c| c.kind() != "spread_element")
+                    .collect()
+            })
+            .unwrap_or_default();
+        let callee = last_segment(self.t(func)).to_string();
+        let arg_keys: Vec<KeyClass> = args.iter().map(|a| self.classify(*a)).collect();
+        self.b.add_call(&callee, arg_keys.clone());
+        if func.kind() != "member_expression" {
+            return;
+        }
+        let (Some(object), Some(method)) = (field(func, "object"), field(func, "property")) else {
+            return;
+        };
+        let method = self.t(method);
+        let first_key = arg_keys.first().copied().unwrap_or(KeyClass::Unknown);
+        if let Some(c) = self.container_expr(object) {
+            match method {
+                "set" => {
+                    let counts = args.get(1).is_some_and(|v| self.countsy(*v));
+                    self.b.record(
+                        c,
+                        first_key,
+                        AccessKind::Write {
+                            counts_or_times: counts,
+                        },
+                        span(node),
+                    );
+                }
+                "add" => self.b.record(
+                    c,
+                    first_key,
+                    AccessKind::Write {
+                        counts_or_times: false,
+                    },
+                    span(node),
+                ),
+                "push" | "unshift" => {
+                    let key = combine_keys(arg_keys.iter().copied());
+                    self.b.record(
+                        c,
+                        key,
+                        AccessKind::Write {
+                            counts_or_times: true,
+                        },
+                        span(node),
+                    );
+                }
+                "delete" => self.b.record(c, first_key, AccessKind::Delete, span(node)),
+                "clear" => self
+                    .b
+                    .record(c, KeyClass::Unknown, AccessKind::Delete, span(node)),
+                "has" => self
+                    .b
+                    .record(c, first_key, AccessKind::Membership, span(node)),
+                _ => {}
+            }
+        } else if matches!(method, "push" | "unshift" | "add" | "set" | "splice") {
+            if let Some((c, key)) = self.root_of(object) {
+                self.b.record(
+                    c,
+                    key,
+                    AccessKind::Write {
+                        counts_or_times: true,
+                    },
+                    span(node),
+                );
+            }
+        }
+    }
+
+    fn binary(&mut self, node: Node) {
+        let Some(op) = field(node, "operator").map(|o| self.t(o)) else {
+            return;
+        };
+        let (Some(left), Some(right)) = (field(node, "left"), field(node, "right")) else {
+            return;
+        };
+        match op {
+            "<" | ">" | "<=" | ">=" => {
+                let mut seen: Vec<ContainerRef> = Vec::new();
+                for operand in [left, right] {
+                    let mut candidates = Vec::new();
+                    visit(operand, &is_scope_boundary, &mut |n| {
+                        if matches!(
+                            n.kind(),
+                            "subscript_expression"
+                                | "call_expression"
+                                | "identifier"
+                                | "member_expression"
+                        ) {
+                            candidates.push(n);
+                        }
+                    });
+                    for cand in candidates {
+                        if let Some((c, key)) = self.root_of(cand) {
+                            if !seen.contains(&c) {
+                                seen.push(c.clone());
+                                self.b.record(c, key, AccessKind::Compare, span(node));
+                            }
+                        }
+                    }
+                }
+            }
+            "in" => {
+                if let Some(c) = self.container_expr(right) {
+                    let key = self.classify(left);
+                    self.b.record(c, key, AccessKind::Membership, span(node));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn unary(&mut self, node: Node) {
+        if !field(node, "operator").is_some_and(|o| self.t(o) == "delete") {
+            return;
+        }
+        let Some(arg) = field(node, "argument").map(unwrap) else {
+            return;
+        };
+        if arg.kind() != "subscript_expression" {
+            return;
+        }
+        let Some(object) = field(arg, "object") else {
+            return;
+        };
+        if let Some(c) = self.container_expr(object) {
+            let key = field(arg, "index")
+                .map(|k| self.classify(k))
+                .unwrap_or(KeyClass::Unknown);
+            self.b.record(c, key, AccessKind::Delete, span(node));
+        }
+    }
+}
+
+fn collect_pattern_names(node: Node, src: &str, out: &mut Vec<String>) {
+    match node.kind() {
+        "identifier" | "shorthand_property_identifier_pattern" => {
+            out.push(text(node, src).to_string())
+        }
+        _ => {
+            for c in named_children(node) {
+                collect_pattern_names(c, src, out);
+            }
+        }
+    }
+}

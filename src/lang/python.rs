@@ -1,0 +1,943 @@
+//! Python fact extraction.
+//!
+//! Two passes over one tree: a pre-scan collects imports, module-level and
+//! class-level containers and `self.x = …` containers (a function may use a
+//! name defined below it), then a walk in source order visits every
+//! function with a lexical scope and records state accesses, calls, deny
+//! signals and request-context evidence.
+
+use super::builder::{combine_keys, key_from_text, Builder, LocalCtor, NameRef};
+use super::syntax::{children, field, last_segment, named_children, span, text, visit};
+use crate::facts::*;
+use crate::knowledge;
+use std::collections::HashSet;
+use std::path::Path;
+use tree_sitter::{Node, Tree};
+
+pub fn extract(path: &Path, src: &str, tree: &Tree) -> FileFacts {
+    let mut x = PyExtractor {
+        src,
+        b: Builder::default(),
+        global_request: false,
+        classes: HashSet::new(),
+    };
+    x.b.facts.path = path.to_path_buf();
+    x.b.facts.lang = Some(super::Lang::Python);
+    let root = tree.root_node();
+    x.prescan(root);
+    x.walk(root, None);
+    x.b.facts
+}
+
+struct PyExtractor<'s> {
+    src: &'s str,
+    b: Builder,
+    /// `from flask import request`: `request` is a per-request global.
+    global_request: bool,
+    classes: HashSet<String>,
+}
+
+fn is_scope_boundary(n: Node) -> bool {
+    matches!(
+        n.kind(),
+        "function_definition" | "class_definition" | "lambda"
+    )
+}
+
+impl<'s> PyExtractor<'s> {
+    fn t(&self, n: Node) -> &'s str {
+        text(n, self.src)
+    }
+
+    // ---------------------------------------------------------------- pass 1
+
+    fn prescan(&mut self, root: Node) {
+        let src = self.src;
+        let mut imports = Vec::new();
+        let mut comments = Vec::new();
+        let mut errors = 0;
+        visit(root, &|_| false, &mut |n| match n.kind() {
+            "import_statement" | "import_from_statement" => imports.push(n),
+            "comment" => comments.push(n),
+            _ if n.is_error() || n.is_missing() => errors += 1,
+            _ => {}
+        });
+        self.b.facts.syntax_errors = errors;
+        for c in comments {
+            let line = c.start_position().row + 1;
+            self.b.facts.suppressions.add_comment(text(c, src), line);
+        }
+        for i in imports {
+            self.import(i);
+        }
+        self.prescan_block(root);
+    }
+
+    fn import(&mut self, node: Node) {
+        let from_module = field(node, "module_name").map(|m| self.t(m).to_string());
+        let mut cursor = node.walk();
+        let names: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
+        for name in names {
+            let (imported, local) = match name.kind() {
+                "aliased_import" => (
+                    field(name, "name").map(|n| self.t(n)).unwrap_or(""),
+                    field(name, "alias").map(|n| self.t(n)).unwrap_or(""),
+                ),
+                _ => {
+                    let t = self.t(name);
+                    (t, t)
+                }
+            };
+            if imported.is_empty() {
+                continue;
+            }
+            match &from_module {
+                Some(module) => {
+                    self.note_framework(module);
+                    let root = module.split('.').next().unwrap_or("");
+                    if imported == "request" && knowledge::PY_GLOBAL_REQUEST_MODULES.contains(&root)
+                    {
+                        self.global_request = true;
+                    }
+                    self.b.add_import(local, module, Some(imported));
+                }
+                None => {
+                    self.note_framework(imported);
+                    // `import a.b` binds `a`; `import a.b as c` binds `c`.
+                    let local = if name.kind() == "aliased_import" {
+                        local
+                    } else {
+                        imported.split('.').next().unwrap_or(imported)
+                    };
+                    self.b.add_import(local, imported, None);
+                }
+            }
+        }
+    }
+
+    fn note_framework(&mut self, module: &str) {
+        let root = module.split('.').next().unwrap_or("");
+        for (m, fw) in knowledge::PY_FRAMEWORK_MODULES {
+            if *m == root {
+                self.b.facts.frameworks.insert(*fw);
+            }
+        }
+    }
+
+    /// Module-level statements, looking through `if`/`try`/`with` blocks.
+    fn prescan_block(&mut self, node: Node) {
+        for stmt in named_children(node) {
+            match stmt.kind() {
+                "expression_statement" => {
+                    for a in named_children(stmt).filter(|c| c.kind() == "assignment") {
+                        self.prescan_module_assignment(a);
+                    }
+                }
+                "class_definition" => self.prescan_class(stmt),
+                "decorated_definition" => {
+                    if let Some(def) =
+                        field(stmt, "definition").filter(|d| d.kind() == "class_definition")
+                    {
+                        self.prescan_class(def);
+                    }
+                }
+                "if_statement" | "try_statement" | "with_statement" | "block" | "else_clause"
+                | "elif_clause" | "except_clause" | "finally_clause" => self.prescan_block(stmt),
+                _ => {}
+            }
+        }
+    }
+
+    fn prescan_module_assignment(&mut self, a: Node) {
+        let (Some(left), Some(right)) = (field(a, "left"), field(a, "right")) else {
+            return;
+        };
+        if left.kind() != "identifier" {
+            return;
+        }
+        if let Some((ctor, bounded)) = self.container_ctor(right) {
+            let name = self.t(left).to_string();
+            let idx = self.b.add_container(Container {
+                name: name.clone(),
+                scope: ContainerScope::Module,
+                constructor: ctor,
+                bounded,
+                span: span(a),
+            });
+            self.b.module_containers.insert(name, idx);
+        }
+    }
+
+    fn prescan_class(&mut self, class: Node) {
+        let Some(name) = field(class, "name").map(|n| self.t(n).to_string()) else {
+            return;
+        };
+        self.classes.insert(name.clone());
+        let bases = field(class, "superclasses")
+            .map(|s| self.t(s))
+            .unwrap_or("");
+        // Frameworks create one middleware instance for the whole process.
+        let mut framework_instantiated =
+            bases.contains("BaseHTTPMiddleware") || bases.contains("MiddlewareMixin");
+        let Some(body) = field(class, "body") else {
+            return;
+        };
+        for stmt in named_children(body) {
+            let def = match stmt.kind() {
+                "decorated_definition" => field(stmt, "definition"),
+                "function_definition" => Some(stmt),
+                "expression_statement" => {
+                    for a in named_children(stmt).filter(|c| c.kind() == "assignment") {
+                        self.prescan_class_assignment(&name, a);
+                    }
+                    None
+                }
+                _ => None,
+            };
+            let Some(def) = def.filter(|d| d.kind() == "function_definition") else {
+                continue;
+            };
+            let params = field(def, "parameters")
+                .map(|p| self.param_names(p))
+                .unwrap_or_default();
+            let method = field(def, "name").map(|n| self.t(n)).unwrap_or("");
+            if method == "__init__" && params.iter().any(|p| p == "get_response" || p == "app") {
+                framework_instantiated = true;
+            }
+            let self_name = params.first().cloned().unwrap_or_else(|| "self".into());
+            if let Some(body) = field(def, "body") {
+                self.prescan_self_attrs(&name, &self_name, body);
+            }
+        }
+        if framework_instantiated {
+            self.b.facts.instantiations.push(Instantiation {
+                class: name,
+                function: None,
+            });
+        }
+    }
+
+    fn prescan_class_assignment(&mut self, class: &str, a: Node) {
+        let (Some(left), Some(right)) = (field(a, "left"), field(a, "right")) else {
+            return;
+        };
+        if left.kind() != "identifier" {
+            return;
+        }
+        if let Some((ctor, bounded)) = self.container_ctor(right) {
+            let attr = self.t(left).to_string();
+            let idx = self.b.add_container(Container {
+                name: format!("{class}.{attr}"),
+                scope: ContainerScope::ClassAttr {
+                    class: class.to_string(),
+                },
+                constructor: ctor,
+                bounded,
+                span: span(a),
+            });
+            self.b.class_attrs.insert((class.to_string(), attr), idx);
+        }
+    }
+
+    fn prescan_self_attrs(&mut self, class: &str, self_name: &str, body: Node) {
+        let src = self.src;
+        let mut found = Vec::new();
+        visit(body, &is_scope_boundary, &mut |n| {
+            if n.kind() != "assignment" {
+                return;
+            }
+            let (Some(left), Some(right)) = (field(n, "left"), field(n, "right")) else {
+                return;
+            };
+            if left.kind() == "attribute"
+                && field(left, "object").is_some_and(|o| text(o, src) == self_name)
+            {
+                if let Some(attr) = field(left, "attribute") {
+                    found.push((text(attr, src).to_string(), right, n));
+                }
+            }
+        });
+        for (attr, right, assign) in found {
+            let key = (class.to_string(), attr.clone());
+            if self.b.instance_attrs.contains_key(&key) {
+                continue;
+            }
+            if let Some((ctor, bounded)) = self.container_ctor(right) {
+                let idx = self.b.add_container(Container {
+                    name: format!("self.{attr}"),
+                    scope: ContainerScope::InstanceAttr {
+                        class: class.to_string(),
+                    },
+                    constructor: ctor,
+                    bounded,
+                    span: span(assign),
+                });
+                self.b.instance_attrs.insert(key, idx);
+            }
+        }
+    }
+
+    /// `{}`, `[]`, `dict()`, `defaultdict(list)`, `TTLCache(...)`, …
+    fn container_ctor(&self, node: Node) -> Option<(String, bool)> {
+        let display = |t: &str| {
+            if t.len() <= 48 && !t.contains('\n') {
+                t.to_string()
+            } else {
+                String::new()
+            }
+        };
+        match node.kind() {
+            "dictionary" | "list" | "set" => {
+                let t = display(self.t(node));
+                let shown = if t.is_empty() {
+                    if node.kind() == "list" {
+                        "[…]"
+                    } else {
+                        "{…}"
+                    }
+                    .to_string()
+                } else {
+                    t
+                };
+                Some((shown, false))
+            }
+            "call" => {
+                let func = field(node, "function")?;
+                if !matches!(func.kind(), "identifier" | "attribute") {
+                    return None;
+                }
+                let name = last_segment(self.t(func));
+                let ctor = knowledge::container_ctor(knowledge::PYTHON_CONTAINER_CTORS, name)?;
+                let t = display(self.t(node));
+                Some((
+                    if t.is_empty() {
+                        format!("{name}(…)")
+                    } else {
+                        t
+                    },
+                    ctor.bounded,
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    fn param_names(&self, params: Node) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in named_children(params) {
+            let name = match p.kind() {
+                "identifier" => Some(p),
+                "typed_parameter" => named_children(p).find(|c| c.kind() == "identifier"),
+                "default_parameter" | "typed_default_parameter" => field(p, "name"),
+                _ => None,
+            };
+            if let Some(n) = name {
+                out.push(self.t(n).to_string());
+            }
+        }
+        out
+    }
+
+    // ---------------------------------------------------------------- pass 2
+
+    fn walk(&mut self, node: Node, class: Option<&str>) {
+        match node.kind() {
+            "function_definition" => return self.function(node, &[], class),
+            "decorated_definition" => {
+                let decorators: Vec<Node> = named_children(node)
+                    .filter(|c| c.kind() == "decorator")
+                    .collect();
+                for d in &decorators {
+                    self.walk(*d, None);
+                }
+                if let Some(def) = field(node, "definition") {
+                    match def.kind() {
+                        "function_definition" => self.function(def, &decorators, class),
+                        _ => self.walk(def, class),
+                    }
+                }
+                return;
+            }
+            "class_definition" => {
+                let name = field(node, "name").map(|n| self.t(n).to_string());
+                if let Some(body) = field(node, "body") {
+                    for stmt in named_children(body) {
+                        self.walk(stmt, name.as_deref());
+                    }
+                }
+                return;
+            }
+            "assignment" => self.assignment(node),
+            "augmented_assignment" => self.augmented_assignment(node),
+            "call" => self.call(node),
+            "comparison_operator" => self.comparison(node),
+            "delete_statement" => self.delete(node),
+            "return_statement" => self.return_statement(node),
+            "raise_statement" => {
+                let t = self.t(node);
+                let strong = ["TooMany", "RateLimit", "Throttl", "LimitExceeded", "429"]
+                    .iter()
+                    .any(|p| t.contains(p));
+                self.b.raise_deny(if strong {
+                    DenySignal::Strong
+                } else {
+                    DenySignal::Weak
+                });
+            }
+            "integer" => match self.t(node).parse::<u32>() {
+                Ok(429) => self.b.raise_deny(DenySignal::Strong),
+                Ok(400..=499) => self.b.raise_deny(DenySignal::Weak),
+                _ => {}
+            },
+            "identifier" => {
+                let t = self.t(node);
+                if t.contains("TOO_MANY_REQUESTS")
+                    || t.contains("TooManyRequests")
+                    || t == "HTTP_429_TOO_MANY_REQUESTS"
+                {
+                    self.b.raise_deny(DenySignal::Strong);
+                }
+                if t == "request"
+                    && self.global_request
+                    && self
+                        .b
+                        .scope()
+                        .is_some_and(|s| !s.locals.contains("request"))
+                {
+                    self.b.mark_request_context();
+                }
+            }
+            _ => {}
+        }
+        for child in children(node) {
+            self.walk(child, None);
+        }
+    }
+
+    fn function(&mut self, def: Node, decorators: &[Node], class: Option<&str>) {
+        let name = field(def, "name").map(|n| self.t(n)).unwrap_or("<lambda>");
+        let mut params = field(def, "parameters")
+            .map(|p| self.param_names(p))
+            .unwrap_or_default();
+        let self_name =
+            if class.is_some() && params.first().is_some_and(|p| p == "self" || p == "cls") {
+                Some(params.remove(0))
+            } else {
+                None
+            };
+        let request_context = decorators.iter().any(|d| self.is_request_decorator(*d))
+            || params.iter().any(|p| p == "request" || p == "req")
+            || (params.iter().any(|p| p == "scope") && params.iter().any(|p| p == "receive"));
+        let function = Function {
+            name: name.to_string(),
+            class: class.map(str::to_string),
+            span: field(def, "name").map(span).unwrap_or_else(|| span(def)),
+            params,
+            request_context,
+            deny: DenySignal::None,
+            calls: Vec::new(),
+            parent: self.b.current_function(),
+        };
+        let class = class.map(str::to_string).or_else(|| self.b.current_class());
+        self.b.open_function(function, class);
+        if let Some(s) = self_name {
+            if let Some(scope) = self.b.scope_mut() {
+                scope.locals.insert(s);
+            }
+        }
+        if let Some(body) = field(def, "body") {
+            self.prescan_function_body(body);
+            for stmt in named_children(body) {
+                self.walk(stmt, None);
+            }
+        }
+        self.b.close_function();
+    }
+
+    fn is_request_decorator(&self, decorator: Node) -> bool {
+        let Some(expr) = named_children(decorator).next() else {
+            return false;
+        };
+        let (target, called) = match expr.kind() {
+            "call" => (field(expr, "function"), true),
+            _ => (Some(expr), false),
+        };
+        let Some(target) = target else { return false };
+        let name = last_segment(self.t(target));
+        let qualified = target.kind() == "attribute";
+        knowledge::PY_REQUEST_DECORATORS.contains(&name)
+            // `@app.get("/")` but not a bare `@get`, `@staticmethod` …
+            && (qualified || called || matches!(name, "api_view" | "require_GET" | "require_POST"))
+    }
+
+    /// Collect the names a function binds (Python: any assignment makes a
+    /// name local for the whole body) and locals initialised with a container.
+    fn prescan_function_body(&mut self, body: Node) {
+        let src = self.src;
+        let mut locals = Vec::new();
+        let mut globals = Vec::new();
+        let mut ctors = Vec::new();
+        visit(body, &is_scope_boundary, &mut |n| match n.kind() {
+            "assignment" | "augmented_assignment" => {
+                if let Some(left) = field(n, "left") {
+                    collect_target_names(left, src, &mut locals);
+                    if n.kind() == "assignment" && left.kind() == "identifier" {
+                        if let Some(right) = field(n, "right") {
+                            ctors.push((text(left, src).to_string(), right, n));
+                        }
+                    }
+                }
+            }
+            "for_statement" | "for_in_clause" => {
+                if let Some(left) = field(n, "left") {
+                    collect_target_names(left, src, &mut locals);
+                }
+            }
+            "as_pattern" => {
+                if let Some(alias) = field(n, "alias") {
+                    collect_target_names(alias, src, &mut locals);
+                }
+            }
+            "named_expression" => {
+                if let Some(name) = field(n, "name") {
+                    locals.push(text(name, src).to_string());
+                }
+            }
+            "function_definition" | "class_definition" => {
+                if let Some(name) = field(n, "name") {
+                    locals.push(text(name, src).to_string());
+                }
+            }
+            "global_statement" => {
+                for id in named_children(n) {
+                    globals.push(text(id, src).to_string());
+                }
+            }
+            _ => {}
+        });
+        let ctors: Vec<(String, LocalCtor)> = ctors
+            .into_iter()
+            .filter_map(|(name, right, assign)| {
+                let (constructor, bounded) = self.container_ctor(right)?;
+                Some((
+                    name,
+                    LocalCtor {
+                        span: span(assign),
+                        constructor,
+                        bounded,
+                    },
+                ))
+            })
+            .collect();
+        if let Some(scope) = self.b.scope_mut() {
+            scope.locals.extend(locals);
+            for g in globals {
+                scope.locals.remove(&g);
+                scope.globals.insert(g);
+            }
+            for (name, ctor) in ctors {
+                if !scope.globals.contains(&name) {
+                    scope.local_ctors.entry(name).or_insert(ctor);
+                }
+            }
+        }
+    }
+
+    // -------------------------------------------------------- expressions
+
+    /// A container named directly: `hits`, `self.hits`, `Limiter.hits`,
+    /// `state.hits` (imported module).
+    fn container_expr(&mut self, node: Node) -> Option<ContainerRef> {
+        match node.kind() {
+            "identifier" => match self.b.resolve(self.t(node)) {
+                NameRef::Container(c) => Some(c),
+                _ => None,
+            },
+            "attribute" => {
+                let object = field(node, "object")?;
+                let attr = self.t(field(node, "attribute")?);
+                if object.kind() != "identifier" {
+                    return None;
+                }
+                let obj = self.t(object);
+                if obj == "self" || obj == "cls" {
+                    let class = self.b.current_class()?;
+                    return self.b.resolve_attr(&class, attr);
+                }
+                if self.classes.contains(obj) {
+                    return self.b.resolve_attr(obj, attr);
+                }
+                self.b.resolve_module_member(obj, attr)
+            }
+            _ => None,
+        }
+    }
+
+    /// The container entry an expression reads or denotes: `hits[ip]`,
+    /// `hits.get(ip, [])`, `len(hits[ip])`, an alias `q` of `hits[ip]`, …
+    fn root_of(&mut self, node: Node) -> Option<(ContainerRef, KeyClass)> {
+        match node.kind() {
+            "subscript" => {
+                let value = field(node, "value")?;
+                if let Some(c) = self.container_expr(value) {
+                    let key = field(node, "subscript")
+                        .map(|k| self.classify(k))
+                        .unwrap_or(KeyClass::Unknown);
+                    return Some((c, key));
+                }
+                self.root_of(value)
+            }
+            "attribute" => self.root_of(field(node, "object")?),
+            "call" => {
+                let func = field(node, "function")?;
+                let args = field(node, "arguments");
+                let first_arg =
+                    args.and_then(|a| named_children(a).find(|c| c.kind() != "keyword_argument"));
+                if func.kind() == "attribute" {
+                    let object = field(func, "object")?;
+                    let method = self.t(field(func, "attribute")?);
+                    if matches!(method, "get" | "setdefault" | "pop") {
+                        if let Some(c) = self.container_expr(object) {
+                            let key = first_arg
+                                .map(|k| self.classify(k))
+                                .unwrap_or(KeyClass::Unknown);
+                            return Some((c, key));
+                        }
+                    }
+                    return self.root_of(object);
+                }
+                let name = self.t(func);
+                if matches!(
+                    name,
+                    "len"
+                        | "sum"
+                        | "max"
+                        | "min"
+                        | "list"
+                        | "sorted"
+                        | "int"
+                        | "float"
+                        | "tuple"
+                        | "deque"
+                ) {
+                    return self.root_of(first_arg?);
+                }
+                None
+            }
+            "identifier" => match self.b.resolve(self.t(node)) {
+                NameRef::Alias(c, k) => Some((c, k)),
+                _ => None,
+            },
+            "boolean_operator" | "binary_operator" => {
+                let left = field(node, "left")?;
+                if let Some(r) = self.root_of(left) {
+                    return Some(r);
+                }
+                self.root_of(field(node, "right")?)
+            }
+            "parenthesized_expression" | "unary_operator" | "await" | "conditional_expression" => {
+                let first = named_children(node).next()?;
+                self.root_of(first)
+            }
+            "list_comprehension" | "generator_expression" | "set_comprehension" => {
+                let clause = named_children(node).find(|c| c.kind() == "for_in_clause")?;
+                self.root_of(field(clause, "right")?)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether an expression identifies the caller.
+    fn classify(&mut self, node: Node) -> KeyClass {
+        if let Some(kind) = key_from_text(self.t(node)) {
+            return KeyClass::Client(kind);
+        }
+        if node.kind() == "identifier" {
+            return self.b.key_of_name(self.t(node));
+        }
+        let mut names = Vec::new();
+        let src = self.src;
+        visit(node, &is_scope_boundary, &mut |n| {
+            if n.kind() == "identifier" {
+                let is_member = n
+                    .parent()
+                    .is_some_and(|p| p.kind() == "attribute" && field(p, "attribute") == Some(n));
+                let is_kwarg = n
+                    .parent()
+                    .is_some_and(|p| p.kind() == "keyword_argument" && field(p, "name") == Some(n));
+                if !is_member && !is_kwarg {
+                    names.push(text(n, src));
+                }
+            }
+        });
+        combine_keys(names.into_iter().map(|n| self.b.key_of_name(n)))
+    }
+
+    /// Does a stored value look like a count, a time, a window or tokens?
+    fn countsy(&mut self, node: Node) -> bool {
+        if self.root_of(node).is_some() {
+            return true;
+        }
+        let src = self.src;
+        let mut found = false;
+        let mut names = Vec::new();
+        visit(node, &is_scope_boundary, &mut |n| match n.kind() {
+            "integer" | "float" | "binary_operator" => found = true,
+            "call" => {
+                if let Some(f) = field(n, "function") {
+                    if knowledge::TIME_NAMES.contains(&last_segment(text(f, src))) {
+                        found = true;
+                    }
+                }
+            }
+            "identifier" => names.push(text(n, src)),
+            _ => {}
+        });
+        found || names.into_iter().any(|n| self.b.is_countsy_var(n))
+    }
+
+    // --------------------------------------------------------- statements
+
+    fn assignment(&mut self, node: Node) {
+        let (Some(left), Some(right)) = (field(node, "left"), field(node, "right")) else {
+            return;
+        };
+        match left.kind() {
+            "identifier" => {
+                let name = self.t(left).to_string();
+                let is_global = self.b.scope().is_some_and(|s| s.globals.contains(&name));
+                if is_global {
+                    if let Some(c) = self.container_expr(left) {
+                        // `global hits; hits = {}`: the whole state is reset.
+                        self.b
+                            .record(c, KeyClass::Unknown, AccessKind::Delete, span(node));
+                    }
+                    return;
+                }
+                let root = self.root_of(right);
+                let key = self.classify(right);
+                let countsy = self.countsy(right);
+                if let Some(scope) = self.b.scope_mut() {
+                    scope.aliases.remove(&name);
+                    scope.key_vars.remove(&name);
+                    if let Some(r) = root {
+                        scope.aliases.insert(name.clone(), r);
+                    }
+                    if matches!(key, KeyClass::Client(_) | KeyClass::Param(_)) {
+                        scope.key_vars.insert(name.clone(), key);
+                    }
+                    if countsy {
+                        scope.countsy_vars.insert(name);
+                    }
+                }
+            }
+            "subscript" | "attribute" => {
+                if let Some((c, key)) = self.root_of(left) {
+                    let nested = left.kind() == "attribute"
+                        || field(left, "value").is_some_and(|v| self.container_expr(v).is_none());
+                    let counts_or_times = nested || self.countsy(right);
+                    self.b
+                        .record(c, key, AccessKind::Write { counts_or_times }, span(node));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn augmented_assignment(&mut self, node: Node) {
+        let Some(left) = field(node, "left") else {
+            return;
+        };
+        if let Some((c, key)) = self.root_of(left) {
+            self.b.record(
+                c,
+                key,
+                AccessKind::Write {
+                    counts_or_times: true,
+                },
+                span(node),
+            );
+        } else if left.kind() == "identifier" {
+            let name = self.t(left).to_string();
+            if let Some(scope) = self.b.scope_mut() {
+                scope.countsy_vars.insert(name);
+            }
+        }
+    }
+
+    fn call(&mut self, node: Node) {
+        let Some(func) = field(node, "function") else {
+            return;
+        };
+        let args: Vec<Node> = field(node, "arguments")
+            .map(|a| {
+                named_children(a)
+                    .filter(|c| {
+                        !matches!(
+                            c.kind(),
+                            "keyword_argument" | "list_splat" | "dictionary_splat"
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let callee = last_segment(self.t(func)).to_string();
+        let arg_keys: Vec<KeyClass> = args.iter().map(|a| self.classify(*a)).collect();
+        if callee == "abort" {
+            self.b.raise_deny(DenySignal::Weak);
+        }
+        if callee.starts_with(|c: char| c.is_ascii_uppercase())
+            && matches!(func.kind(), "identifier" | "attribute")
+        {
+            self.b.add_instantiation(&callee);
+        }
+        if matches!(callee.as_str(), "add_middleware" | "Middleware") {
+            if let Some(first) = args.first().filter(|a| a.kind() == "identifier") {
+                let class = self.t(*first).to_string();
+                self.b.add_instantiation(&class);
+            }
+        }
+        self.b.add_call(&callee, arg_keys.clone());
+
+        if func.kind() != "attribute" {
+            return;
+        }
+        let (Some(object), Some(method)) = (field(func, "object"), field(func, "attribute")) else {
+            return;
+        };
+        let method = self.t(method);
+        if let Some(c) = self.container_expr(object) {
+            let first_key = arg_keys.first().copied().unwrap_or(KeyClass::Unknown);
+            match method {
+                "setdefault" | "add" => self.b.record(
+                    c,
+                    first_key,
+                    AccessKind::Write {
+                        counts_or_times: false,
+                    },
+                    span(node),
+                ),
+                "append" | "appendleft" | "insert" | "extend" => {
+                    let key = combine_keys(arg_keys.iter().copied());
+                    self.b.record(
+                        c,
+                        key,
+                        AccessKind::Write {
+                            counts_or_times: true,
+                        },
+                        span(node),
+                    );
+                }
+                "pop" | "discard" | "remove" => {
+                    self.b.record(c, first_key, AccessKind::Delete, span(node))
+                }
+                "clear" | "popitem" => {
+                    self.b
+                        .record(c, KeyClass::Unknown, AccessKind::Delete, span(node))
+                }
+                _ => {}
+            }
+        } else if matches!(
+            method,
+            "append" | "appendleft" | "add" | "extend" | "insert" | "update"
+        ) {
+            if let Some((c, key)) = self.root_of(object) {
+                self.b.record(
+                    c,
+                    key,
+                    AccessKind::Write {
+                        counts_or_times: true,
+                    },
+                    span(node),
+                );
+            }
+        }
+    }
+
+    fn comparison(&mut self, node: Node) {
+        let mut cursor = node.walk();
+        let ops: Vec<String> = node
+            .children_by_field_name("operators", &mut cursor)
+            .map(|o| self.t(o).split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let operands: Vec<Node> = named_children(node).collect();
+        if ops
+            .iter()
+            .any(|o| matches!(o.as_str(), "<" | ">" | "<=" | ">="))
+        {
+            let mut seen: Vec<ContainerRef> = Vec::new();
+            for operand in &operands {
+                let mut candidates = Vec::new();
+                visit(*operand, &is_scope_boundary, &mut |n| {
+                    if matches!(n.kind(), "subscript" | "call" | "identifier" | "attribute") {
+                        candidates.push(n);
+                    }
+                });
+                for cand in candidates {
+                    if let Some((c, key)) = self.root_of(cand) {
+                        if !seen.contains(&c) {
+                            seen.push(c.clone());
+                            self.b.record(c, key, AccessKind::Compare, span(node));
+                        }
+                    }
+                }
+            }
+        }
+        if ops.iter().any(|o| o == "in" || o == "not in") && operands.len() == 2 {
+            if let Some(c) = self.container_expr(operands[1]) {
+                let key = self.classify(operands[0]);
+                self.b.record(c, key, AccessKind::Membership, span(node));
+            }
+        }
+    }
+
+    fn delete(&mut self, node: Node) {
+        let targets: Vec<Node> = named_children(node)
+            .flat_map(|n| {
+                if n.kind() == "expression_list" {
+                    named_children(n).collect()
+                } else {
+                    vec![n]
+                }
+            })
+            .collect();
+        for t in targets {
+            if t.kind() != "subscript" {
+                continue;
+            }
+            let Some(value) = field(t, "value") else {
+                continue;
+            };
+            if let Some(c) = self.container_expr(value) {
+                let key = field(t, "subscript")
+                    .map(|k| self.classify(k))
+                    .unwrap_or(KeyClass::Unknown);
+                self.b.record(c, key, AccessKind::Delete, span(node));
+            }
+        }
+    }
+
+    fn return_statement(&mut self, node: Node) {
+        if let Some(value) = named_children(node).next() {
+            if matches!(
+                value.kind(),
+                "false" | "true" | "comparison_operator" | "not_operator"
+            ) {
+                self.b.raise_deny(DenySignal::Weak);
+            }
+        }
+    }
+}
+
+fn collect_target_names(node: Node, src: &str, out: &mut Vec<String>) {
+    match node.kind() {
+        "identifier" => out.push(text(node, src).to_string()),
+        "pattern_list" | "tuple_pattern" | "list_pattern" | "expression_list" | "tuple"
+        | "list" => {
+            for c in named_children(node) {
+                collect_target_names(c, src, out);
+            }
+        }
+        _ => {}
+    }
+}

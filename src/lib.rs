@@ -1,0 +1,16 @@
+//! ratecheck: finds naive rate limiters in Python and JavaScript/TypeScript.
+//!
+//! Pipeline and module map: see README.md ("Architecture").
+
+pub mod cli;
+pub mod config;
+pub mod discover;
+pub mod engine;
+pub mod facts;
+pub mod finding;
+pub mod knowledge;
+pub mod lang;
+pub mod output;
+pub mod project;
+pub mod rules;
+pub mod source;

@@ -1,0 +1,36 @@
+//! Emitters. Every format writes the same sorted findings; they differ
+//! only in presentation.
+
+mod concise;
+mod github;
+mod json;
+mod sarif;
+mod text;
+
+use crate::engine::Report;
+use std::io::{self, Write};
+
+pub const FORMATS: &[&str] = &["text", "concise", "json", "sarif", "github"];
+
+pub struct EmitOptions {
+    pub color: bool,
+    /// Value for SARIF's `automationDetails.id`, when the user asks.
+    pub sarif_category: Option<String>,
+    /// Print summary lines (text formats) even with no findings.
+    pub quiet: bool,
+}
+
+pub fn emit(
+    format: &str,
+    report: &Report,
+    options: &EmitOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        "concise" => concise::emit(report, out),
+        "json" => json::emit(report, out),
+        "sarif" => sarif::emit(report, options, out),
+        "github" => github::emit(report, out),
+        _ => text::emit(report, options, out),
+    }
+}

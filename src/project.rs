@@ -1,0 +1,413 @@
+//! The project phase: joins per-file facts. Resolves imports between
+//! project files, propagates "runs per request" through calls, finds which
+//! function parameters receive client keys, and which classes are
+//! instantiated once for the process. Single-threaded and cheap: it only
+//! touches facts.
+
+use crate::facts::*;
+use crate::knowledge;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+pub type FileId = usize;
+pub type FnId = (FileId, usize);
+
+pub struct Project {
+    pub files: Vec<FileFacts>,
+    /// `request_context[file][function]`.
+    request_context: Vec<Vec<bool>>,
+    /// Parameters that receive a client key from some caller.
+    client_params: HashSet<(FileId, usize, usize)>,
+    /// Classes instantiated at module level or in a function that does not
+    /// run per request (an app factory): their instances live for the process.
+    process_classes: HashSet<String>,
+    /// Accesses from other files to a module-level container:
+    /// (defining file, container) → [(accessing file, access index)].
+    imported_accesses: HashMap<(FileId, usize), Vec<(FileId, usize)>>,
+    functions_by_name: HashMap<String, Vec<FnId>>,
+    /// Callers (by name) of each function.
+    callers: HashMap<FnId, Vec<FnId>>,
+}
+
+impl Project {
+    pub fn build(mut files: Vec<FileFacts>) -> Project {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut functions_by_name: HashMap<String, Vec<FnId>> = HashMap::new();
+        for (fi, f) in files.iter().enumerate() {
+            for (i, func) in f.functions.iter().enumerate() {
+                functions_by_name
+                    .entry(func.name.clone())
+                    .or_default()
+                    .push((fi, i));
+            }
+        }
+        let mut callers: HashMap<FnId, Vec<FnId>> = HashMap::new();
+        for (fi, f) in files.iter().enumerate() {
+            for (i, func) in f.functions.iter().enumerate() {
+                for call in &func.calls {
+                    for target in functions_by_name.get(&call.callee).into_iter().flatten() {
+                        callers.entry(*target).or_default().push((fi, i));
+                    }
+                }
+            }
+        }
+        let mut project = Project {
+            request_context: Vec::new(),
+            client_params: HashSet::new(),
+            process_classes: HashSet::new(),
+            imported_accesses: HashMap::new(),
+            functions_by_name,
+            callers,
+            files,
+        };
+        project.propagate_request_context();
+        project.propagate_client_params();
+        project.find_process_classes();
+        project.join_imported_accesses();
+        project
+    }
+
+    fn propagate_request_context(&mut self) {
+        let mut rc: Vec<Vec<bool>> = self
+            .files
+            .iter()
+            .map(|f| {
+                f.functions
+                    .iter()
+                    .map(|func| func.request_context)
+                    .collect()
+            })
+            .collect();
+        let mut work: Vec<FnId> = Vec::new();
+        for (fi, fns) in rc.iter().enumerate() {
+            for (i, on) in fns.iter().enumerate() {
+                if *on {
+                    work.push((fi, i));
+                }
+            }
+        }
+        while let Some((fi, i)) = work.pop() {
+            for call in &self.files[fi].functions[i].calls {
+                for &(tf, ti) in self
+                    .functions_by_name
+                    .get(&call.callee)
+                    .into_iter()
+                    .flatten()
+                {
+                    if !rc[tf][ti] {
+                        rc[tf][ti] = true;
+                        work.push((tf, ti));
+                    }
+                }
+            }
+        }
+        self.request_context = rc;
+    }
+
+    fn propagate_client_params(&mut self) {
+        // A few rounds reach helper chains (`view → check(ip) → hit(key)`).
+        for _ in 0..4 {
+            let mut changed = false;
+            for (fi, f) in self.files.iter().enumerate() {
+                for (ci, caller) in f.functions.iter().enumerate() {
+                    for call in &caller.calls {
+                        for &(tf, ti) in self
+                            .functions_by_name
+                            .get(&call.callee)
+                            .into_iter()
+                            .flatten()
+                        {
+                            for (ai, arg) in call.args.iter().enumerate() {
+                                let is_client = match arg {
+                                    KeyClass::Client(_) => true,
+                                    KeyClass::Param(p) => {
+                                        self.client_params.contains(&(fi, ci, *p))
+                                    }
+                                    KeyClass::Unknown => false,
+                                };
+                                if is_client
+                                    && ai < self.files[tf].functions[ti].params.len()
+                                    && self.client_params.insert((tf, ti, ai))
+                                {
+                                    changed = true;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    fn find_process_classes(&mut self) {
+        for (fi, f) in self.files.iter().enumerate() {
+            for inst in &f.instantiations {
+                let once = match inst.function {
+                    None => true,
+                    Some(func) => !self.request_context[fi][func],
+                };
+                if once {
+                    self.process_classes.insert(inst.class.clone());
+                }
+            }
+        }
+    }
+
+    fn join_imported_accesses(&mut self) {
+        let index = PathIndex::new(&self.files);
+        let mut joined: HashMap<(FileId, usize), Vec<(FileId, usize)>> = HashMap::new();
+        for (fi, f) in self.files.iter().enumerate() {
+            for (ai, access) in f.accesses.iter().enumerate() {
+                let ContainerRef::Imported { module, name } = &access.container else {
+                    continue;
+                };
+                let Some(target) =
+                    index.resolve(&f.path, module, f.lang.is_some_and(|l| l.is_python()))
+                else {
+                    continue;
+                };
+                let found = self.files[target]
+                    .containers
+                    .iter()
+                    .position(|c| c.scope == ContainerScope::Module && &c.name == name);
+                if let Some(ci) = found {
+                    joined.entry((target, ci)).or_default().push((fi, ai));
+                }
+            }
+        }
+        self.imported_accesses = joined;
+    }
+
+    // ------------------------------------------------------------- queries
+
+    pub fn is_request_context(&self, f: FnId) -> bool {
+        self.request_context[f.0][f.1]
+    }
+
+    pub fn function(&self, f: FnId) -> &Function {
+        &self.files[f.0].functions[f.1]
+    }
+
+    /// Whether the access's key identifies the caller, following parameters
+    /// to what callers pass.
+    pub fn key_is_client(&self, file: FileId, access: &StateAccess) -> bool {
+        match access.key {
+            KeyClass::Client(_) => true,
+            KeyClass::Param(p) => access
+                .function
+                .is_some_and(|func| self.client_params.contains(&(file, func, p))),
+            KeyClass::Unknown => false,
+        }
+    }
+
+    /// Whether a container lives as long as the process (as opposed to one
+    /// request or one short-lived object).
+    pub fn lives_for_process(&self, file: FileId, container: &Container) -> bool {
+        match &container.scope {
+            ContainerScope::Module | ContainerScope::ClassAttr { .. } => true,
+            ContainerScope::InstanceAttr { class } => self.process_classes.contains(class),
+            ContainerScope::Closure { factory } => !self.is_request_context((file, *factory)),
+        }
+    }
+
+    /// Every access to a container: from its own file and, for module-level
+    /// containers, from files that import it.
+    pub fn accesses_of(&self, file: FileId, container: usize) -> Vec<(FileId, &StateAccess)> {
+        let mut out: Vec<(FileId, &StateAccess)> = self.files[file]
+            .accesses
+            .iter()
+            .filter(|a| a.container == ContainerRef::Local(container))
+            .map(|a| (file, a))
+            .collect();
+        if let Some(imported) = self.imported_accesses.get(&(file, container)) {
+            out.extend(
+                imported
+                    .iter()
+                    .map(|(fi, ai)| (*fi, &self.files[*fi].accesses[*ai])),
+            );
+        }
+        out
+    }
+
+    pub fn callers_of(&self, f: FnId) -> &[FnId] {
+        self.callers.get(&f).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Named like a limiter (the function, or the class it belongs to), by
+    /// the rules page's pattern or the user's `limiter-names`.
+    pub fn is_limiter_named(&self, f: FnId, extra_names: &[String]) -> bool {
+        let func = self.function(f);
+        let named = |n: &str| knowledge::is_limiter_name(n) || extra_names.iter().any(|e| e == n);
+        named(&func.name) || func.class.as_deref().is_some_and(named)
+    }
+
+    /// The framework to name in help lines for code in `file`: the file's
+    /// own imports, else the one framework the project uses for that
+    /// language family, else none.
+    pub fn framework_for(&self, file: FileId) -> Option<Framework> {
+        let f = &self.files[file];
+        if let Some(fw) = f.frameworks.iter().next() {
+            return Some(*fw);
+        }
+        let python = f.lang.is_some_and(|l| l.is_python());
+        let mut seen: BTreeMap<Framework, usize> = BTreeMap::new();
+        for other in &self.files {
+            if other.lang.is_some_and(|l| l.is_python()) == python {
+                for fw in &other.frameworks {
+                    *seen.entry(*fw).or_default() += 1;
+                }
+            }
+        }
+        if seen.len() == 1 {
+            seen.keys().next().copied()
+        } else {
+            None
+        }
+    }
+}
+
+/// Finds project files by the module names used in imports.
+struct PathIndex {
+    /// Normalised path without extension → file.
+    by_stem_path: HashMap<PathBuf, FileId>,
+}
+
+const JS_EXTENSIONS: &[&str] = &["js", "ts", "mjs", "cjs", "jsx", "tsx", "mts", "cts"];
+
+impl PathIndex {
+    fn new(files: &[FileFacts]) -> PathIndex {
+        let mut by_stem_path = HashMap::new();
+        for (i, f) in files.iter().enumerate() {
+            by_stem_path.insert(normalize(&f.path.with_extension("")), i);
+        }
+        PathIndex { by_stem_path }
+    }
+
+    fn lookup(&self, candidate: &Path) -> Option<FileId> {
+        let c = normalize(candidate);
+        let module_file = self.by_stem_path.get(&c);
+        let package = self
+            .by_stem_path
+            .get(&c.join("__init__"))
+            .or_else(|| self.by_stem_path.get(&c.join("index")));
+        module_file.or(package).copied()
+    }
+
+    /// Resolve an import of `module` written in `from_file`.
+    fn resolve(&self, from_file: &Path, module: &str, python: bool) -> Option<FileId> {
+        let dir = from_file.parent().unwrap_or(Path::new(""));
+        if python {
+            let dots = module.chars().take_while(|c| *c == '.').count();
+            let rest: PathBuf = module[dots..]
+                .split('.')
+                .filter(|s| !s.is_empty())
+                .collect();
+            if dots > 0 {
+                let mut base = dir.to_path_buf();
+                for _ in 1..dots {
+                    base.pop();
+                }
+                return self.lookup(&base.join(rest));
+            }
+            // Absolute module: the deepest project file whose path ends with it.
+            return self.suffix_lookup(&rest);
+        }
+        if module.starts_with("./") || module.starts_with("../") {
+            let joined = dir.join(module);
+            let without_ext = match joined.extension().and_then(|e| e.to_str()) {
+                Some(e) if JS_EXTENSIONS.contains(&e) => joined.with_extension(""),
+                _ => joined.clone(),
+            };
+            return self.lookup(&without_ext).or_else(|| self.lookup(&joined));
+        }
+        // Path aliases such as `@/lib/x` or `~/lib/x` (tsconfig paths).
+        let stripped = module
+            .strip_prefix("@/")
+            .or_else(|| module.strip_prefix("~/"))?;
+        self.suffix_lookup(Path::new(stripped))
+    }
+
+    fn suffix_lookup(&self, rest: &Path) -> Option<FileId> {
+        let rest = normalize(rest);
+        let mut best: Option<(usize, FileId)> = None;
+        for (path, id) in &self.by_stem_path {
+            let matches = path.ends_with(&rest)
+                || path.ends_with(rest.join("__init__"))
+                || path.ends_with(rest.join("index"));
+            if matches {
+                let depth = path.components().count();
+                if best.is_none_or(|(d, i)| depth < d || (depth == d && *id < i)) {
+                    best = Some((depth, *id));
+                }
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+}
+
+/// Lexically normalise `a/./b/../c` → `a/c` (no file system access).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str) -> FileFacts {
+        FileFacts {
+            path: PathBuf::from(path),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn resolves_python_and_js_imports() {
+        let files = vec![
+            file("app/limiter.py"),
+            file("app/views.py"),
+            file("pkg/__init__.py"),
+            file("web/store.ts"),
+            file("web/routes/index.js"),
+            file("web/routes/users.js"),
+        ];
+        let idx = PathIndex::new(&files);
+        assert_eq!(
+            idx.resolve(Path::new("app/views.py"), ".limiter", true),
+            Some(0)
+        );
+        assert_eq!(
+            idx.resolve(Path::new("app/views.py"), "app.limiter", true),
+            Some(0)
+        );
+        assert_eq!(idx.resolve(Path::new("app/views.py"), "pkg", true), Some(2));
+        assert_eq!(
+            idx.resolve(Path::new("web/routes/users.js"), "../store", false),
+            Some(3)
+        );
+        assert_eq!(
+            idx.resolve(Path::new("web/app.js"), "./routes", false),
+            Some(4)
+        );
+        assert_eq!(
+            idx.resolve(Path::new("web/app.js"), "./routes/users.js", false),
+            Some(5)
+        );
+        assert_eq!(idx.resolve(Path::new("web/app.js"), "express", false), None);
+    }
+}

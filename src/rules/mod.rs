@@ -1,0 +1,214 @@
+//! The rule registry. Each rule's metadata (name, severity, languages,
+//! summary) and documentation live in one place, `rules/RATE00N.md`; the
+//! same text feeds `--explain`, `--list-rules`, SARIF rule metadata and the
+//! README's rule table (a test keeps them in agreement).
+
+mod rate002_in_memory_limiter;
+
+use crate::finding::{Finding, Severity};
+use crate::project::{FileId, Project};
+
+/// What the user configured that rules need.
+#[derive(Debug, Default, Clone)]
+pub struct RuleOptions {
+    /// Extra identifiers that count as rate limiting (`limiter-names`).
+    pub limiter_names: Vec<String>,
+}
+
+pub trait Rule: Sync {
+    fn id(&self) -> &'static str;
+    /// Findings whose primary location is in `file`. Rules may read the
+    /// whole project; running per file keeps a panic contained to one file.
+    fn check_file(
+        &self,
+        project: &Project,
+        file: FileId,
+        options: &RuleOptions,
+        out: &mut Vec<Finding>,
+    );
+}
+
+pub static RULES: &[&dyn Rule] = &[&rate002_in_memory_limiter::InMemoryLimiter];
+
+/// Documentation pages, by rule id, compiled in.
+static DOCS: &[(&str, &str)] = &[("RATE002", include_str!("../../rules/RATE002.md"))];
+
+#[derive(Debug, Clone)]
+pub struct RuleMeta {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub languages: Vec<&'static str>,
+    pub summary: &'static str,
+    pub cwe: Vec<&'static str>,
+    pub precision: &'static str,
+    pub security_severity: &'static str,
+    /// The page without its front matter.
+    pub body: &'static str,
+}
+
+impl RuleMeta {
+    pub fn help_uri(&self) -> String {
+        format!(
+            "{}/blob/main/rules/{}.md",
+            env!("CARGO_PKG_REPOSITORY"),
+            self.id
+        )
+    }
+
+    /// The "Why this matters" paragraph: SARIF's fullDescription.
+    pub fn why(&self) -> String {
+        section(self.body, "Why this matters")
+            .unwrap_or(self.summary)
+            .trim()
+            .to_string()
+    }
+}
+
+/// Text under `## heading` up to the next `## ` heading.
+pub fn section<'a>(body: &'a str, heading: &str) -> Option<&'a str> {
+    let marker = format!("## {heading}\n");
+    let start = body.find(&marker)? + marker.len();
+    let rest = &body[start..];
+    let end = rest.find("\n## ").map(|e| e + 1).unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+fn parse_doc(id: &'static str, doc: &'static str) -> RuleMeta {
+    let rest = doc
+        .strip_prefix("---\n")
+        .unwrap_or_else(|| panic!("rules/{id}.md: missing front matter"));
+    let end = rest
+        .find("\n---\n")
+        .unwrap_or_else(|| panic!("rules/{id}.md: unterminated front matter"));
+    let (front, body) = (&rest[..end], &rest[end + 5..]);
+    let get = |key: &str| -> &'static str {
+        front
+            .lines()
+            .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':')))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("rules/{id}.md: front matter lacks `{key}`"))
+    };
+    let list = |key: &str| -> Vec<&'static str> {
+        get(key)
+            .trim_matches(['[', ']'])
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    assert_eq!(get("id"), id, "rules/{id}.md: id mismatch");
+    RuleMeta {
+        id,
+        name: get("name"),
+        severity: Severity::parse(get("severity"))
+            .unwrap_or_else(|| panic!("rules/{id}.md: bad severity")),
+        languages: list("languages"),
+        summary: get("summary"),
+        cwe: list("cwe"),
+        precision: get("precision"),
+        security_severity: get("security-severity"),
+        body: body.trim_start(),
+    }
+}
+
+/// Metadata for every registered rule, in id order.
+pub fn all_meta() -> Vec<RuleMeta> {
+    let mut metas: Vec<RuleMeta> = DOCS.iter().map(|(id, doc)| parse_doc(id, doc)).collect();
+    metas.sort_by_key(|m| m.id);
+    metas
+}
+
+pub fn meta(id: &str) -> Option<RuleMeta> {
+    all_meta().into_iter().find(|m| m.id == id)
+}
+
+/// Does `selector` (an id like `RATE002` or a prefix like `RATE00`, `RATE`,
+/// or `ALL`) name at least one rule?
+pub fn selector_matches_any(selector: &str) -> bool {
+    let s = selector.to_ascii_uppercase();
+    s == "ALL" || all_meta().iter().any(|m| m.id.starts_with(&s))
+}
+
+pub fn selector_matches(selector: &str, id: &str) -> bool {
+    let s = selector.to_ascii_uppercase();
+    s == "ALL" || id.starts_with(&s)
+}
+
+/// The README's rule table, generated from the docs.
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| Rule | Name | Severity | Languages | What it finds |\n|---|---|---|---|---|\n",
+    );
+    for m in all_meta() {
+        out.push_str(&format!(
+            "| [{id}](rules/{id}.md) | `{name}` | {sev} | {langs} | {summary} |\n",
+            id = m.id,
+            name = m.name,
+            sev = m.severity.as_str(),
+            langs = m.languages.join(", "),
+            summary = m.summary
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_a_doc_and_every_doc_a_rule() {
+        let docs: Vec<&str> = all_meta().iter().map(|m| m.id).collect();
+        let rules: Vec<&str> = RULES.iter().map(|r| r.id()).collect();
+        let mut sorted = rules.clone();
+        sorted.sort();
+        assert_eq!(docs, sorted);
+    }
+
+    #[test]
+    fn docs_have_the_required_sections() {
+        for m in all_meta() {
+            for heading in [
+                "Why this matters",
+                "What it flags",
+                "What it does not flag",
+                "Examples",
+                "References",
+            ] {
+                assert!(
+                    section(m.body, heading).is_some(),
+                    "{}: missing `## {heading}`",
+                    m.id
+                );
+            }
+            assert!(
+                m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}: name must be kebab-case",
+                m.id
+            );
+            assert!(
+                !m.summary.ends_with('.'),
+                "{}: summary ends with a period",
+                m.id
+            );
+            for lang in ["Python", "JavaScript"] {
+                assert!(
+                    m.body.contains(&format!("### {lang}")),
+                    "{}: no {lang} example",
+                    m.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn selectors() {
+        assert!(selector_matches_any("RATE002"));
+        assert!(selector_matches_any("rate0"));
+        assert!(selector_matches_any("ALL"));
+        assert!(!selector_matches_any("RATE999"));
+        assert!(!selector_matches_any("E501"));
+        assert!(selector_matches("RATE", "RATE002"));
+    }
+}

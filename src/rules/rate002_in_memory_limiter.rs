@@ -1,0 +1,310 @@
+//! RATE002 in-memory-limiter, the hand-rolled half: a container living as
+//! long as the process that request-path code updates per client key to
+//! count or time requests, and consults to deny them.
+//!
+//! Evidence required, all of it (precision first):
+//! 1. the container lives for the process (module/global, class attribute,
+//!    an instance attribute of an object created once, a factory closure);
+//! 2. a write keyed by a client key that stores a count/time/window, in code
+//!    reached per request (or in a function named like a limiter);
+//! 3. a limiting use: the entry is compared against a threshold in code that
+//!    denies (429, raise, `return False`, …), or a membership test in code
+//!    that answers 429.
+//!
+//! Memo caches keyed by IP never satisfy 3; throttles on outgoing calls are
+//! keyed by the remote host, not a client key, and do not satisfy 2.
+
+use super::{Rule, RuleOptions};
+use crate::facts::{AccessKind, DenySignal, StateAccess};
+use crate::finding::{Finding, Label, Severity};
+use crate::knowledge;
+use crate::project::{FileId, Project};
+
+pub struct InMemoryLimiter;
+
+impl Rule for InMemoryLimiter {
+    fn id(&self) -> &'static str {
+        "RATE002"
+    }
+
+    fn check_file(
+        &self,
+        project: &Project,
+        file: FileId,
+        options: &RuleOptions,
+        out: &mut Vec<Finding>,
+    ) {
+        let facts = &project.files[file];
+        for (ci, container) in facts.containers.iter().enumerate() {
+            if !project.lives_for_process(file, container) {
+                continue;
+            }
+            let accesses = project.accesses_of(file, ci);
+            let Some((write_file, write)) = accesses
+                .iter()
+                .find(|(fi, a)| is_per_client_write(project, *fi, a, options, true))
+                .or_else(|| {
+                    // A set of blocked clients: not a count, but it is the
+                    // limiter's verdict, consulted to answer 429.
+                    accesses
+                        .iter()
+                        .any(|(fi, a)| is_membership_rejection(project, *fi, a))
+                        .then(|| {
+                            accesses.iter().find(|(fi, a)| {
+                                is_per_client_write(project, *fi, a, options, false)
+                            })
+                        })
+                        .flatten()
+                })
+            else {
+                continue;
+            };
+            let limits = accesses.iter().any(|(fi, a)| {
+                is_threshold_check(project, *fi, a, options)
+                    || is_membership_rejection(project, *fi, a)
+            });
+            if !limits {
+                continue;
+            }
+            let framework = project.framework_for(*write_file);
+            let python = facts.lang.is_some_and(|l| l.is_python());
+            out.push(Finding {
+                rule_id: "RATE002",
+                severity: Severity::Warning,
+                message: format!(
+                    "`{}` keeps rate-limit state in process memory: it resets on every restart and each worker or instance counts on its own",
+                    container.name
+                ),
+                path: facts.path.clone(),
+                span: container.span,
+                primary_label: format!("`{}` lives in this process", container.name),
+                labels: vec![Label {
+                    path: project.files[*write_file].path.clone(),
+                    span: write.span,
+                    message: "updated per client here".to_string(),
+                }],
+                help: knowledge::shared_store_fix(framework, python).to_string(),
+            });
+        }
+    }
+}
+
+fn is_per_client_write(
+    project: &Project,
+    file: FileId,
+    a: &StateAccess,
+    options: &RuleOptions,
+    need_counts: bool,
+) -> bool {
+    let AccessKind::Write { counts_or_times } = a.kind else {
+        return false;
+    };
+    if need_counts && !counts_or_times {
+        return false;
+    }
+    if !project.key_is_client(file, a) {
+        return false;
+    }
+    let Some(func) = a.function else { return false };
+    project.is_request_context((file, func))
+        || project.is_limiter_named((file, func), &options.limiter_names)
+}
+
+/// The entry is compared against a threshold in code that denies requests,
+/// is named like a limiter, or whose per-request callers deny.
+fn is_threshold_check(
+    project: &Project,
+    file: FileId,
+    a: &StateAccess,
+    options: &RuleOptions,
+) -> bool {
+    if a.kind != AccessKind::Compare {
+        return false;
+    }
+    let Some(func) = a.function else { return false };
+    let f = (file, func);
+    project.function(f).deny >= DenySignal::Weak
+        || project.is_limiter_named(f, &options.limiter_names)
+        || project.callers_of(f).iter().any(|c| {
+            project.is_request_context(*c) && project.function(*c).deny >= DenySignal::Weak
+        })
+}
+
+fn is_membership_rejection(project: &Project, file: FileId, a: &StateAccess) -> bool {
+    if a.kind != AccessKind::Membership || !project.key_is_client(file, a) {
+        return false;
+    }
+    a.function
+        .is_some_and(|func| project.function((file, func)).deny == DenySignal::Strong)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::lint_sources;
+
+    fn rate002_lines(files: &[(&str, &str)]) -> Vec<(String, usize)> {
+        lint_sources(files)
+            .into_iter()
+            .filter(|f| f.finding.rule_id == "RATE002")
+            .map(|f| (f.finding.path.display().to_string(), f.start.line))
+            .collect()
+    }
+
+    #[test]
+    fn flask_module_dict_of_timestamps() {
+        let src = r#"
+import time
+from collections import defaultdict
+from flask import Flask, request, abort
+
+app = Flask(__name__)
+hits = defaultdict(list)
+
+@app.before_request
+def limit():
+    ip = request.remote_addr
+    now = time.time()
+    hits[ip] = [t for t in hits[ip] if now - t < 60]
+    if len(hits[ip]) >= 100:
+        abort(429)
+    hits[ip].append(now)
+"#;
+        assert_eq!(
+            rate002_lines(&[("app.py", src)]),
+            vec![("app.py".into(), 7)]
+        );
+    }
+
+    #[test]
+    fn finding_carries_update_label_and_flask_fix() {
+        let src = "from flask import request, abort\nhits = {}\n@app.route('/')\ndef index():\n    ip = request.remote_addr\n    hits[ip] = hits.get(ip, 0) + 1\n    if hits[ip] > 10:\n        abort(429)\n";
+        let findings = lint_sources(&[("a.py", src)]);
+        let f = &findings[0].finding;
+        assert!(f.message.contains("`hits`"), "{}", f.message);
+        assert_eq!(f.labels.len(), 1);
+        assert!(src[f.labels[0].span.start..].starts_with("hits[ip] = hits.get(ip, 0) + 1"));
+        assert!(f.help.contains("flask-limiter"), "{}", f.help);
+    }
+
+    #[test]
+    fn express_closure_map_in_middleware_factory() {
+        let src = r#"
+const express = require('express');
+function rateLimit({ windowMs, max }) {
+  const store = new Map();
+  return (req, res, next) => {
+    const now = Date.now();
+    const entry = store.get(req.ip) || { count: 0, start: now };
+    if (now - entry.start > windowMs) { entry.count = 0; entry.start = now; }
+    entry.count++;
+    store.set(req.ip, entry);
+    if (entry.count > max) return res.status(429).send('slow down');
+    next();
+  };
+}
+"#;
+        let found = rate002_lines(&[("mw.js", src)]);
+        assert_eq!(found, vec![("mw.js".into(), 4)]);
+        let help = &lint_sources(&[("mw.js", src)])[0].finding.help;
+        assert!(help.contains("express-rate-limit"), "{help}");
+    }
+
+    #[test]
+    fn memo_cache_keyed_by_ip_is_silent() {
+        let src = r#"
+from flask import request
+geo = {}
+@app.route('/where')
+def where():
+    ip = request.remote_addr
+    if ip not in geo:
+        geo[ip] = lookup_country(ip)
+    return geo[ip]
+"#;
+        assert!(rate002_lines(&[("geo.py", src)]).is_empty());
+    }
+
+    #[test]
+    fn ttl_memo_cache_that_compares_times_but_never_denies_is_silent() {
+        let src = r#"
+import time
+from fastapi import Request
+cache = {}
+async def resolve(request: Request):
+    ip = request.client.host
+    entry = cache.get(ip)
+    if entry and time.time() - entry[1] < 300:
+        return entry[0]
+    name = await reverse_dns(ip)
+    cache[ip] = (name, time.time())
+    return name
+"#;
+        assert!(rate002_lines(&[("dns.py", src)]).is_empty());
+    }
+
+    #[test]
+    fn outgoing_throttle_keyed_by_host_is_silent() {
+        let src = r#"
+import time
+from urllib.parse import urlparse
+last_call = {}
+def polite_get(url):
+    host = urlparse(url).netloc
+    wait = 1.0 - (time.time() - last_call.get(host, 0))
+    if wait > 0:
+        time.sleep(wait)
+    last_call[host] = time.time()
+    return requests.get(url)
+"#;
+        assert!(rate002_lines(&[("crawl.py", src)]).is_empty());
+    }
+
+    #[test]
+    fn per_request_local_is_silent() {
+        let src = "app.get('/x', (req, res) => {\n  const seen = new Map();\n  seen.set(req.ip, (seen.get(req.ip) || 0) + 1);\n  if (seen.get(req.ip) > 5) return res.status(429).end();\n  res.send('ok');\n});\n";
+        assert!(rate002_lines(&[("x.js", src)]).is_empty());
+    }
+
+    #[test]
+    fn instance_attribute_needs_a_process_lifetime_object() {
+        let class = r#"
+import time
+class RateLimiter:
+    def __init__(self):
+        self.requests = {}
+    def is_allowed(self, ip):
+        now = time.time()
+        recent = [t for t in self.requests.get(ip, []) if now - t < 60]
+        if len(recent) >= 10:
+            return False
+        recent.append(now)
+        self.requests[ip] = recent
+        return True
+"#;
+        let per_request = "from flask import request\nfrom .limiter import RateLimiter\n@app.route('/')\ndef index():\n    limiter = RateLimiter()\n    if not limiter.is_allowed(request.remote_addr):\n        return 'no', 429\n";
+        let shared = "from flask import request\nfrom .limiter import RateLimiter\nlimiter = RateLimiter()\n@app.route('/')\ndef index():\n    if not limiter.is_allowed(request.remote_addr):\n        return 'no', 429\n";
+        assert!(
+            rate002_lines(&[("pkg/limiter.py", class), ("pkg/views.py", per_request)]).is_empty()
+        );
+        assert_eq!(
+            rate002_lines(&[("pkg/limiter.py", class), ("pkg/views.py", shared)]),
+            vec![("pkg/limiter.py".into(), 5)]
+        );
+    }
+
+    #[test]
+    fn analytics_counter_without_a_limit_is_silent() {
+        let src = "const hits = {};\napp.use((req, res, next) => { hits[req.ip] = (hits[req.ip] || 0) + 1; next(); });\napp.get('/stats', (req, res) => res.json(hits));\n";
+        assert!(rate002_lines(&[("a.js", src)]).is_empty());
+    }
+
+    #[test]
+    fn imported_container_updated_in_another_file() {
+        let store = "export const attempts = new Map();\n";
+        let mw = "import { attempts } from './store';\nexport function limit(req, res, next) {\n  const n = (attempts.get(req.ip) ?? 0) + 1;\n  attempts.set(req.ip, n);\n  if (n > 5) return res.sendStatus(429);\n  next();\n}\n";
+        assert_eq!(
+            rate002_lines(&[("src/store.ts", store), ("src/mw.ts", mw)]),
+            vec![("src/store.ts".into(), 1)]
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! A source file held in memory and the byte/line/column arithmetic every
+//! output needs. Tree-sitter reports byte offsets; humans want 1-based
+//! character columns and SARIF wants UTF-16 code units, so both are derived
+//! here from one line index.
+
+use std::path::PathBuf;
+
+/// A half-open byte range into a file's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+}
+
+/// A 1-based line/column position. `column` counts Unicode scalar values,
+/// `column_utf16` counts UTF-16 code units (what SARIF's `utf16CodeUnits` wants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+    pub column_utf16: usize,
+}
+
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path as shown to the user (relative to the working directory when possible).
+    pub path: PathBuf,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr_lines(text.as_bytes()));
+        SourceFile {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    pub fn line_starts(&self) -> &[usize] {
+        &self.line_starts
+    }
+
+    /// 0-based line index containing byte `offset`.
+    pub fn line_index(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = self.clamp_to_char_boundary(offset.min(self.text.len()));
+        let line = self.line_index(offset);
+        let prefix = &self.text[self.line_starts[line]..offset];
+        Position {
+            line: line + 1,
+            column: prefix.chars().count() + 1,
+            column_utf16: prefix.encode_utf16().count() + 1,
+        }
+    }
+
+    /// The text of the 0-based line `index`, without its line terminator.
+    pub fn line_text(&self, index: usize) -> &str {
+        let start = self.line_starts[index];
+        let end = self
+            .line_starts
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    pub fn slice(&self, span: Span) -> &str {
+        let start = self.clamp_to_char_boundary(span.start.min(self.text.len()));
+        let end = self.clamp_to_char_boundary(span.end.min(self.text.len()));
+        &self.text[start..end.max(start)]
+    }
+
+    fn clamp_to_char_boundary(&self, mut offset: usize) -> usize {
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+}
+
+fn memchr_lines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i + 1)
+}
+
+/// How a file's bytes became text.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decoded {
+    Utf8(String),
+    /// Invalid UTF-8: the file is linted on a lossy decoding (invalid bytes
+    /// become U+FFFD), which keeps byte offsets of the valid parts stable
+    /// enough to point at findings, and the user is warned.
+    Lossy(String),
+    /// NUL bytes in the first 8 KiB: a binary file with a source extension.
+    Binary,
+}
+
+pub fn decode(bytes: Vec<u8>) -> Decoded {
+    let head = &bytes[..bytes.len().min(8192)];
+    if head.contains(&0) {
+        return Decoded::Binary;
+    }
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                // Keep offsets simple: a BOM becomes a space of the same
+                // byte length would shift columns; drop it instead.
+                s.drain(..3);
+            }
+            Decoded::Utf8(s)
+        }
+        Err(e) => Decoded::Lossy(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_chars_and_utf16_units() {
+        let f = SourceFile::new("a.py".into(), "ab\nü😀x = 1\n".into());
+        let x = f.text.find('x').unwrap();
+        let p = f.position(x);
+        assert_eq!(p.line, 2);
+        assert_eq!(p.column, 3); // ü, 😀 are one char each
+        assert_eq!(p.column_utf16, 4); // 😀 is two UTF-16 units
+        assert_eq!(f.line_text(1), "ü😀x = 1");
+    }
+
+    #[test]
+    fn decode_classifies_binary_and_invalid_utf8() {
+        assert_eq!(decode(b"a\0b".to_vec()), Decoded::Binary);
+        assert!(matches!(decode(vec![b'a', 0xff, b'b']), Decoded::Lossy(s) if s == "a\u{fffd}b"));
+        assert_eq!(decode(b"\xef\xbb\xbfx".to_vec()), Decoded::Utf8("x".into()));
+    }
+}
