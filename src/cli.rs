@@ -106,6 +106,10 @@ struct Cli {
     /// Benchmark floor: parse every file, run nothing, print counts
     #[arg(long, hide = true)]
     bench_parse_only: bool,
+
+    /// Debugging: print the facts extracted from one file
+    #[arg(long, hide = true, value_name = "FILE")]
+    dump_facts: Option<PathBuf>,
 }
 
 /// Parse the process arguments and run; returns the exit code.
@@ -136,6 +140,14 @@ fn run(cli: Cli) -> Result<i32, String> {
             meta.severity.as_str(),
             meta.languages.join(", ")
         );
+        return Ok(0);
+    }
+    if let Some(path) = &cli.dump_facts {
+        let lang = crate::lang::Lang::from_path(path)
+            .ok_or("not a Python, JavaScript or TypeScript file")?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let facts = engine::extract_facts(path, lang, &text).ok_or("parse failed")?;
+        println!("{facts:#?}");
         return Ok(0);
     }
     if cli.list_rules {

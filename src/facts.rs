@@ -146,6 +146,9 @@ pub struct Function {
     pub calls: Vec<CallSite>,
     /// Enclosing function, for closures.
     pub parent: Option<usize>,
+    /// An anonymous callback run on behalf of its enclosing function (a
+    /// Promise executor, an array callback): it shares the parent's context.
+    pub inline: bool,
 }
 
 #[derive(Debug, Clone)]

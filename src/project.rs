@@ -86,7 +86,21 @@ impl Project {
                 }
             }
         }
+        let mut inline_children: HashMap<FnId, Vec<FnId>> = HashMap::new();
+        for (fi, f) in self.files.iter().enumerate() {
+            for (i, func) in f.functions.iter().enumerate() {
+                if let (true, Some(p)) = (func.inline, func.parent) {
+                    inline_children.entry((fi, p)).or_default().push((fi, i));
+                }
+            }
+        }
         while let Some((fi, i)) = work.pop() {
+            for &(cf, ci) in inline_children.get(&(fi, i)).into_iter().flatten() {
+                if !rc[cf][ci] {
+                    rc[cf][ci] = true;
+                    work.push((cf, ci));
+                }
+            }
             for call in &self.files[fi].functions[i].calls {
                 for &(tf, ti) in self
                     .functions_by_name
@@ -230,6 +244,23 @@ impl Project {
             );
         }
         out
+    }
+
+    /// `f` and, while `f` is an inline callback, its enclosing functions:
+    /// the code that decides what the callback's result means.
+    pub fn with_inline_parents(&self, f: FnId) -> Vec<FnId> {
+        let mut chain = vec![f];
+        let mut current = f;
+        while self.function(current).inline {
+            match self.function(current).parent {
+                Some(p) => {
+                    current = (f.0, p);
+                    chain.push(current);
+                }
+                None => break,
+            }
+        }
+        chain
     }
 
     pub fn callers_of(&self, f: FnId) -> &[FnId] {

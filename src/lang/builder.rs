@@ -217,6 +217,32 @@ impl Builder {
                 .is_some_and(|s| s.countsy_vars.contains(name) || s.aliases.contains_key(name))
     }
 
+    /// Track what a local variable now holds. Aliases of container entries
+    /// are sticky: `entry = d.get(ip)` then `if entry is None: entry = {...}`
+    /// still refers to the entry that is later stored back.
+    pub fn track_variable(
+        &mut self,
+        name: &str,
+        root: Option<(ContainerRef, KeyClass)>,
+        key: KeyClass,
+        countsy: bool,
+    ) {
+        let Some(scope) = self.scope_mut() else {
+            return;
+        };
+        if let Some(r) = root {
+            scope.aliases.insert(name.to_string(), r);
+        }
+        if matches!(key, KeyClass::Client(_) | KeyClass::Param(_)) {
+            scope.key_vars.insert(name.to_string(), key);
+        } else if !scope.aliases.contains_key(name) {
+            scope.key_vars.remove(name);
+        }
+        if countsy {
+            scope.countsy_vars.insert(name.to_string());
+        }
+    }
+
     pub fn record(&mut self, container: ContainerRef, key: KeyClass, kind: AccessKind, span: Span) {
         let function = self.current_function();
         self.facts.accesses.push(StateAccess {

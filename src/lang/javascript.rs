@@ -552,6 +552,7 @@ impl<'s> JsExtractor<'s> {
             deny: DenySignal::None,
             calls: Vec::new(),
             parent: self.b.current_function(),
+            inline: func.parent().is_some_and(|p| p.kind() == "arguments"),
         };
         let class = class.map(str::to_string).or_else(|| self.b.current_class());
         self.b.open_function(function, class);
@@ -678,6 +679,14 @@ impl<'s> JsExtractor<'s> {
                             .unwrap_or(KeyClass::Unknown);
                         return Some((c, key));
                     }
+                    if matches!(
+                        method,
+                        "filter" | "find" | "findLast" | "findIndex" | "some" | "every" | "reduce"
+                    ) {
+                        // `log.filter(r => r.ip === req.ip)`: the callback picks the client.
+                        let key = self.classify(field(node, "arguments")?);
+                        return Some((c, key));
+                    }
                     return None;
                 }
                 self.root_of(object)
@@ -756,28 +765,28 @@ impl<'s> JsExtractor<'s> {
         let root = self.root_of(value);
         let key = self.classify(value);
         let countsy = self.countsy(value);
-        if let Some(scope) = self.b.scope_mut() {
-            scope.aliases.remove(name);
-            scope.key_vars.remove(name);
-            if let Some(r) = root {
-                scope.aliases.insert(name.to_string(), r);
-            }
-            if matches!(key, KeyClass::Client(_) | KeyClass::Param(_)) {
-                scope.key_vars.insert(name.to_string(), key);
-            }
-            if countsy {
-                scope.countsy_vars.insert(name.to_string());
-            }
-        }
+        self.b.track_variable(name, root, key, countsy);
     }
 
     fn declarator(&mut self, node: Node) {
         let (Some(name), Some(value)) = (field(node, "name"), field(node, "value")) else {
             return;
         };
-        if name.kind() == "identifier" && self.b.scope().is_some() {
+        if self.b.scope().is_none() {
+            return;
+        }
+        if name.kind() == "identifier" {
             let name = self.t(name).to_string();
             self.track_variable(&name, value);
+        } else if matches!(name.kind(), "object_pattern" | "array_pattern") {
+            // `const { count, start } = hits.get(ip) ?? {...}`
+            let root = self.root_of(value);
+            let mut names = Vec::new();
+            collect_pattern_names(name, self.src, &mut names);
+            for n in names {
+                self.b
+                    .track_variable(&n, root.clone(), KeyClass::Unknown, root.is_some());
+            }
         }
     }
 

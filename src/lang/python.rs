@@ -437,6 +437,7 @@ impl<'s> PyExtractor<'s> {
             deny: DenySignal::None,
             calls: Vec::new(),
             parent: self.b.current_function(),
+            inline: false,
         };
         let class = class.map(str::to_string).or_else(|| self.b.current_class());
         self.b.open_function(function, class);
@@ -444,6 +445,10 @@ impl<'s> PyExtractor<'s> {
             if let Some(scope) = self.b.scope_mut() {
                 scope.locals.insert(s);
             }
+        }
+        if let Some(params) = field(def, "parameters") {
+            // Defaults such as `Depends(check_rate)` run per request too.
+            self.walk(params, None);
         }
         if let Some(body) = field(def, "body") {
             self.prescan_function_body(body);
@@ -641,7 +646,13 @@ impl<'s> PyExtractor<'s> {
             }
             "list_comprehension" | "generator_expression" | "set_comprehension" => {
                 let clause = named_children(node).find(|c| c.kind() == "for_in_clause")?;
-                self.root_of(field(clause, "right")?)
+                let iterable = field(clause, "right")?;
+                if let Some(c) = self.container_expr(iterable) {
+                    // `[r for r in log if r[0] == ip]`: the filter picks the client.
+                    let key = self.classify(node);
+                    return Some((c, key));
+                }
+                self.root_of(iterable)
             }
             _ => None,
         }
@@ -714,21 +725,25 @@ impl<'s> PyExtractor<'s> {
                     }
                     return;
                 }
-                let root = self.root_of(right);
+                // `bucket = buckets[ip] = {...}`: the name aliases the inner target.
+                let source = if right.kind() == "assignment" {
+                    field(right, "left").unwrap_or(right)
+                } else {
+                    right
+                };
+                let root = self.root_of(source);
                 let key = self.classify(right);
                 let countsy = self.countsy(right);
-                if let Some(scope) = self.b.scope_mut() {
-                    scope.aliases.remove(&name);
-                    scope.key_vars.remove(&name);
-                    if let Some(r) = root {
-                        scope.aliases.insert(name.clone(), r);
-                    }
-                    if matches!(key, KeyClass::Client(_) | KeyClass::Param(_)) {
-                        scope.key_vars.insert(name.clone(), key);
-                    }
-                    if countsy {
-                        scope.countsy_vars.insert(name);
-                    }
+                self.b.track_variable(&name, root, key, countsy);
+            }
+            "pattern_list" | "tuple_pattern" => {
+                // `count, start = hits.get(ip, (0, now))`: every name is part of the entry.
+                let root = self.root_of(right);
+                let mut names = Vec::new();
+                collect_target_names(left, self.src, &mut names);
+                for name in names {
+                    self.b
+                        .track_variable(&name, root.clone(), KeyClass::Unknown, root.is_some());
                 }
             }
             "subscript" | "attribute" => {
@@ -798,6 +813,16 @@ impl<'s> PyExtractor<'s> {
             }
         }
         self.b.add_call(&callee, arg_keys.clone());
+        if matches!(callee.as_str(), "Depends" | "Security") {
+            // FastAPI calls the dependency for every request of the route.
+            if let Some(dep) = args
+                .first()
+                .filter(|a| matches!(a.kind(), "identifier" | "attribute"))
+            {
+                let name = last_segment(self.t(*dep)).to_string();
+                self.b.add_call(&name, Vec::new());
+            }
+        }
 
         if func.kind() != "attribute" {
             return;

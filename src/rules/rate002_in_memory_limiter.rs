@@ -122,11 +122,15 @@ fn is_threshold_check(
         return false;
     }
     let Some(func) = a.function else { return false };
-    let f = (file, func);
-    project.function(f).deny >= DenySignal::Weak
-        || project.is_limiter_named(f, &options.limiter_names)
-        || project.callers_of(f).iter().any(|c| {
-            project.is_request_context(*c) && project.function(*c).deny >= DenySignal::Weak
+    project
+        .with_inline_parents((file, func))
+        .into_iter()
+        .any(|f| {
+            project.function(f).deny >= DenySignal::Weak
+                || project.is_limiter_named(f, &options.limiter_names)
+                || project.callers_of(f).iter().any(|c| {
+                    project.is_request_context(*c) && project.function(*c).deny >= DenySignal::Weak
+                })
         })
 }
 
