@@ -100,8 +100,11 @@ pub enum KeyClass {
 pub enum AccessKind {
     /// Stores or mutates the entry; `counts_or_times` when the value is a
     /// count, a timestamp, a window or a token level.
+    /// `direct` when the statement names the container itself
+    /// (`hits[ip] = …`, `hits.set(ip, …)`) rather than an entry alias.
     Write {
         counts_or_times: bool,
+        direct: bool,
     },
     /// The entry takes part in a `<`/`>` comparison: a threshold check.
     Compare,

@@ -91,10 +91,10 @@ impl<'s> JsExtractor<'s> {
         let mut errors = 0;
         visit(root, &|_| false, &mut |n| match n.kind() {
             "import_statement" => imports.push(n),
-            "call_expression" => {
-                if field(n, "function").is_some_and(|f| text(f, src) == "require") {
-                    requires.push(n);
-                }
+            "call_expression"
+                if field(n, "function").is_some_and(|f| text(f, src) == "require") =>
+            {
+                requires.push(n)
             }
             "comment" => comments.push(n),
             _ if n.is_error() || n.is_missing() => errors += 1,
@@ -479,10 +479,8 @@ impl<'s> JsExtractor<'s> {
                 Ok(400..=499) => self.b.raise_deny(DenySignal::Weak),
                 _ => {}
             },
-            "identifier" | "property_identifier" => {
-                if self.t(node).contains("TOO_MANY_REQUESTS") {
-                    self.b.raise_deny(DenySignal::Strong);
-                }
+            "identifier" | "property_identifier" if self.t(node).contains("TOO_MANY_REQUESTS") => {
+                self.b.raise_deny(DenySignal::Strong)
             }
             _ => {}
         }
@@ -734,12 +732,11 @@ impl<'s> JsExtractor<'s> {
         let mut names = Vec::new();
         visit(node, &is_scope_boundary, &mut |n| match n.kind() {
             "number" | "update_expression" => found = true,
-            "binary_expression" => {
+            "binary_expression"
                 if field(n, "operator")
-                    .is_some_and(|o| matches!(text(o, src), "+" | "-" | "*" | "/"))
-                {
-                    found = true;
-                }
+                    .is_some_and(|o| matches!(text(o, src), "+" | "-" | "*" | "/")) =>
+            {
+                found = true
             }
             "call_expression" => {
                 if let Some(f) = field(n, "function") {
@@ -748,10 +745,8 @@ impl<'s> JsExtractor<'s> {
                     }
                 }
             }
-            "new_expression" => {
-                if field(n, "constructor").is_some_and(|c| text(c, src) == "Date") {
-                    found = true;
-                }
+            "new_expression" if field(n, "constructor").is_some_and(|c| text(c, src) == "Date") => {
+                found = true
             }
             "identifier" | "shorthand_property_identifier" => names.push(text(n, src)),
             _ => {}
@@ -827,6 +822,7 @@ impl<'s> JsExtractor<'s> {
                 key,
                 AccessKind::Write {
                     counts_or_times: counts || nested,
+                    direct: !nested,
                 },
                 span(stmt),
             );
@@ -864,6 +860,7 @@ impl<'s> JsExtractor<'s> {
                         first_key,
                         AccessKind::Write {
                             counts_or_times: counts,
+                            direct: true,
                         },
                         span(node),
                     );
@@ -873,6 +870,7 @@ impl<'s> JsExtractor<'s> {
                     first_key,
                     AccessKind::Write {
                         counts_or_times: false,
+                        direct: true,
                     },
                     span(node),
                 ),
@@ -883,6 +881,7 @@ impl<'s> JsExtractor<'s> {
                         key,
                         AccessKind::Write {
                             counts_or_times: true,
+                            direct: true,
                         },
                         span(node),
                     );
@@ -903,6 +902,7 @@ impl<'s> JsExtractor<'s> {
                     key,
                     AccessKind::Write {
                         counts_or_times: true,
+                        direct: false,
                     },
                     span(node),
                 );
@@ -954,7 +954,7 @@ impl<'s> JsExtractor<'s> {
     }
 
     fn unary(&mut self, node: Node) {
-        if !field(node, "operator").is_some_and(|o| self.t(o) == "delete") {
+        if field(node, "operator").is_none_or(|o| self.t(o) != "delete") {
             return;
         }
         let Some(arg) = field(node, "argument").map(unwrap) else {

@@ -751,8 +751,15 @@ impl<'s> PyExtractor<'s> {
                     let nested = left.kind() == "attribute"
                         || field(left, "value").is_some_and(|v| self.container_expr(v).is_none());
                     let counts_or_times = nested || self.countsy(right);
-                    self.b
-                        .record(c, key, AccessKind::Write { counts_or_times }, span(node));
+                    self.b.record(
+                        c,
+                        key,
+                        AccessKind::Write {
+                            counts_or_times,
+                            direct: !nested,
+                        },
+                        span(node),
+                    );
                 }
             }
             _ => {}
@@ -764,11 +771,14 @@ impl<'s> PyExtractor<'s> {
             return;
         };
         if let Some((c, key)) = self.root_of(left) {
+            let direct = left.kind() == "subscript"
+                && field(left, "value").is_some_and(|v| self.container_expr(v).is_some());
             self.b.record(
                 c,
                 key,
                 AccessKind::Write {
                     counts_or_times: true,
+                    direct,
                 },
                 span(node),
             );
@@ -839,6 +849,7 @@ impl<'s> PyExtractor<'s> {
                     first_key,
                     AccessKind::Write {
                         counts_or_times: false,
+                        direct: true,
                     },
                     span(node),
                 ),
@@ -849,6 +860,7 @@ impl<'s> PyExtractor<'s> {
                         key,
                         AccessKind::Write {
                             counts_or_times: true,
+                            direct: true,
                         },
                         span(node),
                     );
@@ -872,6 +884,7 @@ impl<'s> PyExtractor<'s> {
                     key,
                     AccessKind::Write {
                         counts_or_times: true,
+                        direct: false,
                     },
                     span(node),
                 );

@@ -40,23 +40,26 @@ impl Rule for InMemoryLimiter {
                 continue;
             }
             let accesses = project.accesses_of(file, ci);
-            let Some((write_file, write)) = accesses
+            // Label the clearest update: one that names the container.
+            let mut qualifying: Vec<&(FileId, &StateAccess)> = accesses
                 .iter()
-                .find(|(fi, a)| is_per_client_write(project, *fi, a, options, true))
-                .or_else(|| {
-                    // A set of blocked clients: not a count, but it is the
-                    // limiter's verdict, consulted to answer 429.
-                    accesses
-                        .iter()
-                        .any(|(fi, a)| is_membership_rejection(project, *fi, a))
-                        .then(|| {
-                            accesses.iter().find(|(fi, a)| {
-                                is_per_client_write(project, *fi, a, options, false)
-                            })
-                        })
-                        .flatten()
-                })
-            else {
+                .filter(|(fi, a)| is_per_client_write(project, *fi, a, options, true))
+                .collect();
+            qualifying
+                .sort_by_key(|(_, a)| !matches!(a.kind, AccessKind::Write { direct: true, .. }));
+            let Some((write_file, write)) = qualifying.first().copied().or_else(|| {
+                // A set of blocked clients: not a count, but it is the
+                // limiter's verdict, consulted to answer 429.
+                accesses
+                    .iter()
+                    .any(|(fi, a)| is_membership_rejection(project, *fi, a))
+                    .then(|| {
+                        accesses
+                            .iter()
+                            .find(|(fi, a)| is_per_client_write(project, *fi, a, options, false))
+                    })
+                    .flatten()
+            }) else {
                 continue;
             };
             let limits = accesses.iter().any(|(fi, a)| {
@@ -96,7 +99,10 @@ fn is_per_client_write(
     options: &RuleOptions,
     need_counts: bool,
 ) -> bool {
-    let AccessKind::Write { counts_or_times } = a.kind else {
+    let AccessKind::Write {
+        counts_or_times, ..
+    } = a.kind
+    else {
         return false;
     };
     if need_counts && !counts_or_times {

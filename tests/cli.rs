@@ -1,0 +1,490 @@
+//! End-to-end tests of the `ratecheck` binary: formats, exit codes,
+//! configuration, suppressions and bad input.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const FLASK_LIMITER: &str = r#"import time
+from flask import Flask, abort, request
+
+app = Flask(__name__)
+hits = {}
+
+
+@app.route("/login", methods=["POST"])
+def login():
+    ip = request.remote_addr
+    hits[ip] = hits.get(ip, 0) + 1
+    if hits[ip] > 5:
+        abort(429)
+    return "ok"
+"#;
+
+const EXPRESS_LIMITER: &str = r#"const express = require('express');
+const app = express();
+const hits = new Map();
+
+app.use((req, res, next) => {
+  const n = (hits.get(req.ip) || 0) + 1;
+  hits.set(req.ip, n);
+  if (n > 100) return res.status(429).send('slow down');
+  next();
+});
+"#;
+
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new(files: &[(&str, &[u8])]) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, content) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, content).unwrap();
+        }
+        Project { dir }
+    }
+
+    fn mixed() -> Project {
+        Project::new(&[
+            ("api/app.py", FLASK_LIMITER.as_bytes()),
+            ("web/server.js", EXPRESS_LIMITER.as_bytes()),
+            ("web/clean.ts", b"export const answer: number = 42;\n"),
+        ])
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_ratecheck"))
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn text_output_shows_snippet_labels_help_and_summary() {
+    let p = Project::mixed();
+    let o = p.run(&["--color", "never"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("warning[RATE002]"), "{out}");
+    assert!(out.contains("api/app.py:5:1"), "{out}");
+    assert!(out.contains("hits = {}"), "{out}");
+    assert!(out.contains("updated per client here"), "{out}");
+    assert!(out.contains("help: use flask-limiter"), "{out}");
+    assert!(out.contains("help: use express-rate-limit"), "{out}");
+    assert!(out.contains("rules/RATE002.md"), "{out}");
+    assert!(
+        out.contains("Found 2 findings (0 errors, 2 warnings, 0 notes) in 2 files."),
+        "{out}"
+    );
+    assert!(!out.contains('\u{1b}'), "no colour with --color never");
+    let colored = stdout(&p.run(&["--color", "always"]));
+    assert!(colored.contains('\u{1b}'), "colour with --color always");
+}
+
+#[test]
+fn concise_output_is_one_sorted_line_per_finding() {
+    let p = Project::mixed();
+    let o = p.run(&["--format", "concise"]);
+    assert_eq!(
+        stdout(&o),
+        "api/app.py:5:1: RATE002 `hits` keeps rate-limit state in process memory: it resets on every restart and each worker or instance counts on its own\n\
+         web/server.js:3:1: RATE002 `hits` keeps rate-limit state in process memory: it resets on every restart and each worker or instance counts on its own\n"
+    );
+}
+
+#[test]
+fn output_is_deterministic_across_thread_counts() {
+    let p = Project::mixed();
+    let one = p.run(&["--format", "json", "--jobs", "1"]);
+    let many = p.run(&["--format", "json", "--jobs", "8"]);
+    assert_eq!(stdout(&one), stdout(&many));
+}
+
+#[test]
+fn json_output_follows_the_documented_schema() {
+    let p = Project::mixed();
+    let o = p.run(&["--format", "json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["tool"]["name"], "ratecheck");
+    let f = &v["findings"][0];
+    assert_eq!(f["rule"], "RATE002");
+    assert_eq!(f["name"], "in-memory-limiter");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["path"], "api/app.py");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(5), Some(1))
+    );
+    assert_eq!(f["labels"][0]["line"], 11);
+    assert_eq!(f["fingerprint"].as_str().unwrap().len(), 16);
+    assert_eq!(v["summary"]["findings"], 2);
+    assert_eq!(v["summary"]["files_seen"], 3);
+}
+
+#[test]
+fn sarif_output_has_rules_locations_and_fingerprints() {
+    let p = Project::new(&[("src dir/lïmit.py", FLASK_LIMITER.as_bytes())]);
+    let o = p.run(&["--format", "sarif"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(run["columnKind"], "utf16CodeUnits");
+    assert!(run.get("automationDetails").is_none());
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let rule = &rules[0];
+    assert_eq!(rule["id"], "RATE002");
+    for key in [
+        "shortDescription",
+        "fullDescription",
+        "help",
+        "helpUri",
+        "defaultConfiguration",
+        "properties",
+    ] {
+        assert!(rule.get(key).is_some(), "rule lacks {key}");
+    }
+    assert!(rule["properties"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == "external/cwe/cwe-770"));
+    let result = &run["results"][0];
+    assert_eq!(result["ruleId"], "RATE002");
+    assert_eq!(result["ruleIndex"], 0);
+    assert_eq!(result["level"], "warning");
+    let loc = &result["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "src%20dir/l%C3%AFmit.py");
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(loc["region"]["startLine"], 5);
+    assert_eq!(
+        result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"],
+        11
+    );
+    assert!(result["partialFingerprints"]["ratecheck/v1"].is_string());
+    assert!(result["partialFingerprints"]
+        .get("primaryLocationLineHash")
+        .is_none());
+
+    let clean = Project::new(&[("ok.py", b"x = 1\n")]);
+    let v: Value = serde_json::from_str(&stdout(&clean.run(&[
+        "--format",
+        "sarif",
+        "--sarif-category",
+        "api",
+    ])))
+    .unwrap();
+    assert_eq!(
+        v["runs"][0]["results"],
+        Value::Array(vec![]),
+        "always a results array"
+    );
+    assert_eq!(v["runs"][0]["automationDetails"]["id"], "api/");
+}
+
+#[test]
+fn sarif_columns_are_utf16_code_units() {
+    let src = FLASK_LIMITER.replace("hits = {}", "x = '😀'; hits = {}");
+    let p = Project::new(&[("a.py", src.as_bytes())]);
+    let v: Value = serde_json::from_str(&stdout(&p.run(&["--format", "sarif"]))).unwrap();
+    let region = &v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    // `x = '😀'; ` is 10 UTF-16 code units (the emoji is two).
+    assert_eq!(region["startColumn"], 11);
+    let json: Value = serde_json::from_str(&stdout(&p.run(&["--format", "json"]))).unwrap();
+    assert_eq!(
+        json["findings"][0]["column"], 10,
+        "characters in the human formats"
+    );
+}
+
+#[test]
+fn github_output_escapes_and_puts_errors_first() {
+    let p = Project::new(&[("a,b:c.py", FLASK_LIMITER.as_bytes())]);
+    let o = p.run(&["--format", "github"]);
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("::warning file=a%2Cb%3Ac.py,line=5,col=1,endLine=5,endColumn=10,title=RATE002 in-memory-limiter::"),
+        "{out}"
+    );
+    assert!(out.contains("%0Ahelp: use flask-limiter"), "{out}");
+    assert_eq!(out.lines().count(), 1);
+}
+
+#[test]
+fn output_file_and_missing_output_folder() {
+    let p = Project::mixed();
+    let o = p.run(&["--format", "concise", "--output", "report.txt"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("report.txt"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+
+    let o = p.run(&["--format", "concise", "--output", "no/such/dir/report.txt"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no/such/dir/report.txt"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stdout(&o).lines().count(), 2, "the report is not lost");
+}
+
+#[test]
+fn exit_codes_follow_fail_on_and_exit_zero() {
+    let p = Project::mixed();
+    assert_eq!(p.run(&[]).status.code(), Some(1));
+    assert_eq!(p.run(&["--fail-on", "error"]).status.code(), Some(0));
+    assert_eq!(p.run(&["--fail-on", "note"]).status.code(), Some(1));
+    assert_eq!(p.run(&["--exit-zero"]).status.code(), Some(0));
+    let clean = Project::new(&[("ok.py", b"x = 1\n")]);
+    let o = clean.run(&[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("No findings in 1 files."),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let p = Project::mixed();
+    let o = p.run(&["--select", "RATE999"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown rule `RATE999` in --select"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(p.run(&["--ignore", "E501"]).status.code(), Some(2));
+    assert_eq!(p.run(&["--format", "xml"]).status.code(), Some(2));
+    assert_eq!(p.run(&["--explain", "RATE999"]).status.code(), Some(2));
+}
+
+#[test]
+fn select_and_ignore() {
+    let p = Project::mixed();
+    assert_eq!(p.run(&["--ignore", "RATE002"]).status.code(), Some(0));
+    assert_eq!(p.run(&["--ignore", "rate0"]).status.code(), Some(0));
+    assert_eq!(p.run(&["--select", "RATE002"]).status.code(), Some(1));
+    assert_eq!(
+        p.run(&["--select", "ALL", "--ignore", "RATE002"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn missing_path_exits_2_after_printing_other_findings() {
+    let p = Project::mixed();
+    let o = p.run(&["--format", "concise", "api", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("nope: no such file or directory"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("api/app.py:5:1: RATE002"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn unreadable_file_exits_2_and_other_files_still_report() {
+    // Reading /proc/self/mem from offset 0 fails even for root.
+    let p = Project::mixed();
+    std::os::unix::fs::symlink("/proc/self/mem", p.path().join("unreadable.py")).unwrap();
+    let o = p.run(&["--format", "concise", "api", "unreadable.py"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unreadable.py: cannot read file"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("api/app.py:5:1: RATE002"));
+}
+
+#[test]
+fn bad_files_warn_and_the_run_goes_on() {
+    let mut invalid_utf8 = FLASK_LIMITER.as_bytes().to_vec();
+    invalid_utf8.extend_from_slice(b"# caf\xe9\n");
+    let mut minified = b"var a=1;".repeat(80_000);
+    minified.push(b'\n');
+    let p = Project::new(&[
+        ("latin1.py", &invalid_utf8),
+        ("binary.py", b"\x00\x01\x02ELF"),
+        (
+            "broken.py",
+            format!("{FLASK_LIMITER}\ndef oops(:\n    pass\n").as_bytes(),
+        ),
+        ("empty.js", b""),
+        ("bundle.js", &minified),
+    ]);
+    let o = p.run(&["--format", "concise"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("latin1.py: not valid UTF-8"), "{err}");
+    assert!(err.contains("binary.py: skipped: binary content"), "{err}");
+    assert!(err.contains("broken.py: syntax errors"), "{err}");
+    assert!(err.contains("bundle.js: skipped: looks minified"), "{err}");
+    assert!(!err.contains("empty.js"), "an empty file is fine: {err}");
+    let out = stdout(&o);
+    assert!(out.contains("latin1.py:5:1: RATE002"), "{out}");
+    assert!(out.contains("broken.py:5:1: RATE002"), "{out}");
+    let quiet = p.run(&["--format", "concise", "--quiet"]);
+    assert!(stderr(&quiet).is_empty(), "{}", stderr(&quiet));
+}
+
+#[test]
+fn config_files_are_found_upwards_and_validated() {
+    let p = Project::mixed();
+    std::fs::write(p.path().join("ratecheck.toml"), "ignore = [\"RATE002\"]\n").unwrap();
+    assert_eq!(p.run(&["api"]).status.code(), Some(0));
+    assert_eq!(p.run(&["--isolated", "api"]).status.code(), Some(1));
+
+    std::fs::write(
+        p.path().join("ratecheck.toml"),
+        "[severity]\nRATE002 = \"error\"\n",
+    )
+    .unwrap();
+    let v: Value = serde_json::from_str(&stdout(&p.run(&["--format", "json", "api"]))).unwrap();
+    assert_eq!(v["findings"][0]["severity"], "error");
+
+    std::fs::write(
+        p.path().join("ratecheck.toml"),
+        "fail-on = \"warning\"\nexclde = [\"x\"]\n",
+    )
+    .unwrap();
+    let o = p.run(&["api"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("exclde") && stderr(&o).contains("ratecheck.toml"),
+        "{}",
+        stderr(&o)
+    );
+
+    std::fs::write(p.path().join("ratecheck.toml"), "select = [\"RATE002\"\n").unwrap();
+    assert_eq!(p.run(&["api"]).status.code(), Some(2));
+
+    std::fs::remove_file(p.path().join("ratecheck.toml")).unwrap();
+    std::fs::write(
+        p.path().join("pyproject.toml"),
+        "[tool.ratecheck]\nexclude = [\"api\"]\n",
+    )
+    .unwrap();
+    let o = p.run(&["--format", "concise"]);
+    assert!(!stdout(&o).contains("api/app.py"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("web/server.js"));
+
+    let explicit = p.path().join("custom.toml");
+    std::fs::write(&explicit, "ignore = [\"RATE9\"]\n").unwrap();
+    let o = p.run(&["--config", explicit.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown rule `RATE9`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn inline_suppressions() {
+    let same_line = FLASK_LIMITER.replace("hits = {}", "hits = {}  # ratecheck: ignore[RATE002]");
+    let line_above = EXPRESS_LIMITER.replace("const hits", "// ratecheck: ignore\nconst hits");
+    let other_rule = FLASK_LIMITER.replace("hits = {}", "hits = {}  # ratecheck: ignore[RATE001]");
+    let file_wide = format!("# ratecheck: ignore-file[RATE002]\n{FLASK_LIMITER}");
+    let p = Project::new(&[
+        ("a.py", same_line.as_bytes()),
+        ("b.js", line_above.as_bytes()),
+        ("c.py", other_rule.as_bytes()),
+        ("d.py", file_wide.as_bytes()),
+    ]);
+    let out = stdout(&p.run(&["--format", "concise"]));
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("c.py:5:1"), "{out}");
+}
+
+#[test]
+fn gitignore_and_default_excludes() {
+    let p = Project::new(&[
+        ("app.py", FLASK_LIMITER.as_bytes()),
+        ("node_modules/lib/index.js", EXPRESS_LIMITER.as_bytes()),
+        ("generated/x.js", EXPRESS_LIMITER.as_bytes()),
+        (".gitignore", b"generated/\n"),
+    ]);
+    let out = stdout(&p.run(&["--format", "concise"]));
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let all = stdout(&p.run(&[
+        "--format",
+        "concise",
+        "--no-ignore",
+        "--no-default-excludes",
+    ]));
+    assert_eq!(all.lines().count(), 3, "{all}");
+    let excluded = stdout(&p.run(&["--format", "concise", "--exclude", "app.py"]));
+    assert!(excluded.is_empty(), "{excluded}");
+    // A file named on the command line is linted even if excluded.
+    let explicit = stdout(&p.run(&["--format", "concise", "node_modules/lib/index.js"]));
+    assert_eq!(explicit.lines().count(), 1, "{explicit}");
+}
+
+#[test]
+fn explain_and_list_rules() {
+    let p = Project::mixed();
+    let o = p.run(&["--explain", "rate002"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("## Why this matters"));
+    let o = p.run(&["--list-rules"]);
+    assert!(
+        stdout(&o).contains("RATE002  in-memory-limiter"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn readme_rules_table_is_generated_from_the_rule_docs() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find("<!-- rules-table:start -->\n")
+        .expect("table start marker")
+        + 27;
+    let end = readme
+        .find("<!-- rules-table:end -->")
+        .expect("table end marker");
+    assert_eq!(
+        &readme[start..end],
+        ratecheck::rules::markdown_table(),
+        "README rules table is stale: replace it with the output of `ratecheck::rules::markdown_table()`"
+    );
+}
