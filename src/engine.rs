@@ -141,7 +141,8 @@ pub fn run(options: &Options) -> Report {
 }
 
 fn thread_pool(jobs: Option<usize>) -> rayon::ThreadPool {
-    let mut builder = rayon::ThreadPoolBuilder::new();
+    // Big stacks: tree-sitter trees of generated code can be very deep.
+    let mut builder = rayon::ThreadPoolBuilder::new().stack_size(64 * 1024 * 1024);
     if let Some(n) = jobs {
         builder = builder.num_threads(n.max(1));
     }
@@ -252,6 +253,12 @@ fn analyse_file(path: &Path) -> FileOutcome {
     let analysed = catch_unwind(AssertUnwindSafe(|| extract_facts(path, lang, &text)));
     match analysed {
         Ok(Some(facts)) => {
+            if facts.truncated {
+                out.problems.push(Problem::warning(
+                    path,
+                    "nesting too deep to follow: the deepest parts were not analysed",
+                ));
+            }
             if facts.syntax_errors > 0 {
                 out.problems.push(Problem::warning(
                     path,

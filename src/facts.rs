@@ -20,6 +20,9 @@ pub struct FileFacts {
     pub suppressions: Suppressions,
     /// The tree had syntax errors; facts come from the parts that parsed.
     pub syntax_errors: usize,
+    /// Nesting deeper than the extractors follow (machine-generated code):
+    /// the deepest parts were not analysed.
+    pub truncated: bool,
 }
 
 /// Web frameworks (and edge runtimes) a file is written against; chooses the

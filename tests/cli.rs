@@ -488,3 +488,18 @@ fn readme_rules_table_is_generated_from_the_rule_docs() {
         "README rules table is stale: replace it with the output of `ratecheck::rules::markdown_table()`"
     );
 }
+
+#[test]
+fn deeply_nested_generated_code_is_truncated_not_a_crash() {
+    // One bracket per line: not "minified", but 20,000 levels deep.
+    let py = format!("x = {}1{}\n{FLASK_LIMITER}", "(\n".repeat(20_000), ")".repeat(20_000));
+    let js = format!("const y = {}0{};\n{EXPRESS_LIMITER}", "[\n".repeat(20_000), "]".repeat(20_000));
+    let p = Project::new(&[("deep.py", py.as_bytes()), ("deep.js", js.as_bytes())]);
+    let o = p.run(&["--format", "concise"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("deep.py: nesting too deep"), "{err}");
+    assert!(err.contains("deep.js: nesting too deep"), "{err}");
+    // The limiter after the generated part is still found.
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+}

@@ -43,8 +43,16 @@ pub enum NameRef {
     Other,
 }
 
+/// How deep the walkers follow syntax. Hand-written code nests far less;
+/// deeper trees are machine-generated, and following them recursively
+/// would risk the thread's stack.
+pub const MAX_DEPTH: usize = 1000;
+
 #[derive(Default)]
 pub struct Builder {
+    /// Current recursion depth of the walker and of expression analysis.
+    pub depth: usize,
+    pub expr_depth: usize,
     pub facts: FileFacts,
     pub module_containers: HashMap<String, usize>,
     pub class_attrs: HashMap<(String, String), usize>,

@@ -4,7 +4,7 @@
 //! Same two passes as Python: a pre-scan for imports, module-level and class
 //! containers, then a walk in source order with lexical scopes.
 
-use super::builder::{combine_keys, key_from_text, Builder, LocalCtor, NameRef};
+use super::builder::{combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH};
 use super::syntax::{children, field, last_segment, named_children, span, text, unquote, visit};
 use crate::facts::*;
 use crate::knowledge;
@@ -412,6 +412,16 @@ impl<'s> JsExtractor<'s> {
     // ---------------------------------------------------------------- pass 2
 
     fn walk(&mut self, node: Node, class: Option<&str>) {
+        if self.b.depth >= MAX_DEPTH {
+            self.b.facts.truncated = true;
+            return;
+        }
+        self.b.depth += 1;
+        self.walk_node(node, class);
+        self.b.depth -= 1;
+    }
+
+    fn walk_node(&mut self, node: Node, class: Option<&str>) {
         if is_function(node) {
             return self.function(node, class);
         }
@@ -644,6 +654,17 @@ impl<'s> JsExtractor<'s> {
     }
 
     fn root_of(&mut self, node: Node) -> Option<(ContainerRef, KeyClass)> {
+        if self.b.expr_depth >= MAX_DEPTH {
+            self.b.facts.truncated = true;
+            return None;
+        }
+        self.b.expr_depth += 1;
+        let root = self.root_of_node(node);
+        self.b.expr_depth -= 1;
+        root
+    }
+
+    fn root_of_node(&mut self, node: Node) -> Option<(ContainerRef, KeyClass)> {
         let node = unwrap(node);
         match node.kind() {
             "subscript_expression" => {

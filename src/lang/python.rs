@@ -6,7 +6,7 @@
 //! function with a lexical scope and records state accesses, calls, deny
 //! signals and request-context evidence.
 
-use super::builder::{combine_keys, key_from_text, Builder, LocalCtor, NameRef};
+use super::builder::{combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH};
 use super::syntax::{children, field, last_segment, named_children, span, text, visit};
 use crate::facts::*;
 use crate::knowledge;
@@ -341,6 +341,16 @@ impl<'s> PyExtractor<'s> {
     // ---------------------------------------------------------------- pass 2
 
     fn walk(&mut self, node: Node, class: Option<&str>) {
+        if self.b.depth >= MAX_DEPTH {
+            self.b.facts.truncated = true;
+            return;
+        }
+        self.b.depth += 1;
+        self.walk_node(node, class);
+        self.b.depth -= 1;
+    }
+
+    fn walk_node(&mut self, node: Node, class: Option<&str>) {
         match node.kind() {
             "function_definition" => return self.function(node, &[], class),
             "decorated_definition" => {
@@ -581,6 +591,17 @@ impl<'s> PyExtractor<'s> {
     /// The container entry an expression reads or denotes: `hits[ip]`,
     /// `hits.get(ip, [])`, `len(hits[ip])`, an alias `q` of `hits[ip]`, …
     fn root_of(&mut self, node: Node) -> Option<(ContainerRef, KeyClass)> {
+        if self.b.expr_depth >= MAX_DEPTH {
+            self.b.facts.truncated = true;
+            return None;
+        }
+        self.b.expr_depth += 1;
+        let root = self.root_of_node(node);
+        self.b.expr_depth -= 1;
+        root
+    }
+
+    fn root_of_node(&mut self, node: Node) -> Option<(ContainerRef, KeyClass)> {
         match node.kind() {
             "subscript" => {
                 let value = field(node, "value")?;
