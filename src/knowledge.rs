@@ -264,6 +264,32 @@ fn camel_to_snake(name: &str) -> String {
     out
 }
 
+/// Test suites, mocks and fixtures: state there never serves traffic.
+/// Folder names count only in relative paths: an absolute path says little
+/// about the project (`/home/me/test/app` is not a test suite).
+pub fn is_test_path(path: &std::path::Path) -> bool {
+    let dir_hit = path.is_relative()
+        && path.components().rev().skip(1).any(|c| {
+            let c = c.as_os_str().to_string_lossy().to_ascii_lowercase();
+            matches!(
+                c.as_str(),
+                "tests" | "test" | "__tests__" | "__mocks__" | "spec" | "specs" | "testing"
+            )
+        });
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or("");
+    dir_hit
+        || stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem == "conftest"
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || stem.starts_with("mock")
+}
+
 /// Names that read the clock.
 pub const TIME_NAMES: &[&str] = &[
     "time",
@@ -448,6 +474,30 @@ mod tests {
         }
         for no in ["limit", "rate", "cache", "slow"] {
             assert!(!is_limiter_name(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn test_paths() {
+        use std::path::Path;
+        for yes in [
+            "tests/test_limits.py",
+            "app/__tests__/x.ts",
+            "src/limiter.test.ts",
+            "a/conftest.py",
+            "web/mockRateLimiter.js",
+            "pkg/limits_test.py",
+        ] {
+            assert!(is_test_path(Path::new(yes)), "{yes}");
+        }
+        for no in [
+            "/home/me/test/app/limiter.py",
+            "app/limiter.py",
+            "src/contest.js",
+            "testimonials/views.py",
+            "src/latest.ts",
+        ] {
+            assert!(!is_test_path(Path::new(no)), "{no}");
         }
     }
 

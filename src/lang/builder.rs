@@ -321,6 +321,12 @@ pub fn combine_keys(keys: impl IntoIterator<Item = KeyClass>) -> KeyClass {
     result
 }
 
+/// Longest expression whose text is matched against the client-key
+/// vocabulary as a whole; longer ones (a function passed as an argument, a
+/// bundle's IIFE) are searched in their short sub-expressions instead, so
+/// the cost stays linear in the file size.
+pub const MAX_KEY_TEXT: usize = 400;
+
 /// Classify the text of a key expression by the client-key vocabulary
 /// (attribute names, header names, helper names).
 pub fn key_from_text(text: &str) -> Option<ClientKeyKind> {

@@ -4,7 +4,9 @@
 //! Same two passes as Python: a pre-scan for imports, module-level and class
 //! containers, then a walk in source order with lexical scopes.
 
-use super::builder::{combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH};
+use super::builder::{
+    combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH, MAX_KEY_TEXT,
+};
 use super::syntax::{children, field, last_segment, named_children, span, text, unquote, visit};
 use crate::facts::*;
 use crate::knowledge;
@@ -727,20 +729,45 @@ impl<'s> JsExtractor<'s> {
     }
 
     fn classify(&mut self, node: Node) -> KeyClass {
-        if let Some(kind) = key_from_text(self.t(node)) {
-            return KeyClass::Client(kind);
+        if is_scope_boundary(node) {
+            return KeyClass::Unknown;
+        }
+        let whole = self.t(node);
+        if whole.len() <= MAX_KEY_TEXT {
+            if let Some(kind) = key_from_text(whole) {
+                return KeyClass::Client(kind);
+            }
         }
         let node = unwrap(node);
         if node.kind() == "identifier" {
             return self.b.key_of_name(self.t(node));
         }
         let mut names = Vec::new();
+        let mut found = None;
         let src = self.src;
+        let long = whole.len() > MAX_KEY_TEXT;
         visit(node, &is_scope_boundary, &mut |n| {
-            if n.kind() == "identifier" {
+            let kind = n.kind();
+            if long
+                && matches!(
+                    kind,
+                    "member_expression"
+                        | "subscript_expression"
+                        | "call_expression"
+                        | "string"
+                        | "template_string"
+                )
+                && n.byte_range().len() <= MAX_KEY_TEXT
+            {
+                found = found.or(key_from_text(text(n, src)));
+            }
+            if kind == "identifier" {
                 names.push(text(n, src));
             }
         });
+        if let Some(kind) = found {
+            return KeyClass::Client(kind);
+        }
         combine_keys(names.into_iter().map(|n| self.b.key_of_name(n)))
     }
 

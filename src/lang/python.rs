@@ -6,7 +6,9 @@
 //! function with a lexical scope and records state accesses, calls, deny
 //! signals and request-context evidence.
 
-use super::builder::{combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH};
+use super::builder::{
+    combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH, MAX_KEY_TEXT,
+};
 use super::syntax::{children, field, last_segment, named_children, span, text, visit};
 use crate::facts::*;
 use crate::knowledge;
@@ -681,15 +683,29 @@ impl<'s> PyExtractor<'s> {
 
     /// Whether an expression identifies the caller.
     fn classify(&mut self, node: Node) -> KeyClass {
-        if let Some(kind) = key_from_text(self.t(node)) {
-            return KeyClass::Client(kind);
+        if is_scope_boundary(node) {
+            return KeyClass::Unknown;
+        }
+        let whole = self.t(node);
+        if whole.len() <= MAX_KEY_TEXT {
+            if let Some(kind) = key_from_text(whole) {
+                return KeyClass::Client(kind);
+            }
         }
         if node.kind() == "identifier" {
-            return self.b.key_of_name(self.t(node));
+            return self.b.key_of_name(whole);
         }
         let mut names = Vec::new();
+        let mut found = None;
         let src = self.src;
+        let long = whole.len() > MAX_KEY_TEXT;
         visit(node, &is_scope_boundary, &mut |n| {
+            if long
+                && matches!(n.kind(), "attribute" | "subscript" | "call" | "string")
+                && n.byte_range().len() <= MAX_KEY_TEXT
+            {
+                found = found.or(key_from_text(text(n, src)));
+            }
             if n.kind() == "identifier" {
                 let is_member = n
                     .parent()
@@ -702,6 +718,9 @@ impl<'s> PyExtractor<'s> {
                 }
             }
         });
+        if let Some(kind) = found {
+            return KeyClass::Client(kind);
+        }
         combine_keys(names.into_iter().map(|n| self.b.key_of_name(n)))
     }
 

@@ -7,12 +7,17 @@
 //!    an instance attribute of an object created once, a factory closure);
 //! 2. a write keyed by a client key that stores a count/time/window, in code
 //!    reached per request (or in a function named like a limiter);
-//! 3. a limiting use: the entry is compared against a threshold in code that
-//!    denies (429, raise, `return False`, …), or a membership test in code
-//!    that answers 429.
+//! 3. a limiting use: the entry is compared against a threshold where the
+//!    code answers 429 (itself, or a per-request caller of a verdict helper),
+//!    or in a function named like a limiter, or, for lockouts named as such
+//!    (`failed_attempts`, `login_lockout`), where it denies in any way; or a
+//!    membership test in code that answers 429.
 //!
-//! Memo caches keyed by IP never satisfy 3; throttles on outgoing calls are
-//! keyed by the remote host, not a client key, and do not satisfy 2.
+//! Memo caches keyed by IP never satisfy 3, and neither do session, CSRF,
+//! OTP or idempotency stores that expire entries with 401/403/409: only a
+//! 429 (or a limiter's own name) says "rate limit". Throttles on outgoing
+//! calls are keyed by the remote host, not a client key, and fail 2.
+//! Test files and mocks are skipped: their state never serves traffic.
 
 use super::{Rule, RuleOptions};
 use crate::facts::{AccessKind, DenySignal, StateAccess};
@@ -35,6 +40,9 @@ impl Rule for InMemoryLimiter {
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
+        if knowledge::is_test_path(&facts.path) {
+            return;
+        }
         for (ci, container) in facts.containers.iter().enumerate() {
             if !project.lives_for_process(file, container) {
                 continue;
@@ -63,7 +71,7 @@ impl Rule for InMemoryLimiter {
                 continue;
             };
             let limits = accesses.iter().any(|(fi, a)| {
-                is_threshold_check(project, *fi, a, options)
+                is_threshold_check(project, *fi, a, &container.name, options)
                     || is_membership_rejection(project, *fi, a)
             });
             if !limits {
@@ -122,6 +130,7 @@ fn is_threshold_check(
     project: &Project,
     file: FileId,
     a: &StateAccess,
+    container_name: &str,
     options: &RuleOptions,
 ) -> bool {
     if a.kind != AccessKind::Compare {
@@ -132,12 +141,25 @@ fn is_threshold_check(
         .with_inline_parents((file, func))
         .into_iter()
         .any(|f| {
-            project.function(f).deny >= DenySignal::Weak
+            let function = project.function(f);
+            function.deny == DenySignal::Strong
                 || project.is_limiter_named(f, &options.limiter_names)
+                || (function.deny >= DenySignal::Weak
+                    && (is_lockout_name(container_name) || is_lockout_name(&function.name)))
                 || project.callers_of(f).iter().any(|c| {
-                    project.is_request_context(*c) && project.function(*c).deny >= DenySignal::Weak
+                    project.is_request_context(*c)
+                        && project.function(*c).deny == DenySignal::Strong
                 })
         })
+}
+
+/// Names that say "lock the account after repeated failures": such code
+/// often answers 401/403 rather than 429 and is still a limiter.
+fn is_lockout_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["attempt", "fail", "lockout", "locked", "brute", "strike"]
+        .iter()
+        .any(|w| n.contains(w))
 }
 
 fn is_membership_rejection(project: &Project, file: FileId, a: &StateAccess) -> bool {
