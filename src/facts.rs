@@ -109,7 +109,8 @@ pub enum AccessKind {
         counts_or_times: bool,
         direct: bool,
     },
-    /// The entry takes part in a `<`/`>` comparison: a threshold check.
+    /// The entry takes part in a `<`/`>` comparison that may guard a
+    /// decision (not a loop condition, not an `if` that only logs).
     Compare,
     /// `key in container` / `container.has(key)`.
     Membership,
@@ -161,6 +162,9 @@ pub struct Function {
 pub struct CallSite {
     /// Last name of the callee: `is_allowed` for `limiter.is_allowed(ip)`.
     pub callee: String,
+    /// Last name of the receiver: `limiter` for `app.limiter.is_allowed(ip)`,
+    /// `self`/`this`; `None` for a plain function call.
+    pub receiver: Option<String>,
     pub args: Vec<KeyClass>,
 }
 
@@ -171,6 +175,9 @@ pub struct Instantiation {
     pub class: String,
     /// `None` at module level.
     pub function: Option<usize>,
+    /// The name the instance is stored under (`limiter = RateLimiter()`);
+    /// `None` when it is exported anonymously or handed to a framework.
+    pub bound_to: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -24,8 +24,9 @@ pub struct Project {
     /// Accesses from other files to a module-level container:
     /// (defining file, container) → [(accessing file, access index)].
     imported_accesses: HashMap<(FileId, usize), Vec<(FileId, usize)>>,
-    functions_by_name: HashMap<String, Vec<FnId>>,
-    /// Callers (by name) of each function.
+    /// `calls[file][function][call]` → the project functions it may reach.
+    calls: Vec<Vec<Vec<Vec<FnId>>>>,
+    /// Callers of each function (inverse of `calls`).
     callers: HashMap<FnId, Vec<FnId>>,
 }
 
@@ -41,13 +42,27 @@ impl Project {
                     .push((fi, i));
             }
         }
+        let resolver = CallResolver::new(&files, functions_by_name);
+        let calls: Vec<Vec<Vec<Vec<FnId>>>> = files
+            .iter()
+            .enumerate()
+            .map(|(fi, f)| {
+                f.functions
+                    .iter()
+                    .map(|func| {
+                        func.calls
+                            .iter()
+                            .map(|c| resolver.targets(&files, fi, func, c))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
         let mut callers: HashMap<FnId, Vec<FnId>> = HashMap::new();
-        for (fi, f) in files.iter().enumerate() {
-            for (i, func) in f.functions.iter().enumerate() {
-                for call in &func.calls {
-                    for target in functions_by_name.get(&call.callee).into_iter().flatten() {
-                        callers.entry(*target).or_default().push((fi, i));
-                    }
+        for (fi, per_file) in calls.iter().enumerate() {
+            for (i, per_fn) in per_file.iter().enumerate() {
+                for target in per_fn.iter().flatten() {
+                    callers.entry(*target).or_default().push((fi, i));
                 }
             }
         }
@@ -56,7 +71,7 @@ impl Project {
             client_params: HashSet::new(),
             process_classes: HashSet::new(),
             imported_accesses: HashMap::new(),
-            functions_by_name,
+            calls,
             callers,
             files,
         };
@@ -101,13 +116,8 @@ impl Project {
                     work.push((cf, ci));
                 }
             }
-            for call in &self.files[fi].functions[i].calls {
-                for &(tf, ti) in self
-                    .functions_by_name
-                    .get(&call.callee)
-                    .into_iter()
-                    .flatten()
-                {
+            for targets in &self.calls[fi][i] {
+                for &(tf, ti) in targets {
                     if !rc[tf][ti] {
                         rc[tf][ti] = true;
                         work.push((tf, ti));
@@ -124,13 +134,8 @@ impl Project {
             let mut changed = false;
             for (fi, f) in self.files.iter().enumerate() {
                 for (ci, caller) in f.functions.iter().enumerate() {
-                    for call in &caller.calls {
-                        for &(tf, ti) in self
-                            .functions_by_name
-                            .get(&call.callee)
-                            .into_iter()
-                            .flatten()
-                        {
+                    for (call, targets) in caller.calls.iter().zip(&self.calls[fi][ci]) {
+                        for &(tf, ti) in targets {
                             for (ai, arg) in call.args.iter().enumerate() {
                                 let is_client = match arg {
                                     KeyClass::Client(_) => true,
@@ -298,6 +303,89 @@ impl Project {
             None
         }
     }
+}
+
+/// Decides which project functions a call site may reach. Functions are
+/// matched by name, then by receiver, so `allowlist.check(ip)` does not
+/// reach an unrelated `HostThrottle.check`:
+/// - `self.m()` / `this.m()` reach methods when the caller is a method;
+/// - `x.m()` reaches `C.m` when `x` holds an instance of `C` (`x = C()`,
+///   or an anonymous export of one imported as `x`), when `x` is `C`
+///   itself, or when the names say so (`rate_limiter` ~ `RateLimiter`);
+/// - `m()` reaches functions that are not methods; `mod.m()` reaches them
+///   when `mod` is an import; methods of objects built in a factory (nested
+///   functions) are reached through any receiver.
+struct CallResolver {
+    functions_by_name: HashMap<String, Vec<FnId>>,
+    /// Class → names its instances are stored under (`None`: anonymous).
+    instances: HashMap<String, Vec<Option<String>>>,
+}
+
+impl CallResolver {
+    fn new(files: &[FileFacts], functions_by_name: HashMap<String, Vec<FnId>>) -> CallResolver {
+        let mut instances: HashMap<String, Vec<Option<String>>> = HashMap::new();
+        for f in files {
+            for inst in &f.instantiations {
+                instances
+                    .entry(inst.class.clone())
+                    .or_default()
+                    .push(inst.bound_to.clone());
+            }
+        }
+        CallResolver {
+            functions_by_name,
+            instances,
+        }
+    }
+
+    fn targets(
+        &self,
+        files: &[FileFacts],
+        caller_file: FileId,
+        caller: &Function,
+        call: &CallSite,
+    ) -> Vec<FnId> {
+        let Some(candidates) = self.functions_by_name.get(&call.callee) else {
+            return Vec::new();
+        };
+        let imports = &files[caller_file].imports;
+        let is_import = |name: &str| imports.iter().any(|i| i.local == name);
+        candidates
+            .iter()
+            .copied()
+            .filter(|&(tf, ti)| {
+                let target = &files[tf].functions[ti];
+                match (&target.class, call.receiver.as_deref()) {
+                    (None, None) => true,
+                    (None, Some(r)) => target.parent.is_some() || is_import(r),
+                    (Some(class), None) => caller.class.as_ref() == Some(class),
+                    (Some(_), Some("self" | "this" | "cls" | "super")) => caller.class.is_some(),
+                    (Some(class), Some(r)) => {
+                        r == class
+                            || similar_names(r, class)
+                            || self.instances.get(class).is_some_and(|names| {
+                                names.iter().any(|n| match n {
+                                    Some(n) => n == r,
+                                    None => is_import(r),
+                                })
+                            })
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// `rate_limiter` ~ `RateLimiter`, `limiter` ~ `RateLimiter`.
+fn similar_names(receiver: &str, class: &str) -> bool {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let (r, c) = (norm(receiver), norm(class));
+    r.len() >= 4 && (c.contains(&r) || r.contains(&c))
 }
 
 /// Finds project files by the module names used in imports.

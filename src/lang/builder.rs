@@ -274,20 +274,22 @@ impl Builder {
         }
     }
 
-    pub fn add_call(&mut self, callee: &str, args: Vec<KeyClass>) {
+    pub fn add_call(&mut self, callee: &str, receiver: Option<&str>, args: Vec<KeyClass>) {
         if let Some(f) = self.function_mut() {
             f.calls.push(CallSite {
                 callee: callee.to_string(),
+                receiver: receiver.map(str::to_string),
                 args,
             });
         }
     }
 
-    pub fn add_instantiation(&mut self, class: &str) {
+    pub fn add_instantiation(&mut self, class: &str, bound_to: Option<&str>) {
         let function = self.current_function();
         self.facts.instantiations.push(Instantiation {
             class: class.to_string(),
             function,
+            bound_to: bound_to.map(str::to_string),
         });
     }
 }
@@ -341,6 +343,8 @@ pub fn key_from_text(text: &str) -> Option<ClientKeyKind> {
         "client.host",
         "get_remote_address",
         "get_ipaddr",
+        "request.remote",
+        "get_ident",
         "req.ip",
         "request.ip",
         "ctx.ip",
@@ -375,6 +379,8 @@ pub fn key_from_text(text: &str) -> Option<ClientKeyKind> {
         "user.username",
         "user.email",
         "username",
+        "email",
+        "phone",
         "current_user",
         "client_id",
         "clientid",

@@ -7,7 +7,10 @@
 use super::builder::{
     combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH, MAX_KEY_TEXT,
 };
-use super::syntax::{children, field, last_segment, named_children, span, text, unquote, visit};
+use super::syntax::{
+    children, comparison_guards_nothing, field, last_segment, named_children, span, text, unquote,
+    visit,
+};
 use crate::facts::*;
 use crate::knowledge;
 use std::collections::HashSet;
@@ -304,6 +307,7 @@ impl<'s> JsExtractor<'s> {
             self.b.facts.instantiations.push(Instantiation {
                 class: name,
                 function: None,
+                bound_to: None,
             });
         }
     }
@@ -460,7 +464,8 @@ impl<'s> JsExtractor<'s> {
                 if let Some(ctor) = field(node, "constructor").filter(|c| c.kind() == "identifier")
                 {
                     let class = self.t(ctor).to_string();
-                    self.b.add_instantiation(&class);
+                    let bound_to = self.assigned_name(node);
+                    self.b.add_instantiation(&class, bound_to);
                 }
             }
             "binary_expression" => self.binary(node),
@@ -499,6 +504,24 @@ impl<'s> JsExtractor<'s> {
         for child in children(node) {
             self.walk(child, None);
         }
+    }
+
+    /// `const limiter = new RateLimiter()` / `this.limiter = …` → `limiter`;
+    /// `export default new X()` and `module.exports = new X()` → `None`.
+    fn assigned_name(&self, value: Node) -> Option<&'s str> {
+        let parent = value.parent()?;
+        let target = match parent.kind() {
+            "variable_declarator" if field(parent, "value") == Some(value) => {
+                field(parent, "name")?
+            }
+            "assignment_expression" if field(parent, "right") == Some(value) => {
+                field(parent, "left")?
+            }
+            _ => return None,
+        };
+        let name = last_segment(self.t(target));
+        (matches!(target.kind(), "identifier" | "member_expression") && name != "exports")
+            .then_some(name)
     }
 
     fn function_name(&self, func: Node) -> String {
@@ -890,7 +913,10 @@ impl<'s> JsExtractor<'s> {
             .unwrap_or_default();
         let callee = last_segment(self.t(func)).to_string();
         let arg_keys: Vec<KeyClass> = args.iter().map(|a| self.classify(*a)).collect();
-        self.b.add_call(&callee, arg_keys.clone());
+        let receiver = (func.kind() == "member_expression")
+            .then(|| field(func, "object").map(|o| last_segment(self.t(unwrap(o)))))
+            .flatten();
+        self.b.add_call(&callee, receiver, arg_keys.clone());
         if func.kind() != "member_expression" {
             return;
         }
@@ -985,7 +1011,9 @@ impl<'s> JsExtractor<'s> {
                         if let Some((c, key)) = self.root_of(cand) {
                             if !seen.contains(&c) {
                                 seen.push(c.clone());
-                                self.b.record(c, key, AccessKind::Compare, span(node));
+                                if !comparison_guards_nothing(node, self.src) {
+                                    self.b.record(c, key, AccessKind::Compare, span(node));
+                                }
                             }
                         }
                     }

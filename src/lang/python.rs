@@ -9,7 +9,9 @@
 use super::builder::{
     combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH, MAX_KEY_TEXT,
 };
-use super::syntax::{children, field, last_segment, named_children, span, text, visit};
+use super::syntax::{
+    children, comparison_guards_nothing, field, last_segment, named_children, span, text, visit,
+};
 use crate::facts::*;
 use crate::knowledge;
 use std::collections::HashSet;
@@ -151,12 +153,14 @@ impl<'s> PyExtractor<'s> {
     }
 
     fn prescan_module_assignment(&mut self, a: Node) {
-        let (Some(left), Some(right)) = (field(a, "left"), field(a, "right")) else {
-            return;
-        };
-        if left.kind() != "identifier" {
-            return;
+        for (left, right) in assigned_pairs(a) {
+            if left.kind() == "identifier" {
+                self.module_container(a, left, right);
+            }
         }
+    }
+
+    fn module_container(&mut self, a: Node, left: Node, right: Node) {
         if let Some((ctor, bounded)) = self.container_ctor(right) {
             let name = self.t(left).to_string();
             let idx = self.b.add_container(Container {
@@ -215,17 +219,20 @@ impl<'s> PyExtractor<'s> {
             self.b.facts.instantiations.push(Instantiation {
                 class: name,
                 function: None,
+                bound_to: None,
             });
         }
     }
 
     fn prescan_class_assignment(&mut self, class: &str, a: Node) {
-        let (Some(left), Some(right)) = (field(a, "left"), field(a, "right")) else {
-            return;
-        };
-        if left.kind() != "identifier" {
-            return;
+        for (left, right) in assigned_pairs(a) {
+            if left.kind() == "identifier" {
+                self.class_container(class, a, left, right);
+            }
         }
+    }
+
+    fn class_container(&mut self, class: &str, a: Node, left: Node, right: Node) {
         if let Some((ctor, bounded)) = self.container_ctor(right) {
             let attr = self.t(left).to_string();
             let idx = self.b.add_container(Container {
@@ -248,14 +255,13 @@ impl<'s> PyExtractor<'s> {
             if n.kind() != "assignment" {
                 return;
             }
-            let (Some(left), Some(right)) = (field(n, "left"), field(n, "right")) else {
-                return;
-            };
-            if left.kind() == "attribute"
-                && field(left, "object").is_some_and(|o| text(o, src) == self_name)
-            {
-                if let Some(attr) = field(left, "attribute") {
-                    found.push((text(attr, src).to_string(), right, n));
+            for (left, right) in assigned_pairs(n) {
+                if left.kind() == "attribute"
+                    && field(left, "object").is_some_and(|o| text(o, src) == self_name)
+                {
+                    if let Some(attr) = field(left, "attribute") {
+                        found.push((text(attr, src).to_string(), right, n));
+                    }
                 }
             }
         });
@@ -458,6 +464,13 @@ impl<'s> PyExtractor<'s> {
                 scope.locals.insert(s);
             }
         }
+        // `@app.get("/", dependencies=[Depends(check_rate)])`: the route
+        // calls the dependency on every request.
+        for d in decorators {
+            for dep in self.dependency_targets(*d) {
+                self.b.add_call(&dep, None, Vec::new());
+            }
+        }
         if let Some(params) = field(def, "parameters") {
             // Defaults such as `Depends(check_rate)` run per request too.
             self.walk(params, None);
@@ -469,6 +482,39 @@ impl<'s> PyExtractor<'s> {
             }
         }
         self.b.close_function();
+    }
+
+    /// `limiter = RateLimiter()` / `self.limiter = …` → `limiter`.
+    fn assigned_name(&self, value: Node) -> Option<&'s str> {
+        let parent = value.parent()?;
+        if parent.kind() != "assignment" || field(parent, "right") != Some(value) {
+            return None;
+        }
+        let left = field(parent, "left")?;
+        matches!(left.kind(), "identifier" | "attribute").then(|| last_segment(self.t(left)))
+    }
+
+    /// Names passed to `Depends(...)` / `Security(...)` anywhere under `node`.
+    fn dependency_targets(&self, node: Node) -> Vec<String> {
+        let src = self.src;
+        let mut out = Vec::new();
+        visit(node, &is_scope_boundary, &mut |n| {
+            if n.kind() != "call" {
+                return;
+            }
+            let callee = field(n, "function")
+                .map(|f| last_segment(text(f, src)))
+                .unwrap_or("");
+            if !matches!(callee, "Depends" | "Security") {
+                return;
+            }
+            if let Some(first) = field(n, "arguments").and_then(|a| named_children(a).next()) {
+                if matches!(first.kind(), "identifier" | "attribute") {
+                    out.push(last_segment(text(first, src)).to_string());
+                }
+            }
+        });
+        out
     }
 
     fn is_request_decorator(&self, decorator: Node) -> bool {
@@ -498,9 +544,11 @@ impl<'s> PyExtractor<'s> {
             "assignment" | "augmented_assignment" => {
                 if let Some(left) = field(n, "left") {
                     collect_target_names(left, src, &mut locals);
-                    if n.kind() == "assignment" && left.kind() == "identifier" {
-                        if let Some(right) = field(n, "right") {
-                            ctors.push((text(left, src).to_string(), right, n));
+                    if n.kind() == "assignment" {
+                        for (target, value) in assigned_pairs(n) {
+                            if target.kind() == "identifier" {
+                                ctors.push((text(target, src).to_string(), value, n));
+                            }
                         }
                     }
                 }
@@ -854,15 +902,19 @@ impl<'s> PyExtractor<'s> {
         if callee.starts_with(|c: char| c.is_ascii_uppercase())
             && matches!(func.kind(), "identifier" | "attribute")
         {
-            self.b.add_instantiation(&callee);
+            let bound_to = self.assigned_name(node);
+            self.b.add_instantiation(&callee, bound_to);
         }
         if matches!(callee.as_str(), "add_middleware" | "Middleware") {
             if let Some(first) = args.first().filter(|a| a.kind() == "identifier") {
                 let class = self.t(*first).to_string();
-                self.b.add_instantiation(&class);
+                self.b.add_instantiation(&class, None);
             }
         }
-        self.b.add_call(&callee, arg_keys.clone());
+        let receiver = (func.kind() == "attribute")
+            .then(|| field(func, "object").map(|o| last_segment(self.t(o))))
+            .flatten();
+        self.b.add_call(&callee, receiver, arg_keys.clone());
         if matches!(callee.as_str(), "Depends" | "Security") {
             // FastAPI calls the dependency for every request of the route.
             if let Some(dep) = args
@@ -870,7 +922,7 @@ impl<'s> PyExtractor<'s> {
                 .filter(|a| matches!(a.kind(), "identifier" | "attribute"))
             {
                 let name = last_segment(self.t(*dep)).to_string();
-                self.b.add_call(&name, Vec::new());
+                self.b.add_call(&name, None, Vec::new());
             }
         }
 
@@ -955,7 +1007,9 @@ impl<'s> PyExtractor<'s> {
                     if let Some((c, key)) = self.root_of(cand) {
                         if !seen.contains(&c) {
                             seen.push(c.clone());
-                            self.b.record(c, key, AccessKind::Compare, span(node));
+                            if !comparison_guards_nothing(node, self.src) {
+                                self.b.record(c, key, AccessKind::Compare, span(node));
+                            }
                         }
                     }
                 }
@@ -1005,6 +1059,28 @@ impl<'s> PyExtractor<'s> {
             }
         }
     }
+}
+
+/// `a = x` → [(a, x)]; `a, b = x, y` → [(a, x), (b, y)].
+fn assigned_pairs(assignment: Node) -> Vec<(Node, Node)> {
+    let (Some(left), Some(right)) = (field(assignment, "left"), field(assignment, "right")) else {
+        return Vec::new();
+    };
+    let is_tuple = |n: Node| {
+        matches!(
+            n.kind(),
+            "pattern_list" | "tuple_pattern" | "expression_list" | "tuple"
+        )
+    };
+    if is_tuple(left) && is_tuple(right) {
+        let targets: Vec<Node> = named_children(left).collect();
+        let values: Vec<Node> = named_children(right).collect();
+        if targets.len() == values.len() {
+            return targets.into_iter().zip(values).collect();
+        }
+        return Vec::new();
+    }
+    vec![(left, right)]
 }
 
 fn collect_target_names(node: Node, src: &str, out: &mut Vec<String>) {

@@ -64,3 +64,85 @@ pub fn unquote(s: &str) -> &str {
     let s = s.trim_start_matches(|c: char| c.is_ascii_alphabetic() && c != '"' && c != '\'');
     s.trim_matches(|c| c == '"' || c == '\'' || c == '`')
 }
+
+/// A comparison that cannot be a limiter's threshold check: the condition
+/// of an `if` whose branch neither leaves (return/raise/throw), nor answers
+/// an error status, nor records a verdict (`blocked.add(ip)`, an
+/// assignment): it only logs, say. Or the condition of a `while` loop
+/// (trimming old timestamps). Shared by both grammars' node kinds.
+pub fn comparison_guards_nothing(comparison: Node, src: &str) -> bool {
+    let mut current = comparison;
+    while let Some(parent) = current.parent() {
+        let passes_through = match parent.kind() {
+            "boolean_operator" | "not_operator" | "parenthesized_expression" => true,
+            "binary_expression" => {
+                field(parent, "operator").is_some_and(|o| matches!(text(o, src), "&&" | "||"))
+            }
+            "unary_expression" => field(parent, "operator").is_some_and(|o| text(o, src) == "!"),
+            _ => false,
+        };
+        if !passes_through {
+            let is_condition = field(parent, "condition") == Some(current);
+            return match parent.kind() {
+                "if_statement" | "elif_clause" if is_condition => {
+                    field(parent, "consequence").is_some_and(|c| !acts(c, src))
+                }
+                "while_statement" => is_condition,
+                _ => false,
+            };
+        }
+        current = parent;
+    }
+    false
+}
+
+fn acts(block: Node, src: &str) -> bool {
+    let stop = |n: Node| {
+        matches!(
+            n.kind(),
+            "function_definition"
+                | "lambda"
+                | "class_definition"
+                | "arrow_function"
+                | "function_expression"
+                | "function_declaration"
+                | "method_definition"
+                | "class"
+        )
+    };
+    let mut found = false;
+    visit(block, &stop, &mut |n| {
+        if found {
+            return;
+        }
+        found = match n.kind() {
+            "return_statement" | "raise_statement" | "throw_statement" => true,
+            "assignment"
+            | "augmented_assignment"
+            | "assignment_expression"
+            | "augmented_assignment_expression" => true,
+            "integer" | "number" => matches!(text(n, src).parse::<u32>(), Ok(400..=499)),
+            "call" | "call_expression" => field(n, "function").is_some_and(|f| {
+                matches!(
+                    last_segment(text(f, src)),
+                    "abort"
+                        | "status"
+                        | "sendStatus"
+                        | "code"
+                        | "throw"
+                        | "reject"
+                        | "deny"
+                        | "block"
+                        | "add"
+                        | "set"
+                        | "append"
+                        | "push"
+                        | "setex"
+                        | "incr"
+                )
+            }),
+            _ => false,
+        };
+    });
+    found
+}
