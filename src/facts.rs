@@ -28,17 +28,20 @@ pub struct FileFacts {
 /// Web frameworks (and edge runtimes) a file is written against; chooses the
 /// fix named in help lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Declared most specific first: a file importing both `@nestjs/common`
+/// and `express` (for types) is NestJS code, FastAPI code imports
+/// `starlette` too.
 pub enum Framework {
-    Flask,
     FastApi,
     Starlette,
+    Flask,
     Django,
-    Express,
-    Koa,
-    Fastify,
+    NestJs,
     NextJs,
     Hono,
-    NestJs,
+    Fastify,
+    Koa,
+    Express,
 }
 
 /// A mutable container whose lifetime is the process, a class, or a
@@ -123,6 +126,8 @@ pub struct StateAccess {
     /// Innermost enclosing function.
     pub function: Option<usize>,
     pub key: KeyClass,
+    /// The key expression as written (`ip`, `req.ip`), when known.
+    pub key_text: Option<String>,
     pub kind: AccessKind,
     pub span: Span,
 }

@@ -425,10 +425,13 @@ pub const JS_FRAMEWORK_MODULES: &[(&str, Framework)] = &[
 pub fn shared_store_fix(framework: Option<Framework>, python: bool) -> &'static str {
     match framework {
         Some(Framework::Flask) => {
-            "use flask-limiter with a shared store: `Limiter(get_remote_address, app=app, storage_uri=\"redis://…\")`"
+            "use flask-limiter with a shared store: `Limiter(key_func, app=app, storage_uri=\"redis://…\")`"
         }
-        Some(Framework::FastApi) | Some(Framework::Starlette) => {
-            "use slowapi with a shared store: `Limiter(key_func=get_remote_address, storage_uri=\"redis://…\")`, or fastapi-limiter on Redis"
+        Some(Framework::FastApi) => {
+            "use slowapi with a shared store (`Limiter(key_func=…, storage_uri=\"redis://…\")`) or fastapi-limiter on Redis"
+        }
+        Some(Framework::Starlette) => {
+            "use slowapi with a shared store (`Limiter(key_func=…, storage_uri=\"redis://…\")`), or keep the counters in Redis"
         }
         Some(Framework::Django) => {
             "use django-ratelimit or DRF throttling on a shared cache (`CACHES` with `django.core.cache.backends.redis.RedisCache`)"

@@ -280,13 +280,24 @@ impl Project {
         named(&func.name) || func.class.as_deref().is_some_and(named)
     }
 
-    /// The framework to name in help lines for code in `file`: the file's
-    /// own imports, else the one framework the project uses for that
-    /// language family, else none.
-    pub fn framework_for(&self, file: FileId) -> Option<Framework> {
+    /// The framework to name in help lines for code in `function` of
+    /// `file`: the file's own imports, else those of the files whose
+    /// per-request code calls it, else the one framework the project uses
+    /// for that language family, else none.
+    pub fn framework_for(&self, file: FileId, function: Option<usize>) -> Option<Framework> {
         let f = &self.files[file];
         if let Some(fw) = f.frameworks.iter().next() {
             return Some(*fw);
+        }
+        if let Some(func) = function {
+            let from_callers = self
+                .callers_of((file, func))
+                .iter()
+                .filter_map(|(cf, _)| self.files[*cf].frameworks.iter().next())
+                .min();
+            if let Some(fw) = from_callers {
+                return Some(*fw);
+            }
         }
         let python = f.lang.is_some_and(|l| l.is_python());
         let mut seen: BTreeMap<Framework, usize> = BTreeMap::new();

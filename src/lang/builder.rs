@@ -28,7 +28,7 @@ pub struct Scope {
     pub local_ctors: HashMap<String, LocalCtor>,
     closure_containers: HashMap<String, usize>,
     /// `q = hits[ip]`: q stands for the entry of `hits` under `ip`.
-    pub aliases: HashMap<String, (ContainerRef, KeyClass)>,
+    pub aliases: HashMap<String, (ContainerRef, KeyClass, Option<String>)>,
     pub key_vars: HashMap<String, KeyClass>,
     /// Variables holding a count, a time or a window.
     pub countsy_vars: HashSet<String>,
@@ -60,6 +60,8 @@ pub struct Builder {
     /// Local name → (module, imported member).
     pub imported: HashMap<String, (String, Option<String>)>,
     pub scopes: Vec<Scope>,
+    /// See `note_key`.
+    pub noted_key: Option<String>,
 }
 
 impl Builder {
@@ -131,8 +133,10 @@ impl Builder {
         let depth = self.scopes.len();
         for i in (0..depth).rev() {
             let scope = &self.scopes[i];
-            if let Some((c, k)) = scope.aliases.get(name) {
-                return NameRef::Alias(c.clone(), *k);
+            if let Some((c, k, text)) = scope.aliases.get(name) {
+                let (c, k) = (c.clone(), *k);
+                self.noted_key = text.clone();
+                return NameRef::Alias(c, k);
             }
             if scope.globals.contains(name) {
                 break;
@@ -235,11 +239,12 @@ impl Builder {
         key: KeyClass,
         countsy: bool,
     ) {
+        let key_text = self.noted_key.clone();
         let Some(scope) = self.scope_mut() else {
             return;
         };
-        if let Some(r) = root {
-            scope.aliases.insert(name.to_string(), r);
+        if let Some((c, k)) = root {
+            scope.aliases.insert(name.to_string(), (c, k, key_text));
         }
         if matches!(key, KeyClass::Client(_) | KeyClass::Param(_)) {
             scope.key_vars.insert(name.to_string(), key);
@@ -251,12 +256,24 @@ impl Builder {
         }
     }
 
+    /// Remember the key expression of the entry just analysed; the next
+    /// `record` (or alias) carries it, for messages.
+    pub fn note_key(&mut self, text: &str) {
+        let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        self.noted_key = Some(if collapsed.chars().count() > 60 {
+            collapsed.chars().take(57).collect::<String>() + "…"
+        } else {
+            collapsed
+        });
+    }
+
     pub fn record(&mut self, container: ContainerRef, key: KeyClass, kind: AccessKind, span: Span) {
         let function = self.current_function();
         self.facts.accesses.push(StateAccess {
             container,
             function,
             key,
+            key_text: self.noted_key.clone(),
             kind,
             span,
         });

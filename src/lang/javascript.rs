@@ -695,9 +695,13 @@ impl<'s> JsExtractor<'s> {
             "subscript_expression" => {
                 let object = field(node, "object")?;
                 if let Some(c) = self.container_expr(object) {
-                    let key = field(node, "index")
+                    let key_node = field(node, "index");
+                    let key = key_node
                         .map(|k| self.classify(k))
                         .unwrap_or(KeyClass::Unknown);
+                    if let Some(k) = key_node {
+                        self.b.note_key(self.t(k));
+                    }
                     return Some((c, key));
                 }
                 self.root_of(object)
@@ -721,6 +725,9 @@ impl<'s> JsExtractor<'s> {
                         let key = first_arg
                             .map(|k| self.classify(k))
                             .unwrap_or(KeyClass::Unknown);
+                        if let Some(k) = first_arg {
+                            self.b.note_key(self.t(k));
+                        }
                         return Some((c, key));
                     }
                     if matches!(
@@ -926,6 +933,9 @@ impl<'s> JsExtractor<'s> {
         let method = self.t(method);
         let first_key = arg_keys.first().copied().unwrap_or(KeyClass::Unknown);
         if let Some(c) = self.container_expr(object) {
+            if let Some(first) = args.first() {
+                self.b.note_key(self.t(*first));
+            }
             match method {
                 "set" => {
                     let counts = args.get(1).is_some_and(|v| self.countsy(*v));
@@ -1022,6 +1032,7 @@ impl<'s> JsExtractor<'s> {
             "in" => {
                 if let Some(c) = self.container_expr(right) {
                     let key = self.classify(left);
+                    self.b.note_key(self.t(left));
                     self.b.record(c, key, AccessKind::Membership, span(node));
                 }
             }

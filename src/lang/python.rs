@@ -656,9 +656,13 @@ impl<'s> PyExtractor<'s> {
             "subscript" => {
                 let value = field(node, "value")?;
                 if let Some(c) = self.container_expr(value) {
-                    let key = field(node, "subscript")
+                    let key_node = field(node, "subscript");
+                    let key = key_node
                         .map(|k| self.classify(k))
                         .unwrap_or(KeyClass::Unknown);
+                    if let Some(k) = key_node {
+                        self.b.note_key(self.t(k));
+                    }
                     return Some((c, key));
                 }
                 self.root_of(value)
@@ -677,6 +681,9 @@ impl<'s> PyExtractor<'s> {
                             let key = first_arg
                                 .map(|k| self.classify(k))
                                 .unwrap_or(KeyClass::Unknown);
+                            if let Some(k) = first_arg {
+                                self.b.note_key(self.t(k));
+                            }
                             return Some((c, key));
                         }
                     }
@@ -935,6 +942,9 @@ impl<'s> PyExtractor<'s> {
         let method = self.t(method);
         if let Some(c) = self.container_expr(object) {
             let first_key = arg_keys.first().copied().unwrap_or(KeyClass::Unknown);
+            if let Some(first) = args.first() {
+                self.b.note_key(self.t(*first));
+            }
             match method {
                 "setdefault" | "add" => self.b.record(
                     c,
@@ -1018,6 +1028,7 @@ impl<'s> PyExtractor<'s> {
         if ops.iter().any(|o| o == "in" || o == "not in") && operands.len() == 2 {
             if let Some(c) = self.container_expr(operands[1]) {
                 let key = self.classify(operands[0]);
+                self.b.note_key(self.t(operands[0]));
                 self.b.record(c, key, AccessKind::Membership, span(node));
             }
         }

@@ -77,7 +77,7 @@ impl Rule for InMemoryLimiter {
             if !limits {
                 continue;
             }
-            let framework = project.framework_for(*write_file);
+            let framework = project.framework_for(*write_file, write.function);
             let python = facts.lang.is_some_and(|l| l.is_python());
             out.push(Finding {
                 rule_id: "RATE002",
@@ -92,7 +92,10 @@ impl Rule for InMemoryLimiter {
                 labels: vec![Label {
                     path: project.files[*write_file].path.clone(),
                     span: write.span,
-                    message: "updated per client here".to_string(),
+                    message: match &write.key_text {
+                        Some(key) => format!("updated per client (`{key}`) here"),
+                        None => "updated per client here".to_string(),
+                    },
                 }],
                 help: knowledge::shared_store_fix(framework, python).to_string(),
             });
