@@ -87,7 +87,7 @@ fn text_output_shows_snippet_labels_help_and_summary() {
     assert!(out.contains("warning[RATE002]"), "{out}");
     assert!(out.contains("api/app.py:5:1"), "{out}");
     assert!(out.contains("hits = {}"), "{out}");
-    assert!(out.contains("updated per client here"), "{out}");
+    assert!(out.contains("updated per client (`ip`) here"), "{out}");
     assert!(out.contains("help: use flask-limiter"), "{out}");
     assert!(out.contains("help: use express-rate-limit"), "{out}");
     assert!(out.contains("rules/RATE002.md"), "{out}");
@@ -492,8 +492,16 @@ fn readme_rules_table_is_generated_from_the_rule_docs() {
 #[test]
 fn deeply_nested_generated_code_is_truncated_not_a_crash() {
     // One bracket per line: not "minified", but 20,000 levels deep.
-    let py = format!("x = {}1{}\n{FLASK_LIMITER}", "(\n".repeat(20_000), ")".repeat(20_000));
-    let js = format!("const y = {}0{};\n{EXPRESS_LIMITER}", "[\n".repeat(20_000), "]".repeat(20_000));
+    let py = format!(
+        "x = {}1{}\n{FLASK_LIMITER}",
+        "(\n".repeat(20_000),
+        ")".repeat(20_000)
+    );
+    let js = format!(
+        "const y = {}0{};\n{EXPRESS_LIMITER}",
+        "[\n".repeat(20_000),
+        "]".repeat(20_000)
+    );
     let p = Project::new(&[("deep.py", py.as_bytes()), ("deep.js", js.as_bytes())]);
     let o = p.run(&["--format", "concise"]);
     let err = stderr(&o);
