@@ -154,9 +154,41 @@ fn thread_pool(jobs: Option<usize>) -> rayon::ThreadPool {
     })
 }
 
+/// `RATECHECK_TIMING=1` prints how long each phase took, on stderr.
+struct PhaseTimer {
+    enabled: bool,
+    last: std::time::Instant,
+}
+
+impl PhaseTimer {
+    fn new() -> PhaseTimer {
+        PhaseTimer {
+            enabled: std::env::var_os("RATECHECK_TIMING").is_some(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if self.enabled {
+            eprintln!("ratecheck: timing: {phase}: {:.3}s", self.last.elapsed().as_secs_f64());
+        }
+        self.last = std::time::Instant::now();
+    }
+}
+
 fn run_in_pool(options: &Options) -> Report {
+    let mut timer = PhaseTimer::new();
     let (files, mut problems) = crate::discover::discover(options);
-    let results: Vec<FileOutcome> = files.par_iter().map(|p| analyse_file(p)).collect();
+    timer.lap("discover");
+    // Largest files first, so one big bundle does not finish alone at the
+    // end while the other threads idle (results are sorted later anyway).
+    let mut by_size: Vec<(u64, &PathBuf)> = files
+        .iter()
+        .map(|p| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), p))
+        .collect();
+    by_size.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let results: Vec<FileOutcome> = by_size.par_iter().map(|(_, p)| analyse_file(p)).collect();
+    timer.lap("read, parse and extract");
     let mut stats = Stats {
         files_seen: files.len(),
         ..Default::default()
@@ -170,7 +202,7 @@ fn run_in_pool(options: &Options) -> Report {
             facts.push(f);
         }
     }
-    let mut report = check_project(facts, options, &mut problems);
+    let mut report = check_project(facts, options, &mut problems, &mut timer);
     report.stats = Stats {
         suppressed: report.stats.suppressed,
         ..stats
@@ -326,8 +358,14 @@ pub fn parse_only(options: &Options) -> (usize, u64, Vec<Problem>) {
     })
 }
 
-fn check_project(facts: Vec<FileFacts>, options: &Options, problems: &mut Vec<Problem>) -> Report {
+fn check_project(
+    facts: Vec<FileFacts>,
+    options: &Options,
+    problems: &mut Vec<Problem>,
+    timer: &mut PhaseTimer,
+) -> Report {
     let project = Project::build(facts);
+    timer.lap("project phase");
     let rules: Vec<&dyn rules::Rule> = rules::RULES
         .iter()
         .copied()
@@ -371,8 +409,10 @@ fn check_project(facts: Vec<FileFacts>, options: &Options, problems: &mut Vec<Pr
             f.severity = *sev;
         }
     }
+    timer.lap("rules");
     let mut report = Report::default();
     report.findings = locate(findings, &project, problems, &mut report.stats);
+    timer.lap("locate and sort");
     report
 }
 

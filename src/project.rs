@@ -359,11 +359,16 @@ impl CallResolver {
         let Some(candidates) = self.functions_by_name.get(&call.callee) else {
             return Vec::new();
         };
+        // A name defined this often (`get`, `handle`, `run`) says nothing
+        // about which one is meant: keep only the caller's own file. This
+        // also keeps the phase linear on big code bases.
+        let generic = candidates.len() >= GENERIC_NAME_DEFINITIONS;
         let imports = &files[caller_file].imports;
         let is_import = |name: &str| imports.iter().any(|i| i.local == name);
         candidates
             .iter()
             .copied()
+            .filter(|&(tf, _)| !generic || tf == caller_file)
             .filter(|&(tf, ti)| {
                 let target = &files[tf].functions[ti];
                 match (&target.class, call.receiver.as_deref()) {
@@ -387,6 +392,9 @@ impl CallResolver {
     }
 }
 
+/// See `CallResolver::targets`.
+const GENERIC_NAME_DEFINITIONS: usize = 64;
+
 /// `rate_limiter` ~ `RateLimiter`, `limiter` ~ `RateLimiter`.
 fn similar_names(receiver: &str, class: &str) -> bool {
     let norm = |s: &str| {
@@ -403,6 +411,9 @@ fn similar_names(receiver: &str, class: &str) -> bool {
 struct PathIndex {
     /// Normalised path without extension → file.
     by_stem_path: HashMap<PathBuf, FileId>,
+    /// Module name (file stem, or the folder of an `__init__`/`index`)
+    /// → files, so absolute imports do not scan every file.
+    by_module_name: HashMap<String, Vec<(PathBuf, FileId)>>,
 }
 
 const JS_EXTENSIONS: &[&str] = &["js", "ts", "mjs", "cjs", "jsx", "tsx", "mts", "cts"];
@@ -410,10 +421,32 @@ const JS_EXTENSIONS: &[&str] = &["js", "ts", "mjs", "cjs", "jsx", "tsx", "mts", 
 impl PathIndex {
     fn new(files: &[FileFacts]) -> PathIndex {
         let mut by_stem_path = HashMap::new();
+        let mut by_module_name: HashMap<String, Vec<(PathBuf, FileId)>> = HashMap::new();
         for (i, f) in files.iter().enumerate() {
-            by_stem_path.insert(normalize(&f.path.with_extension("")), i);
+            let stem_path = normalize(&f.path.with_extension(""));
+            let stem = stem_path
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let module = if stem == "__init__" || stem == "index" {
+                stem_path
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            } else {
+                stem
+            };
+            by_module_name
+                .entry(module)
+                .or_default()
+                .push((stem_path.clone(), i));
+            by_stem_path.insert(stem_path, i);
         }
-        PathIndex { by_stem_path }
+        PathIndex {
+            by_stem_path,
+            by_module_name,
+        }
     }
 
     fn lookup(&self, candidate: &Path) -> Option<FileId> {
@@ -462,8 +495,9 @@ impl PathIndex {
 
     fn suffix_lookup(&self, rest: &Path) -> Option<FileId> {
         let rest = normalize(rest);
+        let last = rest.file_name()?.to_string_lossy().into_owned();
         let mut best: Option<(usize, FileId)> = None;
-        for (path, id) in &self.by_stem_path {
+        for (path, id) in self.by_module_name.get(&last).into_iter().flatten() {
             let matches = path.ends_with(&rest)
                 || path.ends_with(rest.join("__init__"))
                 || path.ends_with(rest.join("index"));

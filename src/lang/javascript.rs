@@ -62,6 +62,37 @@ fn is_scope_boundary(n: Node) -> bool {
     is_function(n) || matches!(n.kind(), "class_declaration" | "class")
 }
 
+/// Pre-scans look for declarations, imports and `this.x = …` statements, so
+/// they need not descend into expressions (see the Python extractor).
+fn is_expression_or_declarator(n: Node) -> bool {
+    matches!(
+        n.kind(),
+        "variable_declarator"
+            | "assignment_expression"
+            | "augmented_assignment_expression"
+            | "call_expression"
+            | "new_expression"
+            | "binary_expression"
+            | "unary_expression"
+            | "update_expression"
+            | "member_expression"
+            | "subscript_expression"
+            | "object"
+            | "array"
+            | "string"
+            | "template_string"
+            | "parenthesized_expression"
+            | "await_expression"
+            | "ternary_expression"
+            | "jsx_element"
+            | "jsx_self_closing_element"
+    )
+}
+
+fn is_statement_scan_boundary(n: Node) -> bool {
+    is_scope_boundary(n) || is_expression_or_declarator(n)
+}
+
 /// TypeScript wrappers and parentheses that do not change the value.
 fn unwrap(mut n: Node) -> Node {
     while matches!(
@@ -92,24 +123,24 @@ impl<'s> JsExtractor<'s> {
         let src = self.src;
         let mut imports = Vec::new();
         let mut requires = Vec::new();
-        let mut comments = Vec::new();
-        let mut errors = 0;
-        visit(root, &|_| false, &mut |n| match n.kind() {
+        // `import` is a statement; `require(...)` sits in a declaration's
+        // value, which the statement scan still sees (without descending).
+        let stop = |n: Node| is_function(n) || is_expression_or_declarator(n);
+        visit(root, &stop, &mut |n| match n.kind() {
             "import_statement" => imports.push(n),
-            "call_expression"
-                if field(n, "function").is_some_and(|f| text(f, src) == "require") =>
-            {
-                requires.push(n)
+            "variable_declarator" => {
+                let value = field(n, "value").map(unwrap);
+                let is_require = |v: &Node| {
+                    v.kind() == "call_expression"
+                        && field(*v, "function").is_some_and(|f| text(f, src) == "require")
+                };
+                if let Some(call) = value.filter(is_require) {
+                    requires.push(call)
+                }
             }
-            "comment" => comments.push(n),
-            _ if n.is_error() || n.is_missing() => errors += 1,
             _ => {}
         });
-        self.b.facts.syntax_errors = errors;
-        for c in comments {
-            let line = c.start_position().row + 1;
-            self.b.facts.suppressions.add_comment(text(c, src), line);
-        }
+        self.b.facts.syntax_errors = super::count_syntax_errors(root);
         for i in imports {
             self.import(i);
         }
@@ -428,6 +459,12 @@ impl<'s> JsExtractor<'s> {
     }
 
     fn walk_node(&mut self, node: Node, class: Option<&str>) {
+        if node.kind() == "comment" {
+            let line = node.start_position().row + 1;
+            let comment = self.t(node);
+            self.b.facts.suppressions.add_comment(comment, line);
+            return;
+        }
         if is_function(node) {
             return self.function(node, class);
         }
@@ -501,8 +538,14 @@ impl<'s> JsExtractor<'s> {
             }
             _ => {}
         }
-        for child in children(node) {
-            self.walk(child, None);
+        let mut cursor = node.walk();
+        if cursor.goto_first_child() {
+            loop {
+                self.walk(cursor.node(), None);
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
         }
     }
 
@@ -606,7 +649,7 @@ impl<'s> JsExtractor<'s> {
         let src = self.src;
         let mut locals = Vec::new();
         let mut ctors = Vec::new();
-        visit(body, &is_scope_boundary, &mut |n| match n.kind() {
+        visit(body, &is_statement_scan_boundary, &mut |n| match n.kind() {
             "variable_declarator" => {
                 if let Some(name) = field(n, "name") {
                     collect_pattern_names(name, src, &mut locals);

@@ -52,6 +52,21 @@ thread_local! {
     static PARSERS: RefCell<[Option<Parser>; 4]> = const { RefCell::new([None, None, None, None]) };
 }
 
+/// Error and missing nodes in a tree; only walked when the root says there
+/// are any.
+pub fn count_syntax_errors(root: tree_sitter::Node) -> usize {
+    if !root.has_error() {
+        return 0;
+    }
+    let mut errors = 0;
+    syntax::visit(root, &|_| false, &mut |n| {
+        if n.is_error() || n.is_missing() {
+            errors += 1;
+        }
+    });
+    errors
+}
+
 /// Parse `text` with this thread's parser for `lang`. `None` only if the
 /// grammar cannot be loaded (an ABI mismatch; covered by a test) or parsing
 /// was cancelled.

@@ -10,7 +10,7 @@ use super::builder::{
     combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH, MAX_KEY_TEXT,
 };
 use super::syntax::{
-    children, comparison_guards_nothing, field, last_segment, named_children, span, text, visit,
+    comparison_guards_nothing, field, last_segment, named_children, span, text, visit,
 };
 use crate::facts::*;
 use crate::knowledge;
@@ -40,12 +40,48 @@ struct PyExtractor<'s> {
     global_request: bool,
     classes: HashSet<String>,
 }
-
 fn is_scope_boundary(n: Node) -> bool {
     matches!(
         n.kind(),
         "function_definition" | "class_definition" | "lambda"
     )
+}
+
+/// Pre-scans look for statements (imports, assignments, `global`), so they
+/// need not descend into expressions: this keeps them far cheaper than
+/// the main walk. An assignment is visited but its sides are read by field.
+fn is_expression_or_assignment(n: Node) -> bool {
+    matches!(
+        n.kind(),
+        "assignment"
+            | "augmented_assignment"
+            | "call"
+            | "binary_operator"
+            | "boolean_operator"
+            | "comparison_operator"
+            | "not_operator"
+            | "unary_operator"
+            | "list"
+            | "dictionary"
+            | "set"
+            | "tuple"
+            | "string"
+            | "concatenated_string"
+            | "subscript"
+            | "attribute"
+            | "list_comprehension"
+            | "dictionary_comprehension"
+            | "set_comprehension"
+            | "generator_expression"
+            | "conditional_expression"
+            | "parenthesized_expression"
+            | "await"
+            | "decorator"
+    )
+}
+
+fn is_statement_scan_boundary(n: Node) -> bool {
+    is_scope_boundary(n) || is_expression_or_assignment(n)
 }
 
 impl<'s> PyExtractor<'s> {
@@ -56,21 +92,14 @@ impl<'s> PyExtractor<'s> {
     // ---------------------------------------------------------------- pass 1
 
     fn prescan(&mut self, root: Node) {
-        let src = self.src;
         let mut imports = Vec::new();
-        let mut comments = Vec::new();
-        let mut errors = 0;
-        visit(root, &|_| false, &mut |n| match n.kind() {
-            "import_statement" | "import_from_statement" => imports.push(n),
-            "comment" => comments.push(n),
-            _ if n.is_error() || n.is_missing() => errors += 1,
-            _ => {}
+        // Imports are statements (also inside functions and `try` blocks).
+        visit(root, &is_expression_or_assignment, &mut |n| {
+            if matches!(n.kind(), "import_statement" | "import_from_statement") {
+                imports.push(n)
+            }
         });
-        self.b.facts.syntax_errors = errors;
-        for c in comments {
-            let line = c.start_position().row + 1;
-            self.b.facts.suppressions.add_comment(text(c, src), line);
-        }
+        self.b.facts.syntax_errors = super::count_syntax_errors(root);
         for i in imports {
             self.import(i);
         }
@@ -251,7 +280,7 @@ impl<'s> PyExtractor<'s> {
     fn prescan_self_attrs(&mut self, class: &str, self_name: &str, body: Node) {
         let src = self.src;
         let mut found = Vec::new();
-        visit(body, &is_scope_boundary, &mut |n| {
+        visit(body, &is_statement_scan_boundary, &mut |n| {
             if n.kind() != "assignment" {
                 return;
             }
@@ -359,6 +388,12 @@ impl<'s> PyExtractor<'s> {
     }
 
     fn walk_node(&mut self, node: Node, class: Option<&str>) {
+        if node.kind() == "comment" {
+            let line = node.start_position().row + 1;
+            let comment = self.t(node);
+            self.b.facts.suppressions.add_comment(comment, line);
+            return;
+        }
         match node.kind() {
             "function_definition" => return self.function(node, &[], class),
             "decorated_definition" => {
@@ -427,8 +462,14 @@ impl<'s> PyExtractor<'s> {
             }
             _ => {}
         }
-        for child in children(node) {
-            self.walk(child, None);
+        let mut cursor = node.walk();
+        if cursor.goto_first_child() {
+            loop {
+                self.walk(cursor.node(), None);
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
         }
     }
 
@@ -540,7 +581,7 @@ impl<'s> PyExtractor<'s> {
         let mut locals = Vec::new();
         let mut globals = Vec::new();
         let mut ctors = Vec::new();
-        visit(body, &is_scope_boundary, &mut |n| match n.kind() {
+        visit(body, &is_statement_scan_boundary, &mut |n| match n.kind() {
             "assignment" | "augmented_assignment" => {
                 if let Some(left) = field(n, "left") {
                     collect_target_names(left, src, &mut locals);
@@ -754,23 +795,22 @@ impl<'s> PyExtractor<'s> {
         let mut found = None;
         let src = self.src;
         let long = whole.len() > MAX_KEY_TEXT;
+        // Attribute names (`x.ip`) and keyword names (`f(ip=…)`) are not
+        // variables; `Node::parent` is slow, so mark them from the parent.
+        let mut not_variables = Vec::new();
         visit(node, &is_scope_boundary, &mut |n| {
+            let kind = n.kind();
             if long
-                && matches!(n.kind(), "attribute" | "subscript" | "call" | "string")
+                && matches!(kind, "attribute" | "subscript" | "call" | "string")
                 && n.byte_range().len() <= MAX_KEY_TEXT
             {
                 found = found.or(key_from_text(text(n, src)));
             }
-            if n.kind() == "identifier" {
-                let is_member = n
-                    .parent()
-                    .is_some_and(|p| p.kind() == "attribute" && field(p, "attribute") == Some(n));
-                let is_kwarg = n
-                    .parent()
-                    .is_some_and(|p| p.kind() == "keyword_argument" && field(p, "name") == Some(n));
-                if !is_member && !is_kwarg {
-                    names.push(text(n, src));
-                }
+            match kind {
+                "attribute" => not_variables.extend(field(n, "attribute").map(|a| a.id())),
+                "keyword_argument" => not_variables.extend(field(n, "name").map(|a| a.id())),
+                "identifier" if !not_variables.contains(&n.id()) => names.push(text(n, src)),
+                _ => {}
             }
         });
         if let Some(kind) = found {
