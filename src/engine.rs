@@ -187,7 +187,11 @@ fn run_in_pool(options: &Options) -> Report {
         .map(|p| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), p))
         .collect();
     by_size.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    let results: Vec<FileOutcome> = by_size.par_iter().map(|(_, p)| analyse_file(p)).collect();
+    let results: Vec<FileOutcome> = by_size
+        .par_iter()
+        .with_max_len(1)
+        .map(|(_, p)| analyse_file(p))
+        .collect();
     timer.lap("read, parse and extract");
     let mut stats = Stats {
         files_seen: files.len(),
