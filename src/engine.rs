@@ -170,7 +170,10 @@ impl PhaseTimer {
 
     fn lap(&mut self, phase: &str) {
         if self.enabled {
-            eprintln!("ratecheck: timing: {phase}: {:.3}s", self.last.elapsed().as_secs_f64());
+            eprintln!(
+                "ratecheck: timing: {phase}: {:.3}s",
+                self.last.elapsed().as_secs_f64()
+            );
         }
         self.last = std::time::Instant::now();
     }

@@ -241,27 +241,26 @@ pub fn client_key_kind(word: &str) -> Option<ClientKeyKind> {
         None
     }
 }
-
+/// `clientIp`, `client_ip` and `CLIENT_IP` all match `client_ip`. Called
+/// for every identifier in key positions, so it compares without
+/// allocating: both sides lower-cased with underscores dropped.
 pub fn is_client_like_variable(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let snake = camel_to_snake(name);
-    CLIENT_LIKE_VARIABLES.contains(&lower.as_str())
-        || CLIENT_LIKE_VARIABLES.contains(&snake.as_str())
-}
-
-fn camel_to_snake(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
+    let mut buf = [0u8; 32];
+    let mut len = 0;
+    for b in name.bytes().filter(|b| *b != b'_') {
+        if len == buf.len() || !b.is_ascii() {
+            return false;
         }
+        buf[len] = b.to_ascii_lowercase();
+        len += 1;
     }
-    out
+    let normalized = &buf[..len];
+    CLIENT_LIKE_VARIABLES.iter().any(|v| {
+        v.len() - v.bytes().filter(|b| *b == b'_').count() == len
+            && v.bytes()
+                .filter(|b| *b != b'_')
+                .eq(normalized.iter().copied())
+    })
 }
 
 /// Test suites, mocks and fixtures: state there never serves traffic.

@@ -6,6 +6,7 @@
 
 use crate::facts::*;
 use crate::knowledge;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
@@ -43,8 +44,9 @@ impl Project {
             }
         }
         let resolver = CallResolver::new(&files, functions_by_name);
+        // Read-only over the facts, so resolved per file in parallel.
         let calls: Vec<Vec<Vec<Vec<FnId>>>> = files
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(fi, f)| {
                 f.functions
@@ -378,13 +380,13 @@ impl CallResolver {
                     (Some(_), Some("self" | "this" | "cls" | "super")) => caller.class.is_some(),
                     (Some(class), Some(r)) => {
                         r == class
-                            || similar_names(r, class)
                             || self.instances.get(class).is_some_and(|names| {
                                 names.iter().any(|n| match n {
                                     Some(n) => n == r,
                                     None => is_import(r),
                                 })
                             })
+                            || similar_names(r, class)
                     }
                 }
             })
