@@ -14,6 +14,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+/// Files at least this large are parsed one at a time (see `run_in_pool`).
+const BIG_FILE_BYTES: u64 = 1024 * 1024;
 /// Files larger than this are skipped with a warning.
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 /// A file this large whose average line is this long is a minified bundle.
@@ -183,18 +185,29 @@ fn run_in_pool(options: &Options) -> Report {
     let mut timer = PhaseTimer::new();
     let (files, mut problems) = crate::discover::discover(options);
     timer.lap("discover");
-    // Largest files first, so one big bundle does not finish alone at the
-    // end while the other threads idle (results are sorted later anyway).
+    // Big files (bundles, compilers) are parsed one after another on one
+    // thread, largest first, so two multi-megabyte trees are never in
+    // memory at once; meanwhile the other threads take the small files.
+    // Each small file is its own work item: rayon's default chunking left
+    // a thread idle. Results are sorted later anyway.
     let mut by_size: Vec<(u64, &PathBuf)> = files
         .iter()
         .map(|p| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), p))
         .collect();
     by_size.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    let results: Vec<FileOutcome> = by_size
-        .par_iter()
-        .with_max_len(1)
-        .map(|(_, p)| analyse_file(p))
-        .collect();
+    let split = by_size.partition_point(|(size, _)| *size >= BIG_FILE_BYTES);
+    let (big, small) = by_size.split_at(split);
+    let (mut results, small_results): (Vec<FileOutcome>, Vec<FileOutcome>) = rayon::join(
+        || big.iter().map(|(_, p)| analyse_file(p)).collect(),
+        || {
+            small
+                .par_iter()
+                .with_max_len(1)
+                .map(|(_, p)| analyse_file(p))
+                .collect()
+        },
+    );
+    results.extend(small_results);
     timer.lap("read, parse and extract");
     let mut stats = Stats {
         files_seen: files.len(),
@@ -371,6 +384,19 @@ fn check_project(
     problems: &mut Vec<Problem>,
     timer: &mut PhaseTimer,
 ) -> Report {
+    if timer.enabled {
+        let count = |f: &dyn Fn(&FileFacts) -> usize| facts.iter().map(f).sum::<usize>();
+        eprintln!(
+            "ratecheck: timing: facts: {} functions, {} call sites, {} params, {} containers, {} accesses, {} imports, {} instantiations",
+            count(&|f| f.functions.len()),
+            count(&|f| f.functions.iter().map(|x| x.calls.len()).sum()),
+            count(&|f| f.functions.iter().map(|x| x.params.len()).sum()),
+            count(&|f| f.containers.len()),
+            count(&|f| f.accesses.len()),
+            count(&|f| f.imports.len()),
+            count(&|f| f.instantiations.len()),
+        );
+    }
     let project = Project::build(facts);
     timer.lap("project phase");
     let rules: Vec<&dyn rules::Rule> = rules::RULES

@@ -166,10 +166,12 @@ pub struct Function {
 #[derive(Debug, Clone)]
 pub struct CallSite {
     /// Last name of the callee: `is_allowed` for `limiter.is_allowed(ip)`.
-    pub callee: String,
+    pub callee: Box<str>,
     /// Last name of the receiver: `limiter` for `app.limiter.is_allowed(ip)`,
     /// `self`/`this`; `None` for a plain function call.
-    pub receiver: Option<String>,
+    pub receiver: Option<Box<str>>,
+    /// Key classes of the positional arguments; trailing arguments that
+    /// cannot carry a client key are left out.
     pub args: Vec<KeyClass>,
 }
 

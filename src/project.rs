@@ -358,7 +358,7 @@ impl CallResolver {
         caller: &Function,
         call: &CallSite,
     ) -> Vec<FnId> {
-        let Some(candidates) = self.functions_by_name.get(&call.callee) else {
+        let Some(candidates) = self.functions_by_name.get(&*call.callee) else {
             return Vec::new();
         };
         // A name defined this often (`get`, `handle`, `run`) says nothing

@@ -291,11 +291,27 @@ impl Builder {
         }
     }
 
-    pub fn add_call(&mut self, callee: &str, receiver: Option<&str>, args: Vec<KeyClass>) {
+    /// Record a call site. Calls to names that are never a project's own
+    /// request helpers (`log`, `push`, `len`, …) are dropped: they would
+    /// only cost memory (millions of them in a big code base) and, at
+    /// worst, link unrelated functions. Arguments are kept only up to the
+    /// last one that can carry a client key.
+    pub fn add_call(&mut self, callee: &str, receiver: Option<&str>, mut args: Vec<KeyClass>) {
+        if knowledge::NEVER_PROJECT_HELPERS.contains(&callee) {
+            return;
+        }
+        while args.last() == Some(&KeyClass::Unknown) {
+            args.pop();
+        }
+        if args.is_empty() {
+            args = Vec::new(); // release the capacity
+        } else {
+            args.shrink_to_fit();
+        }
         if let Some(f) = self.function_mut() {
             f.calls.push(CallSite {
-                callee: callee.to_string(),
-                receiver: receiver.map(str::to_string),
+                callee: callee.into(),
+                receiver: receiver.map(Into::into),
                 args,
             });
         }
