@@ -18,6 +18,12 @@ pub struct FileFacts {
     pub instantiations: Vec<Instantiation>,
     pub imports: Vec<Import>,
     pub suppressions: Suppressions,
+    /// Rate-limiter libraries constructed or configured in this file.
+    pub limiter_setups: Vec<LimiterSetup>,
+    /// `RATELIMIT_*` configuration names mentioned (settings, app config).
+    pub config_names: BTreeSet<String>,
+    /// Variables used as another limiter's `insuranceLimiter`.
+    pub insurance_names: BTreeSet<String>,
     /// The tree had syntax errors; facts come from the parts that parsed.
     pub syntax_errors: usize,
     /// Nesting deeper than the extractors follow (machine-generated code):
@@ -195,6 +201,32 @@ pub struct Import {
     pub module: String,
     /// The imported member; `None` for the module itself or a default export.
     pub name: Option<String>,
+}
+
+/// A rate-limiter library's construction or configuration call, with the
+/// options it was given: what RATE002 (library half) judges.
+#[derive(Debug, Clone)]
+pub struct LimiterSetup {
+    /// Index into `knowledge::LIMITER_LIBRARIES`.
+    pub library: usize,
+    /// The callee as written: `rateLimit`, `ThrottlerModule.forRoot`.
+    pub callee: String,
+    /// Options given (keyword arguments, object properties) with the
+    /// value's text when short (`store` → `new RedisStore({…})`).
+    pub options: Vec<(String, String)>,
+    /// Options that cannot be read (a variable, `**kwargs`, a spread):
+    /// the rule stays silent.
+    pub options_unknown: bool,
+    /// The first argument is a string (a storage URI) with this value.
+    pub string_arg: Option<String>,
+    /// The first argument is an array literal (NestJS `forRoot([...])`).
+    pub array_form: bool,
+    /// Only ever another limiter's `insuranceLimiter` (inline, or a
+    /// variable with no other use).
+    pub insurance: bool,
+    /// The variable it is stored in, if any.
+    pub bound_to: Option<String>,
+    pub span: Span,
 }
 
 /// Inline `ratecheck: ignore[...]` comments.

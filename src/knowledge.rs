@@ -538,6 +538,217 @@ pub const JS_FRAMEWORK_MODULES: &[(&str, Framework)] = &[
     ("@nestjs/core", Framework::NestJs),
 ];
 
+/// How a limiter library is set up in code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupForm {
+    /// `Limiter(...)`, `rateLimit({...})`, `new RateLimiterMemory({...})`.
+    Construct,
+    /// `fastify.register(plugin, {...})`.
+    FastifyPlugin,
+    /// `ThrottlerModule.forRoot(...)`.
+    NestForRoot,
+}
+
+/// When a library setup keeps its counters in process memory.
+#[derive(Debug, Clone, Copy)]
+pub enum MemoryWhen {
+    /// No option naming a store, or one whose value is an in-memory store;
+    /// unless the project sets one of `config_names` anywhere.
+    NoStore {
+        store_options: &'static [&'static str],
+        memory_values: &'static [&'static str],
+        config_names: &'static [&'static str],
+    },
+    /// An option is set to a literal value (`driver: 'memory'`).
+    OptionIs {
+        option: &'static str,
+        value: &'static str,
+    },
+    /// The class is an in-process store (unless used as insurance).
+    Always,
+    /// The first argument is a storage URI with a memory scheme.
+    MemoryUri,
+}
+
+/// A rate-limiter library ratecheck knows, with the version whose source
+/// was read to get it right (docs/research/).
+pub struct LimiterLibrary {
+    pub package: &'static str,
+    pub python: bool,
+    /// Import source: a Python module or an npm package.
+    pub module: &'static str,
+    /// Imported names that set it up; `"default"` is a default import, a
+    /// `require`, or the module object itself.
+    pub exports: &'static [&'static str],
+    pub form: SetupForm,
+    pub memory: MemoryWhen,
+    /// The change that moves the counters to a shared store.
+    pub fix: &'static str,
+    pub version_checked: &'static str,
+}
+
+const MEMORY_URIS: &[&str] = &["memory://", "async+memory://"];
+
+pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
+    LimiterLibrary {
+        package: "flask-limiter",
+        python: true,
+        module: "flask_limiter",
+        exports: &["Limiter"],
+        form: SetupForm::Construct,
+        memory: MemoryWhen::NoStore {
+            store_options: &["storage_uri"],
+            memory_values: MEMORY_URIS,
+            config_names: &["RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URL"],
+        },
+        fix: "pass a shared store: `storage_uri=\"redis://…\"` (or set `RATELIMIT_STORAGE_URI` in the app config)",
+        version_checked: "4.1.1",
+    },
+    LimiterLibrary {
+        package: "slowapi",
+        python: true,
+        module: "slowapi",
+        exports: &["Limiter"],
+        form: SetupForm::Construct,
+        memory: MemoryWhen::NoStore {
+            store_options: &["storage_uri"],
+            memory_values: MEMORY_URIS,
+            config_names: &["RATELIMIT_STORAGE_URL", "RATELIMIT_STORAGE_URI"],
+        },
+        fix: "pass a shared store: `storage_uri=\"redis://…\"` (or set `RATELIMIT_STORAGE_URL` in the environment)",
+        version_checked: "0.1.10",
+    },
+    LimiterLibrary {
+        package: "limits",
+        python: true,
+        module: "limits",
+        exports: &["MemoryStorage"],
+        form: SetupForm::Construct,
+        memory: MemoryWhen::Always,
+        fix: "use a shared storage: `storage_from_string(\"redis://…\")` or `RedisStorage(\"redis://…\")`",
+        version_checked: "5.8.0",
+    },
+    LimiterLibrary {
+        package: "limits",
+        python: true,
+        module: "limits",
+        exports: &["storage_from_string"],
+        form: SetupForm::Construct,
+        memory: MemoryWhen::MemoryUri,
+        fix: "use a shared storage URI: `storage_from_string(\"redis://…\")`",
+        version_checked: "5.8.0",
+    },
+    LimiterLibrary {
+        package: "express-rate-limit",
+        python: false,
+        module: "express-rate-limit",
+        exports: &["default", "rateLimit"],
+        form: SetupForm::Construct,
+        memory: MemoryWhen::NoStore {
+            store_options: &["store"],
+            // `ClusterMemoryStoreWorker` shares one host's memory only.
+            memory_values: &["MemoryStore", "ClusterMemoryStore"],
+            config_names: &[],
+        },
+        fix: "add a shared store: `store: new RedisStore({ sendCommand: (...args) => client.sendCommand(args) })` from `rate-limit-redis`",
+        version_checked: "8.7.4",
+    },
+    LimiterLibrary {
+        package: "express-slow-down",
+        python: false,
+        module: "express-slow-down",
+        exports: &["default", "slowDown"],
+        form: SetupForm::Construct,
+        memory: MemoryWhen::NoStore {
+            store_options: &["store"],
+            memory_values: &["MemoryStore"],
+            config_names: &[],
+        },
+        fix: "add a shared store: `store: new RedisStore({ sendCommand: … })` from `rate-limit-redis`",
+        version_checked: "3.1.1",
+    },
+    LimiterLibrary {
+        package: "rate-limiter-flexible",
+        python: false,
+        module: "rate-limiter-flexible",
+        // `RateLimiterCluster` keeps the counters in the primary process.
+        exports: &["RateLimiterMemory", "RateLimiterCluster"],
+        form: SetupForm::Construct,
+        memory: MemoryWhen::Always,
+        fix: "use a shared store, e.g. `new RateLimiterRedis({ storeClient: redisClient, points, duration })`, and keep `RateLimiterMemory` as its `insuranceLimiter` if you want a fallback",
+        version_checked: "11.4.0",
+    },
+    LimiterLibrary {
+        package: "@fastify/rate-limit",
+        python: false,
+        module: "@fastify/rate-limit",
+        exports: &["default"],
+        form: SetupForm::FastifyPlugin,
+        memory: MemoryWhen::NoStore {
+            store_options: &["redis", "store"],
+            memory_values: &[],
+            config_names: &[],
+        },
+        fix: "pass a shared store when registering: `{ redis: new Redis(…) }`",
+        version_checked: "11.2.0",
+    },
+    LimiterLibrary {
+        package: "@nestjs/throttler",
+        python: false,
+        module: "@nestjs/throttler",
+        exports: &["ThrottlerModule"],
+        form: SetupForm::NestForRoot,
+        memory: MemoryWhen::NoStore {
+            store_options: &["storage"],
+            memory_values: &[],
+            config_names: &[],
+        },
+        fix: "use the object form with a shared storage: `ThrottlerModule.forRoot({ throttlers: [...], storage: new ThrottlerStorageRedisService(redis) })`",
+        version_checked: "6.7.1",
+    },
+    LimiterLibrary {
+        package: "koa-ratelimit",
+        python: false,
+        module: "koa-ratelimit",
+        exports: &["default"],
+        form: SetupForm::Construct,
+        memory: MemoryWhen::OptionIs {
+            option: "driver",
+            value: "memory",
+        },
+        fix: "use `driver: 'redis'` with a shared client: `db: new Redis(…)`",
+        version_checked: "6.0.0",
+    },
+    LimiterLibrary {
+        package: "hono-rate-limiter",
+        python: false,
+        module: "hono-rate-limiter",
+        exports: &["rateLimiter"],
+        form: SetupForm::Construct,
+        memory: MemoryWhen::NoStore {
+            store_options: &["store", "binding"],
+            memory_values: &["MemoryStore"],
+            config_names: &[],
+        },
+        fix: "add a shared store: `store: new RedisStore({ client })` from `@hono-rate-limiter/redis`",
+        version_checked: "0.5.4",
+    },
+];
+
+/// The library an imported name sets up: `module` and the imported
+/// member (`None` for a default import or the module object).
+pub fn limiter_library(python: bool, module: &str, member: Option<&str>) -> Option<usize> {
+    let export = member.unwrap_or("default");
+    LIMITER_LIBRARIES.iter().position(|lib| {
+        lib.python == python
+            && (module == lib.module
+                || (python
+                    && module.starts_with(lib.module)
+                    && module[lib.module.len()..].starts_with('.')))
+            && lib.exports.contains(&export)
+    })
+}
+
 /// The shared-store fix for in-memory limiter state, per framework.
 pub fn shared_store_fix(framework: Option<Framework>, python: bool) -> &'static str {
     match framework {

@@ -317,6 +317,33 @@ impl Builder {
         }
     }
 
+    /// The limiter library a callee sets up: `Limiter` imported from
+    /// `flask_limiter`, `flask_limiter.Limiter`, `rateLimit` from
+    /// `express-rate-limit`, …
+    pub fn limiter_library_for(
+        &self,
+        python: bool,
+        object: Option<&str>,
+        name: &str,
+    ) -> Option<usize> {
+        match object {
+            None => {
+                let (module, member) = self.imported.get(name)?;
+                knowledge::limiter_library(python, module, member.as_deref())
+            }
+            Some(object) => {
+                let (module, member) = self.imported.get(object)?;
+                let module = match member {
+                    None => module.clone(),
+                    Some(m) if python => format!("{module}.{m}"),
+                    // JS: `ThrottlerModule.forRoot`: the object is the export.
+                    Some(m) => return knowledge::limiter_library(python, module, Some(m)),
+                };
+                knowledge::limiter_library(python, &module, Some(name))
+            }
+        }
+    }
+
     pub fn add_instantiation(&mut self, class: &str, bound_to: Option<&str>) {
         let function = self.current_function();
         self.facts.instantiations.push(Instantiation {

@@ -36,6 +36,7 @@ pub fn extract(path: &Path, lang: super::Lang, src: &str, tree: &Tree) -> FileFa
     let root = tree.root_node();
     x.prescan(root);
     x.walk(root, None);
+    x.settle_insurance(root);
     x.b.facts
 }
 
@@ -497,7 +498,20 @@ impl<'s> JsExtractor<'s> {
                 }
             }
             "call_expression" => self.call(node),
+            "pair" => {
+                // `insuranceLimiter: memoryLimiter`: that variable is a fallback.
+                let key = field(node, "key").map(|k| unquote(self.t(k)));
+                if key == Some("insuranceLimiter") {
+                    if let Some(v) = field(node, "value").filter(|v| v.kind() == "identifier") {
+                        let name = self.t(v).to_string();
+                        self.b.facts.insurance_names.insert(name);
+                    }
+                }
+            }
             "new_expression" => {
+                if let Some(ctor) = field(node, "constructor") {
+                    self.limiter_setup(node, ctor);
+                }
                 if let Some(ctor) = field(node, "constructor").filter(|c| c.kind() == "identifier")
                 {
                     let class = self.t(ctor).to_string();
@@ -547,6 +561,168 @@ impl<'s> JsExtractor<'s> {
                 }
             }
         }
+    }
+
+    /// A memory limiter stored in a variable counts as insurance only if
+    /// the variable's sole use is another limiter's `insuranceLimiter`.
+    fn settle_insurance(&mut self, root: Node) {
+        let src = self.src;
+        for i in 0..self.b.facts.limiter_setups.len() {
+            let Some(name) = self.b.facts.limiter_setups[i].bound_to.clone() else {
+                continue;
+            };
+            if !self.b.facts.insurance_names.contains(&name) {
+                continue;
+            }
+            // Uses: every identifier with that name, minus its declaration
+            // and the `insuranceLimiter:` value(s).
+            let mut uses = 0usize;
+            visit(root, &|_| false, &mut |n| {
+                if n.kind() == "identifier" && text(n, src) == name {
+                    let parent = n.parent();
+                    let is_decl = parent.is_some_and(|p| {
+                        p.kind() == "variable_declarator" && field(p, "name") == Some(n)
+                    });
+                    let is_insurance = parent.is_some_and(|p| {
+                        p.kind() == "pair"
+                            && field(p, "key")
+                                .is_some_and(|k| unquote(text(k, src)) == "insuranceLimiter")
+                    });
+                    if !is_decl && !is_insurance {
+                        uses += 1;
+                    }
+                }
+            });
+            self.b.facts.limiter_setups[i].insurance = uses == 0;
+        }
+    }
+
+    /// A known limiter library's setup: `rateLimit({...})`,
+    /// `new RateLimiterMemory({...})`, `fastify.register(rateLimit, {...})`,
+    /// `ThrottlerModule.forRoot(...)`. `call` is a call or `new` expression.
+    fn limiter_setup(&mut self, call: Node, callee: Node) {
+        let args: Vec<Node> = field(call, "arguments")
+            .map(|a| {
+                named_children(a)
+                    .filter(|c| c.kind() != "comment")
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (object, name) = match callee.kind() {
+            "identifier" => (None, self.t(callee)),
+            // `require('express-rate-limit')({...})`
+            "call_expression"
+                if field(callee, "function").is_some_and(|f| self.t(f) == "require") =>
+            {
+                let module = field(callee, "arguments").and_then(|a| named_children(a).next());
+                let Some(library) = module
+                    .and_then(|m| knowledge::limiter_library(false, unquote(self.t(m)), None))
+                else {
+                    return;
+                };
+                return self.record_limiter_setup(call, callee, library, args.first().copied());
+            }
+            "member_expression" => match (
+                field(callee, "object").map(unwrap),
+                field(callee, "property"),
+            ) {
+                (Some(o), Some(p)) if o.kind() == "identifier" => (Some(self.t(o)), self.t(p)),
+                (Some(_), Some(p)) => (None, self.t(p)),
+                _ => return,
+            },
+            _ => return,
+        };
+        let (library, options_arg) = if name == "register" && callee.kind() == "member_expression" {
+            // `fastify.register(plugin, opts)`: the plugin names the library.
+            let Some(plugin) = args.first().map(|a| unwrap(*a)) else {
+                return;
+            };
+            let library = match plugin.kind() {
+                "identifier" => self.b.limiter_library_for(false, None, self.t(plugin)),
+                "call_expression"
+                    if field(plugin, "function").is_some_and(|f| self.t(f) == "require") =>
+                {
+                    field(plugin, "arguments")
+                        .and_then(|a| named_children(a).next())
+                        .and_then(|m| knowledge::limiter_library(false, unquote(self.t(m)), None))
+                }
+                _ => None,
+            };
+            (library, args.get(1).copied())
+        } else {
+            (
+                self.b.limiter_library_for(false, object, name),
+                args.first().copied(),
+            )
+        };
+        let Some(library) = library else { return };
+        let form = knowledge::LIMITER_LIBRARIES[library].form;
+        if (form == knowledge::SetupForm::FastifyPlugin) != (name == "register")
+            || (form == knowledge::SetupForm::NestForRoot && name != "forRoot")
+        {
+            return;
+        }
+        self.record_limiter_setup(call, callee, library, options_arg);
+    }
+
+    fn record_limiter_setup(
+        &mut self,
+        call: Node,
+        callee: Node,
+        library: usize,
+        options_arg: Option<Node>,
+    ) {
+        let callee_text = if call.kind() == "new_expression" {
+            format!("new {}", self.t(callee))
+        } else {
+            self.t(callee).to_string()
+        };
+        let mut setup = LimiterSetup {
+            library,
+            callee: callee_text,
+            options: Vec::new(),
+            options_unknown: false,
+            string_arg: None,
+            array_form: false,
+            insurance: call
+                .parent()
+                .filter(|p| p.kind() == "pair")
+                .and_then(|p| field(p, "key"))
+                .is_some_and(|k| unquote(self.t(k)) == "insuranceLimiter"),
+            bound_to: self.assigned_name(call).map(str::to_string),
+            span: span(call),
+        };
+        match options_arg.map(unwrap) {
+            None => {}
+            Some(o) if o.kind() == "object" => {
+                for prop in named_children(o) {
+                    match prop.kind() {
+                        "pair" => {
+                            if let (Some(k), Some(v)) = (field(prop, "key"), field(prop, "value")) {
+                                let value = self.t(v);
+                                let shown = if value.len() <= 80 {
+                                    value.to_string()
+                                } else {
+                                    "…".to_string()
+                                };
+                                setup.options.push((unquote(self.t(k)).to_string(), shown));
+                            }
+                        }
+                        "shorthand_property_identifier" | "method_definition" => {
+                            let key = field(prop, "name")
+                                .map(|n| self.t(n))
+                                .unwrap_or(self.t(prop));
+                            setup.options.push((key.to_string(), key.to_string()));
+                        }
+                        "comment" => {}
+                        _ => setup.options_unknown = true,
+                    }
+                }
+            }
+            Some(a) if a.kind() == "array" => setup.array_form = true,
+            Some(_) => setup.options_unknown = true,
+        }
+        self.b.facts.limiter_setups.push(setup);
     }
 
     /// `const limiter = new RateLimiter()` / `this.limiter = …` → `limiter`;
@@ -954,6 +1130,7 @@ impl<'s> JsExtractor<'s> {
         let Some(func) = field(node, "function").map(unwrap) else {
             return;
         };
+        self.limiter_setup(node, func);
         let args: Vec<Node> = field(node, "arguments")
             .map(|a| {
                 named_children(a)

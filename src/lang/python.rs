@@ -10,7 +10,7 @@ use super::builder::{
     combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH, MAX_KEY_TEXT,
 };
 use super::syntax::{
-    comparison_guards_nothing, field, last_segment, named_children, span, text, visit,
+    comparison_guards_nothing, field, last_segment, named_children, span, text, unquote, visit,
 };
 use crate::facts::*;
 use crate::knowledge;
@@ -442,7 +442,9 @@ impl<'s> PyExtractor<'s> {
                 Ok(400..=499) => self.b.raise_deny(DenySignal::Weak),
                 _ => {}
             },
+            "string" => self.note_config_name(node),
             "identifier" => {
+                self.note_config_name(node);
                 let t = self.t(node);
                 if t.contains("TOO_MANY_REQUESTS")
                     || t.contains("TooManyRequests")
@@ -523,6 +525,92 @@ impl<'s> PyExtractor<'s> {
             }
         }
         self.b.close_function();
+    }
+
+    /// `Limiter(...)` from a known limiter library: record its options.
+    fn limiter_setup(&mut self, call: Node, func: Node) {
+        let (object, name) = match func.kind() {
+            "identifier" => (None, self.t(func)),
+            "attribute" => match (field(func, "object"), field(func, "attribute")) {
+                (Some(o), Some(a)) if o.kind() == "identifier" => (Some(self.t(o)), self.t(a)),
+                (Some(o), Some(a)) if o.kind() == "attribute" => {
+                    // `limits.storage.MemoryStorage()` after `import limits`.
+                    let path = self.t(o);
+                    let (root, rest) = path.split_once('.').unwrap_or((path, ""));
+                    let library = match self.b.imported.get(root) {
+                        Some((module, None)) => knowledge::limiter_library(
+                            true,
+                            &format!("{module}.{rest}"),
+                            Some(self.t(a)),
+                        ),
+                        _ => None,
+                    };
+                    match library {
+                        Some(l) => return self.record_limiter_setup(call, func, l),
+                        None => return,
+                    }
+                }
+                _ => return,
+            },
+            _ => return,
+        };
+        let Some(library) = self.b.limiter_library_for(true, object, name) else {
+            return;
+        };
+        self.record_limiter_setup(call, func, library);
+    }
+
+    fn record_limiter_setup(&mut self, call: Node, func: Node, library: usize) {
+        let mut setup = LimiterSetup {
+            library,
+            callee: self.t(func).to_string(),
+            options: Vec::new(),
+            options_unknown: false,
+            string_arg: None,
+            array_form: false,
+            insurance: false,
+            bound_to: self.assigned_name(call).map(str::to_string),
+            span: span(call),
+        };
+        let mut positional = 0;
+        for arg in field(call, "arguments")
+            .map(|a| named_children(a).collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            match arg.kind() {
+                "keyword_argument" => {
+                    if let (Some(k), Some(v)) = (field(arg, "name"), field(arg, "value")) {
+                        setup
+                            .options
+                            .push((self.t(k).to_string(), short_value(v, self.src)));
+                    }
+                }
+                "list_splat" | "dictionary_splat" => setup.options_unknown = true,
+                "comment" => {}
+                _ => {
+                    let literal = arg.kind() == "string"
+                        && !named_children(arg).any(|c| c.kind() == "interpolation");
+                    if positional == 0 && literal {
+                        setup.string_arg = Some(unquote(self.t(arg)).to_string());
+                    }
+                    positional += 1;
+                }
+            }
+        }
+        self.b.facts.limiter_setups.push(setup);
+    }
+
+    /// `RATELIMIT_STORAGE_URI` and friends, wherever a file mentions them
+    /// (settings modules, `app.config[...]`, `config.update(...)`).
+    fn note_config_name(&mut self, node: Node) {
+        let t = self.t(node);
+        if let Some(at) = t.find("RATELIMIT_") {
+            let name: String = t[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            self.b.facts.config_names.insert(name);
+        }
     }
 
     /// `limiter = RateLimiter()` / `self.limiter = …` → `limiter`.
@@ -929,6 +1017,7 @@ impl<'s> PyExtractor<'s> {
         let Some(func) = field(node, "function") else {
             return;
         };
+        self.limiter_setup(node, func);
         let args: Vec<Node> = field(node, "arguments")
             .map(|a| {
                 named_children(a)
@@ -1132,6 +1221,19 @@ fn assigned_pairs(assignment: Node) -> Vec<(Node, Node)> {
         return Vec::new();
     }
     vec![(left, right)]
+}
+
+/// A value's text for messages and option checks, shortened.
+fn short_value(node: Node, src: &str) -> String {
+    let t = text(node, src);
+    if t.len() <= 80 {
+        t.to_string()
+    } else {
+        format!(
+            "{}…",
+            &t[..t.char_indices().nth(77).map(|(i, _)| i).unwrap_or(t.len())]
+        )
+    }
 }
 
 fn collect_target_names(node: Node, src: &str, out: &mut Vec<String>) {

@@ -59,10 +59,14 @@ pub fn last_segment(s: &str) -> &str {
     s.rsplit(['.', ' ']).next().unwrap_or(s).trim()
 }
 
-/// The string value without quotes or prefixes, if `s` is a simple literal.
+/// The string value without quotes or a Python prefix (`f"…"`, `rb'…'`);
+/// anything that is not a quoted literal is returned unchanged.
 pub fn unquote(s: &str) -> &str {
-    let s = s.trim_start_matches(|c: char| c.is_ascii_alphabetic() && c != '"' && c != '\'');
-    s.trim_matches(|c| c == '"' || c == '\'' || c == '`')
+    let body = match s.find(['"', '\'', '`']) {
+        Some(q) if q <= 2 && s[..q].chars().all(|c| c.is_ascii_alphabetic()) => &s[q..],
+        _ => return s,
+    };
+    body.trim_matches(|c| c == '"' || c == '\'' || c == '`')
 }
 
 /// A comparison that cannot be a limiter's threshold check: the condition
@@ -145,4 +149,18 @@ fn acts(block: Node, src: &str) -> bool {
         };
     });
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unquote;
+
+    #[test]
+    fn unquote_strips_quotes_and_prefixes_only() {
+        assert_eq!(unquote("'./store'"), "./store");
+        assert_eq!(unquote("f\"{ip}\""), "{ip}");
+        assert_eq!(unquote("rb'x'"), "x");
+        assert_eq!(unquote("windowMs"), "windowMs");
+        assert_eq!(unquote("`/path`"), "/path");
+    }
 }

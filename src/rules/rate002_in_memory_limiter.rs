@@ -20,9 +20,10 @@
 //! Test files and mocks are skipped: their state never serves traffic.
 
 use super::{Rule, RuleOptions};
-use crate::facts::{AccessKind, DenySignal, StateAccess};
+use crate::facts::{AccessKind, DenySignal, LimiterSetup, StateAccess};
 use crate::finding::{Finding, Label, Severity};
 use crate::knowledge;
+use crate::knowledge::{MemoryWhen, SetupForm};
 use crate::project::{FileId, Project};
 
 pub struct InMemoryLimiter;
@@ -42,6 +43,11 @@ impl Rule for InMemoryLimiter {
         let facts = &project.files[file];
         if knowledge::is_test_path(&facts.path) {
             return;
+        }
+        for setup in &facts.limiter_setups {
+            if let Some(finding) = library_on_memory(project, file, setup) {
+                out.push(finding);
+            }
         }
         for (ci, container) in facts.containers.iter().enumerate() {
             if !project.lives_for_process(file, container) {
@@ -101,6 +107,100 @@ impl Rule for InMemoryLimiter {
             });
         }
     }
+}
+
+/// The library half: a limiter library left on (or set to) its in-process
+/// store. Silent when the options cannot be read, when the setup is another
+/// limiter's insurance, or when the project configures a store elsewhere.
+fn library_on_memory(project: &Project, file: FileId, setup: &LimiterSetup) -> Option<Finding> {
+    let facts = &project.files[file];
+    let lib = &knowledge::LIMITER_LIBRARIES[setup.library];
+    // A memory limiter kept only as another limiter's fallback is fine
+    // (the extractor checks that it has no other use).
+    if setup.options_unknown || setup.insurance {
+        return None;
+    }
+    let option = |name: &str| setup.options.iter().find(|(k, _)| k == name);
+    let reason = match lib.memory {
+        MemoryWhen::NoStore { .. } if lib.form == SetupForm::NestForRoot && setup.array_form => {
+            "the array form of `forRoot` cannot take a `storage`".to_string()
+        }
+        MemoryWhen::NoStore {
+            store_options,
+            memory_values,
+            config_names,
+        } => match store_options.iter().find_map(|o| option(o)) {
+            Some((key, value)) => {
+                if !memory_values.iter().any(|m| value.contains(m)) {
+                    return None;
+                }
+                format!("`{key}` is `{value}`")
+            }
+            None => {
+                let configured_elsewhere = config_names
+                    .iter()
+                    .any(|n| project.files.iter().any(|f| f.config_names.contains(*n)))
+                    || dotenv_sets(&facts.path, config_names);
+                if configured_elsewhere {
+                    return None;
+                }
+                format!("no `{}` is given", store_options[0])
+            }
+        },
+        MemoryWhen::OptionIs { option: key, value } => {
+            let (_, given) = option(key)?;
+            if syntax_unquote(given) != value {
+                return None;
+            }
+            format!("`{key}` is `{given}`")
+        }
+        MemoryWhen::Always => format!(
+            "`{}` is an in-process store",
+            setup.callee.trim_start_matches("new ")
+        ),
+        MemoryWhen::MemoryUri => {
+            let uri = setup.string_arg.as_deref()?;
+            if !uri.starts_with("memory://") && !uri.starts_with("async+memory://") {
+                return None;
+            }
+            format!("the storage URI is `{uri}`")
+        }
+    };
+    Some(Finding {
+        rule_id: "RATE002",
+        severity: Severity::Warning,
+        message: format!(
+            "{} ({}) keeps its counters in process memory: {reason}; they reset on every restart and each worker or instance allows the full limit",
+            display_callee(&setup.callee),
+            lib.package
+        ),
+        path: facts.path.clone(),
+        span: setup.span,
+        primary_label: format!("{} counts in this process", lib.package),
+        labels: Vec::new(),
+        help: lib.fix.to_string(),
+    })
+}
+
+/// slowapi (and flask-limiter via python-dotenv) read `RATELIMIT_*` from a
+/// `.env` file: look beside the file and in the folders above it.
+fn dotenv_sets(path: &std::path::Path, names: &[&str]) -> bool {
+    let start = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    start.ancestors().skip(1).take(6).any(|dir| {
+        std::fs::read_to_string(dir.join(".env")).is_ok_and(|env| {
+            names
+                .iter()
+                .any(|n| env.lines().any(|l| l.trim_start().starts_with(n)))
+        })
+    })
+}
+
+fn display_callee(callee: &str) -> String {
+    format!("`{callee}(…)`")
+}
+
+fn syntax_unquote(s: &str) -> &str {
+    s.trim_matches(|c| c == '"' || c == '\'' || c == '`')
 }
 
 fn is_per_client_write(
