@@ -24,6 +24,8 @@ pub struct FileFacts {
     pub config_names: BTreeSet<String>,
     /// Variables used as another limiter's `insuranceLimiter`.
     pub insurance_names: BTreeSet<String>,
+    /// `limiter.consume(key)` calls with a rejection handler.
+    pub consume_sites: Vec<ConsumeSite>,
     /// The tree had syntax errors; facts come from the parts that parsed.
     pub syntax_errors: usize,
     /// Nesting deeper than the extractors follow (machine-generated code):
@@ -226,6 +228,20 @@ pub struct LimiterSetup {
     pub insurance: bool,
     /// The variable it is stored in, if any.
     pub bound_to: Option<String>,
+    pub span: Span,
+}
+
+/// `limiter.consume(key)` (rate-limiter-flexible) whose rejection is
+/// handled: by `.catch(…)`, `.then(…, onRejected)` or a `try`/`catch`.
+#[derive(Debug, Clone)]
+pub struct ConsumeSite {
+    /// The limiter variable: `limiter` in `limiter.consume(req.ip)`.
+    pub receiver: String,
+    /// The handler answers 429.
+    pub answers_429: bool,
+    /// The handler tells a store `Error` from a limit result
+    /// (`instanceof Error`, `msBeforeNext`, …).
+    pub tells_errors_apart: bool,
     pub span: Span,
 }
 

@@ -568,6 +568,27 @@ pub enum MemoryWhen {
     Always,
     /// The first argument is a storage URI with a memory scheme.
     MemoryUri,
+    /// A shared store by construction.
+    Never,
+}
+
+/// What a library does when its store fails, and what decides it.
+#[derive(Debug, Clone, Copy)]
+pub enum FailurePolicy {
+    /// Store errors fail the request unless one of `options` is set (or
+    /// one of `config_names` appears anywhere in the project).
+    UnlessOption {
+        options: &'static [&'static str],
+        config_names: &'static [&'static str],
+        /// What users see when the store is down.
+        outcome: &'static str,
+        fix: &'static str,
+    },
+    /// `consume()` rejects with an `Error` on store failure and with a
+    /// result object on a limit: handlers must tell them apart.
+    ConsumeRejects,
+    /// Nothing to judge: an in-process store, or no option to choose.
+    None,
 }
 
 /// A rate-limiter library ratecheck knows, with the version whose source
@@ -584,6 +605,7 @@ pub struct LimiterLibrary {
     pub memory: MemoryWhen,
     /// The change that moves the counters to a shared store.
     pub fix: &'static str,
+    pub failure: FailurePolicy,
     pub version_checked: &'static str,
 }
 
@@ -602,6 +624,12 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
             config_names: &["RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URL"],
         },
         fix: "pass a shared store: `storage_uri=\"redis://…\"` (or set `RATELIMIT_STORAGE_URI` in the app config)",
+        failure: FailurePolicy::UnlessOption {
+            options: &["swallow_errors", "in_memory_fallback_enabled", "in_memory_fallback"],
+            config_names: &["RATELIMIT_SWALLOW_ERRORS", "RATELIMIT_IN_MEMORY_FALLBACK", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"],
+            outcome: "every rate-limited request fails with a 500 while the storage is unreachable",
+            fix: "decide the outage policy: `in_memory_fallback_enabled=True` (keep limiting per process) or `swallow_errors=True` (let requests through), and alert on storage errors",
+        },
         version_checked: "4.1.1",
     },
     LimiterLibrary {
@@ -616,6 +644,13 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
             config_names: &["RATELIMIT_STORAGE_URL", "RATELIMIT_STORAGE_URI"],
         },
         fix: "pass a shared store: `storage_uri=\"redis://…\"` (or set `RATELIMIT_STORAGE_URL` in the environment)",
+        failure: FailurePolicy::UnlessOption {
+            // `swallow_errors=True` still ends in a 500 in slowapi 0.1.10.
+            options: &["in_memory_fallback_enabled", "in_memory_fallback"],
+            config_names: &["RATELIMIT_IN_MEMORY_FALLBACK", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"],
+            outcome: "every rate-limited request fails with a 500 while the storage is unreachable",
+            fix: "add `in_memory_fallback_enabled=True` (slowapi 0.1.10 still answers 500 with only `swallow_errors=True`), and alert on storage errors",
+        },
         version_checked: "0.1.10",
     },
     LimiterLibrary {
@@ -626,6 +661,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
         form: SetupForm::Construct,
         memory: MemoryWhen::Always,
         fix: "use a shared storage: `storage_from_string(\"redis://…\")` or `RedisStorage(\"redis://…\")`",
+        failure: FailurePolicy::None,
         version_checked: "5.8.0",
     },
     LimiterLibrary {
@@ -636,6 +672,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
         form: SetupForm::Construct,
         memory: MemoryWhen::MemoryUri,
         fix: "use a shared storage URI: `storage_from_string(\"redis://…\")`",
+        failure: FailurePolicy::None,
         version_checked: "5.8.0",
     },
     LimiterLibrary {
@@ -651,6 +688,12 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
             config_names: &[],
         },
         fix: "add a shared store: `store: new RedisStore({ sendCommand: (...args) => client.sendCommand(args) })` from `rate-limit-redis`",
+        failure: FailurePolicy::UnlessOption {
+            options: &["passOnStoreError"],
+            config_names: &[],
+            outcome: "a store error becomes a 500 for every request through this limiter",
+            fix: "add `passOnStoreError: true` to let requests through while the store is down (fail open), and alert on store errors",
+        },
         version_checked: "8.7.4",
     },
     LimiterLibrary {
@@ -665,6 +708,12 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
             config_names: &[],
         },
         fix: "add a shared store: `store: new RedisStore({ sendCommand: … })` from `rate-limit-redis`",
+        failure: FailurePolicy::UnlessOption {
+            options: &["passOnStoreError"],
+            config_names: &[],
+            outcome: "a store error becomes a 500 for every request through this limiter",
+            fix: "add `passOnStoreError: true` to let requests through while the store is down (fail open), and alert on store errors",
+        },
         version_checked: "3.1.1",
     },
     LimiterLibrary {
@@ -676,6 +725,30 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
         form: SetupForm::Construct,
         memory: MemoryWhen::Always,
         fix: "use a shared store, e.g. `new RateLimiterRedis({ storeClient: redisClient, points, duration })`, and keep `RateLimiterMemory` as its `insuranceLimiter` if you want a fallback",
+        failure: FailurePolicy::None,
+        version_checked: "11.4.0",
+    },
+    LimiterLibrary {
+        package: "rate-limiter-flexible",
+        python: false,
+        module: "rate-limiter-flexible",
+        exports: &[
+            "RateLimiterRedis",
+            "RateLimiterValkey",
+            "RateLimiterMemcache",
+            "RateLimiterMongo",
+            "RateLimiterPostgres",
+            "RateLimiterMySQL",
+            "RateLimiterDynamo",
+            "RateLimiterPrisma",
+            "RateLimiterDrizzle",
+            "RateLimiterSQLite",
+            "RateLimiterEtcd",
+        ],
+        form: SetupForm::Construct,
+        memory: MemoryWhen::Never,
+        failure: FailurePolicy::ConsumeRejects,
+        fix: "",
         version_checked: "11.4.0",
     },
     LimiterLibrary {
@@ -690,6 +763,12 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
             config_names: &[],
         },
         fix: "pass a shared store when registering: `{ redis: new Redis(…) }`",
+        failure: FailurePolicy::UnlessOption {
+            options: &["skipOnError"],
+            config_names: &[],
+            outcome: "a store error becomes a 500 on every rate-limited route",
+            fix: "add `skipOnError: true` to let requests through while the store is down (fail open), and alert on store errors",
+        },
         version_checked: "11.2.0",
     },
     LimiterLibrary {
@@ -704,6 +783,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
             config_names: &[],
         },
         fix: "use the object form with a shared storage: `ThrottlerModule.forRoot({ throttlers: [...], storage: new ThrottlerStorageRedisService(redis) })`",
+        failure: FailurePolicy::None,
         version_checked: "6.7.1",
     },
     LimiterLibrary {
@@ -717,6 +797,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
             value: "memory",
         },
         fix: "use `driver: 'redis'` with a shared client: `db: new Redis(…)`",
+        failure: FailurePolicy::None,
         version_checked: "6.0.0",
     },
     LimiterLibrary {
@@ -731,6 +812,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
             config_names: &[],
         },
         fix: "add a shared store: `store: new RedisStore({ client })` from `@hono-rate-limiter/redis`",
+        failure: FailurePolicy::None,
         version_checked: "0.5.4",
     },
 ];

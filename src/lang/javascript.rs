@@ -563,6 +563,73 @@ impl<'s> JsExtractor<'s> {
         }
     }
 
+    /// `limiter.consume(key)`: find what handles its rejection.
+    fn consume_site(&mut self, call: Node, func: Node) {
+        let Some(receiver) =
+            field(func, "object").map(|o| last_segment(self.t(unwrap(o))).to_string())
+        else {
+            return;
+        };
+        let src = self.src;
+        let mut handlers: Vec<Node> = Vec::new();
+        // Promise chains: `.catch(h)`, `.then(ok, h)`.
+        let mut current = call;
+        while let Some(member) = current.parent().filter(|p| p.kind() == "member_expression") {
+            let Some(chained) = member.parent().filter(|p| p.kind() == "call_expression") else {
+                break;
+            };
+            let method = field(member, "property")
+                .map(|p| text(p, src))
+                .unwrap_or("");
+            let args: Vec<Node> = field(chained, "arguments")
+                .map(|a| named_children(a).collect())
+                .unwrap_or_default();
+            match method {
+                "catch" => handlers.extend(args.first()),
+                "then" => handlers.extend(args.get(1)),
+                "finally" => {}
+                _ => break,
+            }
+            current = chained;
+        }
+        // `try { await limiter.consume(ip) } catch (e) { … }`
+        let mut node = call;
+        while let Some(parent) = node.parent() {
+            if is_function(parent) {
+                break;
+            }
+            if parent.kind() == "try_statement" && field(parent, "body") == Some(node) {
+                handlers.extend(field(parent, "handler").and_then(|h| field(h, "body")));
+                break;
+            }
+            node = parent;
+        }
+        if handlers.is_empty() {
+            return;
+        }
+        let texts: Vec<&str> = handlers.iter().map(|h| text(*h, src)).collect();
+        let answers_429 = texts
+            .iter()
+            .any(|t| t.contains("429") || t.contains("TOO_MANY_REQUESTS") || t.contains("TooMany"));
+        let tells_errors_apart = texts.iter().any(|t| {
+            [
+                "instanceof",
+                "msBeforeNext",
+                "remainingPoints",
+                "consumedPoints",
+                "isFirstInDuration",
+            ]
+            .iter()
+            .any(|w| t.contains(w))
+        });
+        self.b.facts.consume_sites.push(ConsumeSite {
+            receiver,
+            answers_429,
+            tells_errors_apart,
+            span: span(call),
+        });
+    }
+
     /// A memory limiter stored in a variable counts as insurance only if
     /// the variable's sole use is another limiter's `insuranceLimiter`.
     fn settle_insurance(&mut self, root: Node) {
@@ -1131,6 +1198,11 @@ impl<'s> JsExtractor<'s> {
             return;
         };
         self.limiter_setup(node, func);
+        if func.kind() == "member_expression"
+            && field(func, "property").is_some_and(|p| self.t(p) == "consume")
+        {
+            self.consume_site(node, func);
+        }
         let args: Vec<Node> = field(node, "arguments")
             .map(|a| {
                 named_children(a)

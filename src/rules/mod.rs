@@ -4,6 +4,7 @@
 //! README's rule table (a test keeps them in agreement).
 
 mod rate002_in_memory_limiter;
+mod rate010_store_failure_policy;
 
 use crate::finding::{Finding, Severity};
 use crate::project::{FileId, Project};
@@ -28,10 +29,16 @@ pub trait Rule: Sync {
     );
 }
 
-pub static RULES: &[&dyn Rule] = &[&rate002_in_memory_limiter::InMemoryLimiter];
+pub static RULES: &[&dyn Rule] = &[
+    &rate002_in_memory_limiter::InMemoryLimiter,
+    &rate010_store_failure_policy::StoreFailurePolicy,
+];
 
 /// Documentation pages, by rule id, compiled in.
-static DOCS: &[(&str, &str)] = &[("RATE002", include_str!("../../rules/RATE002.md"))];
+static DOCS: &[(&str, &str)] = &[
+    ("RATE002", include_str!("../../rules/RATE002.md")),
+    ("RATE010", include_str!("../../rules/RATE010.md")),
+];
 
 #[derive(Debug, Clone)]
 pub struct RuleMeta {

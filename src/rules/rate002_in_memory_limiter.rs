@@ -154,6 +154,7 @@ fn library_on_memory(project: &Project, file: FileId, setup: &LimiterSetup) -> O
             }
             format!("`{key}` is `{given}`")
         }
+        MemoryWhen::Never => return None,
         MemoryWhen::Always => format!(
             "`{}` is an in-process store",
             setup.callee.trim_start_matches("new ")
