@@ -26,6 +26,8 @@ pub struct FileFacts {
     pub insurance_names: BTreeSet<String>,
     /// `limiter.consume(key)` calls with a rejection handler.
     pub consume_sites: Vec<ConsumeSite>,
+    /// Django settings and the limiters that count in Django's cache.
+    pub django: DjangoFacts,
     /// The tree had syntax errors; facts come from the parts that parsed.
     pub syntax_errors: usize,
     /// Nesting deeper than the extractors follow (machine-generated code):
@@ -229,6 +231,35 @@ pub struct LimiterSetup {
     /// The variable it is stored in, if any.
     pub bound_to: Option<String>,
     pub span: Span,
+}
+
+/// What a Python file says about Django's cache and the limiters that
+/// count in it (django-ratelimit, DRF throttling).
+#[derive(Debug, Clone, Default)]
+pub struct DjangoFacts {
+    /// A module-level `INSTALLED_APPS = …`: this is a settings module.
+    pub installed_apps: Option<Span>,
+    /// A module-level `CACHES = …` and its default backend.
+    pub caches: Option<(Span, CacheBackend)>,
+    /// `REST_FRAMEWORK` sets `DEFAULT_THROTTLE_CLASSES` / `_RATES`.
+    pub default_throttle_classes: bool,
+    pub throttle_rates: bool,
+    /// `@ratelimit(rate=…)` / `is_ratelimited(...)` (django-ratelimit).
+    pub ratelimit_uses: Vec<Span>,
+    /// `throttle_classes = [...]` / `@throttle_classes([...])` (DRF).
+    pub throttle_class_uses: Vec<Span>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheBackend {
+    /// `LocMemCache`: per process.
+    LocalMemory,
+    /// Redis, Memcached, database: shared.
+    Shared,
+    /// Dummy, file-based or a backend ratecheck does not know.
+    Other,
+    /// Not a literal (built from the environment, …).
+    Unknown,
 }
 
 /// `limiter.consume(key)` (rate-limiter-flexible) whose rejection is

@@ -184,8 +184,32 @@ impl<'s> PyExtractor<'s> {
     fn prescan_module_assignment(&mut self, a: Node) {
         for (left, right) in assigned_pairs(a) {
             if left.kind() == "identifier" {
+                self.django_setting(a, self.t(left), right);
                 self.module_container(a, left, right);
             }
+        }
+    }
+
+    /// `INSTALLED_APPS`, `CACHES`, `REST_FRAMEWORK` in a settings module.
+    fn django_setting(&mut self, assignment: Node, name: &str, value: Node) {
+        let src = self.src;
+        let django = &mut self.b.facts.django;
+        match name {
+            "INSTALLED_APPS" => django.installed_apps = Some(span(assignment)),
+            "CACHES" => {
+                let backend = dict_get(value, "default", src)
+                    .and_then(|d| dict_get(d, "BACKEND", src))
+                    .filter(|b| b.kind() == "string")
+                    .map(|b| cache_backend(unquote(text(b, src))))
+                    .unwrap_or(CacheBackend::Unknown);
+                django.caches = Some((span(assignment), backend));
+            }
+            "REST_FRAMEWORK" => {
+                django.default_throttle_classes |=
+                    dict_get(value, "DEFAULT_THROTTLE_CLASSES", src).is_some();
+                django.throttle_rates |= dict_get(value, "DEFAULT_THROTTLE_RATES", src).is_some();
+            }
+            _ => {}
         }
     }
 
@@ -262,6 +286,13 @@ impl<'s> PyExtractor<'s> {
     }
 
     fn class_container(&mut self, class: &str, a: Node, left: Node, right: Node) {
+        // DRF: `throttle_classes = [UserRateThrottle]` on a view.
+        if self.t(left) == "throttle_classes"
+            && right.kind() == "list"
+            && named_children(right).next().is_some()
+        {
+            self.b.facts.django.throttle_class_uses.push(span(a));
+        }
         if let Some((ctor, bounded)) = self.container_ctor(right) {
             let attr = self.t(left).to_string();
             let idx = self.b.add_container(Container {
@@ -572,7 +603,7 @@ impl<'s> PyExtractor<'s> {
             bound_to: self.assigned_name(call).map(str::to_string),
             span: span(call),
         };
-        let mut positional = 0;
+        let mut positional = 0usize;
         for arg in field(call, "arguments")
             .map(|a| named_children(a).collect::<Vec<_>>())
             .unwrap_or_default()
@@ -598,6 +629,40 @@ impl<'s> PyExtractor<'s> {
             }
         }
         self.b.facts.limiter_setups.push(setup);
+    }
+
+    /// django-ratelimit (`@ratelimit(rate=…)`, `is_ratelimited(...)`) and
+    /// DRF's `@throttle_classes([...])`: limiters that count in Django's
+    /// cache.
+    fn django_limiter_use(&mut self, call: Node, func: Node) {
+        if func.kind() != "identifier" {
+            return;
+        }
+        let name = self.t(func);
+        let Some((module, _)) = self.b.imported.get(name) else {
+            return;
+        };
+        let args: Vec<Node> = field(call, "arguments")
+            .map(|a| named_children(a).collect())
+            .unwrap_or_default();
+        let from_ratelimit =
+            module.starts_with("django_ratelimit") || module.starts_with("ratelimit.");
+        if from_ratelimit && matches!(name, "ratelimit" | "is_ratelimited") {
+            let has_rate = args.iter().any(|a| {
+                a.kind() == "keyword_argument"
+                    && field(*a, "name").is_some_and(|n| self.t(n) == "rate")
+            });
+            if has_rate || name == "is_ratelimited" {
+                self.b.facts.django.ratelimit_uses.push(span(call));
+            }
+        } else if module.starts_with("rest_framework") && name == "throttle_classes" {
+            if args
+                .first()
+                .is_some_and(|l| l.kind() == "list" && named_children(*l).next().is_some())
+            {
+                self.b.facts.django.throttle_class_uses.push(span(call));
+            }
+        }
     }
 
     /// `RATELIMIT_STORAGE_URI` and friends, wherever a file mentions them
@@ -1018,6 +1083,7 @@ impl<'s> PyExtractor<'s> {
             return;
         };
         self.limiter_setup(node, func);
+        self.django_limiter_use(node, func);
         let args: Vec<Node> = field(node, "arguments")
             .map(|a| {
                 named_children(a)
@@ -1221,6 +1287,35 @@ fn assigned_pairs(assignment: Node) -> Vec<(Node, Node)> {
         return Vec::new();
     }
     vec![(left, right)]
+}
+
+/// `d["key"]` for a dict literal with string keys.
+fn dict_get<'t>(dict: Node<'t>, key: &str, src: &str) -> Option<Node<'t>> {
+    if dict.kind() != "dictionary" {
+        return None;
+    }
+    named_children(dict)
+        .filter(|p| p.kind() == "pair")
+        .find(|p| {
+            field(*p, "key").is_some_and(|k| k.kind() == "string" && unquote(text(k, src)) == key)
+        })
+        .and_then(|p| field(p, "value"))
+}
+
+/// Where a Django cache backend keeps its data.
+fn cache_backend(path: &str) -> CacheBackend {
+    let p = path.to_ascii_lowercase();
+    if p.contains("locmem") {
+        CacheBackend::LocalMemory
+    } else if p.contains("redis")
+        || p.contains("memcache")
+        || p.contains("pylibmc")
+        || p.contains("backends.db.")
+    {
+        CacheBackend::Shared
+    } else {
+        CacheBackend::Other
+    }
 }
 
 /// A value's text for messages and option checks, shortened.

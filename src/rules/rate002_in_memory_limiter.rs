@@ -20,7 +20,7 @@
 //! Test files and mocks are skipped: their state never serves traffic.
 
 use super::{Rule, RuleOptions};
-use crate::facts::{AccessKind, DenySignal, LimiterSetup, StateAccess};
+use crate::facts::{AccessKind, CacheBackend, DenySignal, LimiterSetup, StateAccess};
 use crate::finding::{Finding, Label, Severity};
 use crate::knowledge;
 use crate::knowledge::{MemoryWhen, SetupForm};
@@ -49,6 +49,7 @@ impl Rule for InMemoryLimiter {
                 out.push(finding);
             }
         }
+        out.extend(django_cache_in_memory(project, file));
         for (ci, container) in facts.containers.iter().enumerate() {
             if !project.lives_for_process(file, container) {
                 continue;
@@ -180,6 +181,88 @@ fn library_on_memory(project: &Project, file: FileId, setup: &LimiterSetup) -> O
         primary_label: format!("{} counts in this process", lib.package),
         labels: Vec::new(),
         help: lib.fix.to_string(),
+    })
+}
+
+/// django-ratelimit and DRF throttling count in Django's cache; when the
+/// project never configures `CACHES` (Django then uses `LocMemCache`) or
+/// configures `LocMemCache`, they count per process. Reported once per
+/// settings module, where `CACHES` must change. Silent when any `CACHES`
+/// in the project is shared or not a literal (split settings, env), when
+/// nothing limits, or when `RATELIMIT_USE_CACHE` picks another alias.
+fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
+    let here = &project.files[file].django;
+    if here.installed_apps.is_none() && here.caches.is_none() {
+        return None;
+    }
+    let production = || {
+        project
+            .files
+            .iter()
+            .filter(|f| !knowledge::is_test_path(&f.path))
+    };
+    if production().any(|f| {
+        f.django
+            .caches
+            .is_some_and(|(_, b)| b != CacheBackend::LocalMemory)
+    }) {
+        return None;
+    }
+    let ratelimit_use = production().find_map(|f| f.django.ratelimit_uses.first().map(|s| (f, *s)));
+    let rates = production().any(|f| f.django.throttle_rates);
+    let drf_use = production().find_map(|f| {
+        f.django
+            .throttle_class_uses
+            .first()
+            .map(|s| (f, *s))
+            .or_else(|| {
+                (f.django.default_throttle_classes)
+                    .then(|| (f, f.django.installed_apps.unwrap_or_default()))
+            })
+    });
+    let drf_use = drf_use.filter(|_| rates);
+    let uses_other_cache = project
+        .files
+        .iter()
+        .any(|f| f.config_names.contains("RATELIMIT_USE_CACHE"));
+    let ratelimit_use = ratelimit_use.filter(|_| !uses_other_cache);
+    let (user_file, user_span) = ratelimit_use.or(drf_use)?;
+    let who = match (ratelimit_use.is_some(), drf_use.is_some()) {
+        (true, true) => "django-ratelimit and DRF throttling count",
+        (true, false) => "django-ratelimit counts",
+        _ => "DRF throttling counts",
+    };
+    let (span, reason) = match here.caches {
+        Some((span, CacheBackend::LocalMemory)) => {
+            (span, "`CACHES` uses `LocMemCache`".to_string())
+        }
+        Some(_) => return None,
+        None => {
+            let any_caches = project.files.iter().any(|f| f.django.caches.is_some());
+            if any_caches {
+                return None; // reported where the LocMem `CACHES` is
+            }
+            (
+                here.installed_apps?,
+                "`CACHES` is not set, so Django uses `LocMemCache`".to_string(),
+            )
+        }
+    };
+    Some(Finding {
+        rule_id: "RATE002",
+        severity: Severity::Warning,
+        message: format!(
+            "Django's cache is process memory ({reason}): {who} per process; limits reset on every restart and each worker counts on its own"
+        ),
+        path: project.files[file].path.clone(),
+        span,
+        primary_label: "the project's cache configuration".to_string(),
+        labels: vec![Label {
+            path: user_file.path.clone(),
+            span: user_span,
+            message: "counts in that cache".to_string(),
+        }],
+        help: "configure a shared cache: `CACHES = {\"default\": {\"BACKEND\": \"django.core.cache.backends.redis.RedisCache\", \"LOCATION\": \"redis://…\"}}` (django-ratelimit's check E003 rejects LocMemCache)".to_string(),
     })
 }
 
