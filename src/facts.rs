@@ -241,6 +241,9 @@ pub struct DjangoFacts {
     pub installed_apps: Option<Span>,
     /// A module-level `CACHES = …` and its default backend.
     pub caches: Option<(Span, CacheBackend)>,
+    /// `RATELIMIT_USE_CACHE = "…"`: the alias django-ratelimit uses
+    /// (`Some("")` when it is not a literal).
+    pub ratelimit_cache: Option<String>,
     /// `REST_FRAMEWORK` sets `DEFAULT_THROTTLE_CLASSES` / `_RATES`.
     pub default_throttle_classes: bool,
     pub throttle_rates: bool,

@@ -204,6 +204,11 @@ impl<'s> PyExtractor<'s> {
                     .unwrap_or(CacheBackend::Unknown);
                 django.caches = Some((span(assignment), backend));
             }
+            "RATELIMIT_USE_CACHE" => {
+                let alias =
+                    (value.kind() == "string").then(|| unquote(text(value, src)).to_string());
+                django.ratelimit_cache = Some(alias.unwrap_or_default());
+            }
             "REST_FRAMEWORK" => {
                 django.default_throttle_classes |=
                     dict_get(value, "DEFAULT_THROTTLE_CLASSES", src).is_some();
@@ -655,13 +660,13 @@ impl<'s> PyExtractor<'s> {
             if has_rate || name == "is_ratelimited" {
                 self.b.facts.django.ratelimit_uses.push(span(call));
             }
-        } else if module.starts_with("rest_framework") && name == "throttle_classes" {
-            if args
+        } else if module.starts_with("rest_framework")
+            && name == "throttle_classes"
+            && args
                 .first()
                 .is_some_and(|l| l.kind() == "list" && named_children(*l).next().is_some())
-            {
-                self.b.facts.django.throttle_class_uses.push(span(call));
-            }
+        {
+            self.b.facts.django.throttle_class_uses.push(span(call));
         }
     }
 

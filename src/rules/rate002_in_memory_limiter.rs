@@ -221,10 +221,12 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
             })
     });
     let drf_use = drf_use.filter(|_| rates);
-    let uses_other_cache = project
-        .files
-        .iter()
-        .any(|f| f.config_names.contains("RATELIMIT_USE_CACHE"));
+    let uses_other_cache = project.files.iter().any(|f| {
+        f.django
+            .ratelimit_cache
+            .as_deref()
+            .is_some_and(|alias| alias != "default")
+    });
     let ratelimit_use = ratelimit_use.filter(|_| !uses_other_cache);
     let (user_file, user_span) = ratelimit_use.or(drf_use)?;
     let who = match (ratelimit_use.is_some(), drf_use.is_some()) {
