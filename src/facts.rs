@@ -251,6 +251,8 @@ pub struct DjangoFacts {
     pub ratelimit_uses: Vec<Span>,
     /// `throttle_classes = [...]` / `@throttle_classes([...])` (DRF).
     pub throttle_class_uses: Vec<Span>,
+    /// A class sets `cache = caches["…"]`: a throttle with its own cache.
+    pub custom_throttle_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

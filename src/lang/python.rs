@@ -291,6 +291,10 @@ impl<'s> PyExtractor<'s> {
     }
 
     fn class_container(&mut self, class: &str, a: Node, left: Node, right: Node) {
+        // DRF: a throttle with its own cache (`cache = caches["throttle"]`).
+        if self.t(left) == "cache" && self.t(right).starts_with("caches") {
+            self.b.facts.django.custom_throttle_cache = true;
+        }
         // DRF: `throttle_classes = [UserRateThrottle]` on a view.
         if self.t(left) == "throttle_classes"
             && right.kind() == "list"

@@ -220,7 +220,10 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
                     .then(|| (f, f.django.installed_apps.unwrap_or_default()))
             })
     });
-    let drf_use = drf_use.filter(|_| rates);
+    // A throttle class with its own cache (`cache = caches["…"]`) does not
+    // count in the default cache: stay silent about DRF then.
+    let custom_cache = project.files.iter().any(|f| f.django.custom_throttle_cache);
+    let drf_use = drf_use.filter(|_| rates && !custom_cache);
     let uses_other_cache = project.files.iter().any(|f| {
         f.django
             .ratelimit_cache
