@@ -22,12 +22,19 @@ pub struct FileFacts {
     pub limiter_setups: Vec<LimiterSetup>,
     /// `RATELIMIT_*` configuration names mentioned (settings, app config).
     pub config_names: BTreeSet<String>,
+    /// Literal string values given to them (`RATELIMIT_STORAGE_URI = "…"`).
+    pub config_values: BTreeMap<String, Vec<String>>,
     /// Variables used as another limiter's `insuranceLimiter`.
     pub insurance_names: BTreeSet<String>,
     /// `limiter.consume(key)` calls with a rejection handler.
     pub consume_sites: Vec<ConsumeSite>,
     /// Django settings and the limiters that count in Django's cache.
     pub django: DjangoFacts,
+    /// Commands sent to a Redis / Memcached / Django cache client.
+    pub store_calls: Vec<StoreCall>,
+    /// The file registers an application-wide handler for store errors
+    /// (`@app.errorhandler(RedisError)`, `add_exception_handler(...)`).
+    pub store_error_handler: bool,
     /// The tree had syntax errors; facts come from the parts that parsed.
     pub syntax_errors: usize,
     /// Nesting deeper than the extractors follow (machine-generated code):
@@ -180,6 +187,8 @@ pub struct CallSite {
     /// Last name of the receiver: `limiter` for `app.limiter.is_allowed(ip)`,
     /// `self`/`this`; `None` for a plain function call.
     pub receiver: Option<Box<str>>,
+    /// Error handling around the call (a `try` in the caller).
+    pub guard: Guard,
     /// Key classes of the positional arguments; trailing arguments that
     /// cannot carry a client key are left out.
     pub args: Vec<KeyClass>,
@@ -231,6 +240,31 @@ pub struct LimiterSetup {
     /// The variable it is stored in, if any.
     pub bound_to: Option<String>,
     pub span: Span,
+}
+
+/// A command sent to a store client: `r.incr(key)`, `await client.get(k)`.
+#[derive(Debug, Clone)]
+pub struct StoreCall {
+    /// The receiver as written: `r`, `app.state.redis`.
+    pub receiver: String,
+    pub command: String,
+    pub key: KeyClass,
+    pub function: Option<usize>,
+    /// What handles an error from this call in its own function.
+    pub guard: Guard,
+    pub span: Span,
+}
+
+/// The error handling around a call within its function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Guard {
+    /// No `try`/`except`/`.catch` that would catch a store error.
+    #[default]
+    Unguarded,
+    /// Caught, and the handler does something other than answer 429.
+    Handled,
+    /// Caught, and the handler answers 429: everyone is refused.
+    FailClosed,
 }
 
 /// What a Python file says about Django's cache and the limiters that

@@ -272,7 +272,14 @@ pub fn is_test_path(path: &std::path::Path) -> bool {
             let c = c.as_os_str().to_string_lossy().to_ascii_lowercase();
             matches!(
                 c.as_str(),
-                "tests" | "test" | "__tests__" | "__mocks__" | "spec" | "specs" | "testing"
+                "tests"
+                    | "test"
+                    | "__tests__"
+                    | "__mocks__"
+                    | "mocks"
+                    | "spec"
+                    | "specs"
+                    | "testing"
             )
         });
     let name = path
@@ -286,6 +293,7 @@ pub fn is_test_path(path: &std::path::Path) -> bool {
         || stem == "conftest"
         || name.contains(".test.")
         || name.contains(".spec.")
+        || name.contains(".mock.")
         || stem.starts_with("mock")
 }
 
@@ -515,6 +523,79 @@ pub const NEVER_PROJECT_HELPERS: &[&str] = &[
     "sum",
 ];
 
+/// Store client commands a limiter sends (Redis, Memcached, Django cache).
+pub const STORE_COMMANDS: &[&str] = &[
+    "incr",
+    "incrby",
+    "decr",
+    "decrby",
+    "get",
+    "set",
+    "setex",
+    "setnx",
+    "add",
+    "expire",
+    "pexpire",
+    "ttl",
+    "pttl",
+    "zadd",
+    "zcard",
+    "zcount",
+    "zremrangebyscore",
+    "zrange",
+    "hincrby",
+    "hget",
+    "hset",
+    "lpush",
+    "rpush",
+    "llen",
+    "ltrim",
+    "eval",
+    "evalsha",
+    "execute",
+    "exec",
+    "get_or_set",
+    "touch",
+];
+
+/// Modules whose clients talk to a shared store, and the callables that
+/// build a client (last name).
+pub const STORE_CLIENT_MODULES: &[&str] = &[
+    "redis",
+    "aioredis",
+    "valkey",
+    "pymemcache",
+    "django_redis",
+    "ioredis",
+    "@upstash/redis",
+    "@redis/client",
+    "memjs",
+];
+pub const STORE_CLIENT_CONSTRUCTORS: &[&str] = &[
+    "Redis",
+    "StrictRedis",
+    "from_url",
+    "RedisCluster",
+    "Cluster",
+    "Client",
+    "HashClient",
+    "PooledClient",
+    "get_redis_connection",
+    "createClient",
+    "createCluster",
+    "fromEnv",
+];
+
+/// Is this receiver text a store client by its name (`app.state.redis`)?
+pub fn named_like_store(receiver: &str) -> bool {
+    let last = receiver
+        .rsplit(['.', ']'])
+        .next()
+        .unwrap_or(receiver)
+        .to_ascii_lowercase();
+    last.contains("redis") || last.contains("memcache") || last == "valkey"
+}
+
 /// Which framework a module import means.
 pub const PY_FRAMEWORK_MODULES: &[(&str, Framework)] = &[
     ("flask", Framework::Flask),
@@ -671,7 +752,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
         exports: &["storage_from_string"],
         form: SetupForm::Construct,
         memory: MemoryWhen::MemoryUri,
-        fix: "use a shared storage URI: `storage_from_string(\"redis://…\")`",
+        fix: "use a shared storage URI: `storage_from_string(\"redis://…\")` (`async+redis://…` with the async API)",
         failure: FailurePolicy::None,
         version_checked: "5.8.0",
     },
@@ -692,7 +773,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
             options: &["passOnStoreError"],
             config_names: &[],
             outcome: "a store error becomes a 500 for every request through this limiter",
-            fix: "add `passOnStoreError: true` to let requests through while the store is down (fail open), and alert on store errors",
+            fix: "add `passOnStoreError: true` (express-rate-limit ≥ 7.4) to let requests through while the store is down (fail open), and alert on store errors",
         },
         version_checked: "8.7.4",
     },
@@ -712,7 +793,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
             options: &["passOnStoreError"],
             config_names: &[],
             outcome: "a store error becomes a 500 for every request through this limiter",
-            fix: "add `passOnStoreError: true` to let requests through while the store is down (fail open), and alert on store errors",
+            fix: "add `passOnStoreError: true` (express-rate-limit ≥ 7.4) to let requests through while the store is down (fail open), and alert on store errors",
         },
         version_checked: "3.1.1",
     },
@@ -772,6 +853,26 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
         version_checked: "11.2.0",
     },
     LimiterLibrary {
+        package: "fastify-rate-limit",
+        python: false,
+        module: "fastify-rate-limit",
+        exports: &["default"],
+        form: SetupForm::FastifyPlugin,
+        memory: MemoryWhen::NoStore {
+            store_options: &["redis", "store"],
+            memory_values: &[],
+            config_names: &[],
+        },
+        fix: "pass a shared store when registering: `{ redis: new Redis(…) }`",
+        failure: FailurePolicy::UnlessOption {
+            options: &["skipOnError"],
+            config_names: &[],
+            outcome: "a store error becomes a 500 on every rate-limited route",
+            fix: "add `skipOnError: true` to let requests through while the store is down (fail open), and alert on store errors",
+        },
+        version_checked: "11.2.0",
+    },
+    LimiterLibrary {
         package: "@nestjs/throttler",
         python: false,
         module: "@nestjs/throttler",
@@ -811,11 +912,26 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
             memory_values: &["MemoryStore"],
             config_names: &[],
         },
-        fix: "add a shared store: `store: new RedisStore({ client })` from `@hono-rate-limiter/redis`",
+        fix: "add a shared `store` (a Redis store for hono-rate-limiter), or a Cloudflare rate-limit `binding`",
         failure: FailurePolicy::None,
         version_checked: "0.5.4",
     },
 ];
+
+/// Is an option's value (as written) one of a library's memory stores?
+/// URIs count only as string literals (`os.getenv("X", "memory://")` is
+/// not known to be memory); store classes by name (`new MemoryStore()`).
+pub fn is_memory_store_value(value: &str, memory_values: &[&str]) -> bool {
+    let v = value.trim();
+    let quoted = v.starts_with(['"', '\'', '`']);
+    memory_values.iter().any(|m| {
+        if m.contains("://") {
+            quoted && v.trim_start_matches(['"', '\'', '`']).starts_with(m)
+        } else {
+            v.contains(m)
+        }
+    })
+}
 
 /// The library an imported name sets up: `module` and the imported
 /// member (`None` for a default import or the module object).

@@ -25,6 +25,9 @@ pub struct Project {
     /// Accesses from other files to a module-level container:
     /// (defining file, container) → [(accessing file, access index)].
     imported_accesses: HashMap<(FileId, usize), Vec<(FileId, usize)>>,
+    /// Per file, the project it belongs to (see `find_project_roots`).
+    roots: Vec<usize>,
+    paths: PathIndex,
     /// `calls[file][function][call]` → the project functions it may reach.
     calls: Vec<Vec<Vec<Vec<FnId>>>>,
     /// Callers of each function (inverse of `calls`).
@@ -73,6 +76,8 @@ impl Project {
             client_params: HashSet::new(),
             process_classes: HashSet::new(),
             imported_accesses: HashMap::new(),
+            roots: find_project_roots(&files),
+            paths: PathIndex::new(&files),
             calls,
             callers,
             files,
@@ -178,7 +183,7 @@ impl Project {
     }
 
     fn join_imported_accesses(&mut self) {
-        let index = PathIndex::new(&self.files);
+        let index = &self.paths;
         let mut joined: HashMap<(FileId, usize), Vec<(FileId, usize)>> = HashMap::new();
         for (fi, f) in self.files.iter().enumerate() {
             for (ai, access) in f.accesses.iter().enumerate() {
@@ -215,13 +220,77 @@ impl Project {
     /// Whether the access's key identifies the caller, following parameters
     /// to what callers pass.
     pub fn key_is_client(&self, file: FileId, access: &StateAccess) -> bool {
-        match access.key {
+        self.key_class_is_client(file, access.function, access.key)
+    }
+
+    pub fn key_class_is_client(
+        &self,
+        file: FileId,
+        function: Option<usize>,
+        key: KeyClass,
+    ) -> bool {
+        match key {
             KeyClass::Client(_) => true,
-            KeyClass::Param(p) => access
-                .function
-                .is_some_and(|func| self.client_params.contains(&(file, func, p))),
+            KeyClass::Param(p) => {
+                function.is_some_and(|func| self.client_params.contains(&(file, func, p)))
+            }
             KeyClass::Unknown => false,
         }
+    }
+
+    /// The project file an import in `file` refers to.
+    pub fn resolve_import(&self, file: FileId, module: &str) -> Option<FileId> {
+        let f = &self.files[file];
+        self.paths
+            .resolve(&f.path, module, f.lang.is_some_and(|l| l.is_python()))
+    }
+
+    /// Production files of the same project as `file` (one run may cover
+    /// several projects of a monorepo): where its configuration can live.
+    pub fn project_files(&self, file: FileId) -> impl Iterator<Item = &FileFacts> + '_ {
+        let root = self.roots[file];
+        self.files
+            .iter()
+            .enumerate()
+            .filter(move |(i, f)| self.roots[*i] == root && !knowledge::is_test_path(&f.path))
+            .map(|(_, f)| f)
+    }
+
+    /// What the project of `file` configures under any of `names`
+    /// (`RATELIMIT_STORAGE_URI`, …).
+    pub fn config_setting(&self, file: FileId, names: &[&str]) -> ConfigSetting {
+        let mut found = ConfigSetting::Absent;
+        for f in self.project_files(file) {
+            for name in names.iter().filter(|n| f.config_names.contains(**n)) {
+                // Several values (a dev and a prod config class): any shared
+                // one wins; a mention without a literal value is unknown,
+                // so treated as shared (silence).
+                let is_memory =
+                    |v: &String| v.starts_with("memory://") || v.starts_with("async+memory://");
+                match f.config_values.get(*name) {
+                    Some(values) if values.iter().all(is_memory) => found = ConfigSetting::Memory,
+                    _ => return ConfigSetting::Shared,
+                }
+            }
+        }
+        found
+    }
+
+    /// The call sites that reach `target`, with their callers.
+    pub fn call_sites_to(&self, target: FnId) -> Vec<(FnId, &CallSite)> {
+        let mut callers: Vec<FnId> = self.callers_of(target).to_vec();
+        callers.sort();
+        callers.dedup();
+        let mut out = Vec::new();
+        for caller in callers {
+            let (cf, ci) = caller;
+            for (k, targets) in self.calls[cf][ci].iter().enumerate() {
+                if targets.contains(&target) {
+                    out.push((caller, &self.files[cf].functions[ci].calls[k]));
+                }
+            }
+        }
+        out
     }
 
     /// Whether a container lives as long as the process (as opposed to one
@@ -316,6 +385,51 @@ impl Project {
             None
         }
     }
+}
+
+/// What a project's configuration says about a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigSetting {
+    Absent,
+    /// Set to `memory://`.
+    Memory,
+    /// Set to anything else (a shared URI, or a value read at run time).
+    Shared,
+}
+
+/// The project each file belongs to: the nearest folder above it with a
+/// project marker (`pyproject.toml`, `package.json`, `.git`, …). Files
+/// with no marker above them form one project.
+fn find_project_roots(files: &[FileFacts]) -> Vec<usize> {
+    const MARKERS: &[&str] = &[
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "requirements.txt",
+        "Pipfile",
+        "manage.py",
+        "package.json",
+        ".git",
+    ];
+    let mut by_dir: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
+    let mut ids: HashMap<Option<PathBuf>, usize> = HashMap::new();
+    files
+        .iter()
+        .map(|f| {
+            let abs = std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone());
+            let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+            let root = by_dir
+                .entry(dir.clone())
+                .or_insert_with(|| {
+                    dir.ancestors()
+                        .find(|d| MARKERS.iter().any(|m| d.join(m).exists()))
+                        .map(Path::to_path_buf)
+                })
+                .clone();
+            let next = ids.len();
+            *ids.entry(root).or_insert(next)
+        })
+        .collect()
 }
 
 /// Decides which project functions a call site may reach. Functions are

@@ -1,4 +1,5 @@
-// A fixed-window limiter on Redis: shared by every instance, survives deploys.
+// A fixed-window limiter on Redis: shared by every instance, survives deploys,
+// and lets requests through (with a log line) if Redis is unreachable.
 const { createClient } = require('redis');
 
 const redis = createClient({ url: process.env.REDIS_URL });
@@ -6,9 +7,15 @@ redis.connect();
 
 async function redisLimiter(req, res, next) {
   const key = `rl:search:${req.ip}`;
-  const count = await redis.incr(key);
-  if (count === 1) {
-    await redis.expire(key, 60);
+  let count;
+  try {
+    count = await redis.incr(key);
+    if (count === 1) {
+      await redis.expire(key, 60);
+    }
+  } catch (err) {
+    console.error('rate limiter store unavailable, letting the request through', err);
+    return next();
   }
   if (count > 30) {
     res.set('Retry-After', '60');

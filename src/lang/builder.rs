@@ -19,6 +19,13 @@ pub struct LocalCtor {
 #[derive(Debug, Default)]
 pub struct Scope {
     pub function: usize,
+    /// The enclosing function's `try` frames, restored when this one ends.
+    saved_guards: Vec<Guard>,
+    /// Locals holding a store client (`r = redis.Redis()`, `pipe = r.pipeline()`).
+    pub store_vars: HashSet<String>,
+    /// Pipelines / MULTI blocks and the key of the commands queued on them:
+    /// the store is only reached at `execute()` / `exec()`.
+    pub pipelines: HashMap<String, KeyClass>,
     pub class: Option<String>,
     /// Names bound in this function (parameters, assignments, declarations).
     pub locals: HashSet<String>,
@@ -62,6 +69,9 @@ pub struct Builder {
     pub scopes: Vec<Scope>,
     /// See `note_key`.
     pub noted_key: Option<String>,
+    /// Error-handling frames (`try` blocks) of the current function.
+    pub guards: Vec<Guard>,
+    pub module_store_vars: HashSet<String>,
 }
 
 impl Builder {
@@ -118,12 +128,57 @@ impl Builder {
             scope.key_vars.insert(p.clone(), key);
         }
         scope.params = params;
+        scope.saved_guards = std::mem::take(&mut self.guards);
         self.scopes.push(scope);
         idx
     }
 
     pub fn close_function(&mut self) {
-        self.scopes.pop();
+        if let Some(scope) = self.scopes.pop() {
+            self.guards = scope.saved_guards;
+        }
+    }
+
+    /// The innermost `try` around the current node, within this function.
+    pub fn current_guard(&self) -> Guard {
+        self.guards.last().copied().unwrap_or_default()
+    }
+
+    /// Is `name` a variable holding a store client, here or at module level?
+    pub fn is_store_var(&self, name: &str) -> bool {
+        self.module_store_vars.contains(name)
+            || self.scopes.iter().any(|s| s.store_vars.contains(name))
+    }
+
+    /// Queue a command on a pipeline variable; `false` if it is not one.
+    pub fn queue_on_pipeline(&mut self, name: &str, key: KeyClass) -> bool {
+        let Some(scope) = self.scopes.last_mut() else {
+            return false;
+        };
+        match scope.pipelines.get_mut(name) {
+            Some(k) => {
+                *k = combine_keys([*k, key]);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn pipeline_key(&self, name: &str) -> Option<KeyClass> {
+        self.scopes.last()?.pipelines.get(name).copied()
+    }
+
+    pub fn add_pipeline(&mut self, name: &str) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.pipelines.insert(name.to_string(), KeyClass::Unknown);
+        }
+    }
+
+    pub fn add_store_var(&mut self, name: &str) {
+        match self.scopes.last_mut() {
+            Some(scope) => scope.store_vars.insert(name.to_string()),
+            None => self.module_store_vars.insert(name.to_string()),
+        };
     }
 
     /// Resolve a bare name to a container, an alias of a container entry,
@@ -308,10 +363,12 @@ impl Builder {
         } else {
             args.shrink_to_fit();
         }
+        let guard = self.current_guard();
         if let Some(f) = self.function_mut() {
             f.calls.push(CallSite {
                 callee: callee.into(),
                 receiver: receiver.map(Into::into),
+                guard,
                 args,
             });
         }

@@ -254,6 +254,10 @@ impl<'s> JsExtractor<'s> {
                     if name.kind() != "identifier" {
                         continue;
                     }
+                    if self.is_store_client(value) {
+                        let store = self.t(name).to_string();
+                        self.b.add_store_var(&store);
+                    }
                     if let Some((ctor, bounded)) = self.container_ctor(value) {
                         let name = self.t(name).to_string();
                         let idx = self.b.add_container(Container {
@@ -498,6 +502,13 @@ impl<'s> JsExtractor<'s> {
                 }
             }
             "call_expression" => self.call(node),
+            "try_statement" => return self.try_statement(node),
+            "shorthand_property_identifier" if self.t(node) == "insuranceLimiter" => {
+                self.b
+                    .facts
+                    .insurance_names
+                    .insert("insuranceLimiter".to_string());
+            }
             "pair" => {
                 // `insuranceLimiter: memoryLimiter`: that variable is a fallback.
                 let key = field(node, "key").map(|k| unquote(self.t(k)));
@@ -563,6 +574,139 @@ impl<'s> JsExtractor<'s> {
         }
     }
 
+    /// `try { … } catch { … }`: a JS `catch` catches everything; it fails
+    /// closed if it answers 429.
+    fn try_statement(&mut self, node: Node) {
+        let handler = field(node, "handler");
+        let guard = handler.map(|h| {
+            if answers_429(self.t(h)) {
+                Guard::FailClosed
+            } else {
+                Guard::Handled
+            }
+        });
+        let body = field(node, "body");
+        let mut cursor = node.walk();
+        let kids: Vec<Node> = node.children(&mut cursor).collect();
+        for child in kids {
+            let guarded = guard.filter(|_| Some(child) == body);
+            if let Some(g) = guarded {
+                self.b.guards.push(g);
+            }
+            self.walk(child, None);
+            if guarded.is_some() {
+                self.b.guards.pop();
+            }
+        }
+    }
+
+    /// A client for a shared store: `createClient(...)`, `new Redis(...)`
+    /// (ioredis, @upstash/redis), `Redis.fromEnv()`, `client.multi()`.
+    fn is_store_client(&self, value: Node) -> bool {
+        let value = unwrap(value);
+        let callee = match value.kind() {
+            "new_expression" => field(value, "constructor"),
+            "call_expression" => field(value, "function"),
+            _ => None,
+        };
+        let Some(callee) = callee else { return false };
+        let text = self.t(callee);
+        let name = last_segment(text);
+        if matches!(name, "pipeline" | "multi") {
+            let object = field(callee, "object").map(|o| self.t(o)).unwrap_or("");
+            return self.b.is_store_var(object) || knowledge::named_like_store(object);
+        }
+        let root = text.split('.').next().unwrap_or(text);
+        knowledge::STORE_CLIENT_CONSTRUCTORS.contains(&name)
+            && self.b.imported.get(root).is_some_and(|(module, _)| {
+                knowledge::STORE_CLIENT_MODULES.contains(&module.as_str())
+            })
+    }
+
+    /// `await client.incr(key)` on a store client, with the error handling
+    /// around it: a `try` in this function or a `.catch(...)` on the promise.
+    fn store_call(&mut self, call: Node, func: Node) {
+        if func.kind() != "member_expression" {
+            return;
+        }
+        let Some(command) = field(func, "property").map(|p| self.t(p)) else {
+            return;
+        };
+        if !knowledge::STORE_COMMANDS.contains(&command) {
+            return;
+        }
+        let Some(object) = field(func, "object").map(unwrap) else {
+            return;
+        };
+        let receiver = self.t(object);
+        let mut base = object;
+        while let Some(next) = match base.kind() {
+            "member_expression" => field(base, "object"),
+            "call_expression" => field(base, "function"),
+            _ => None,
+        } {
+            base = unwrap(next);
+        }
+        let is_store = self.b.is_store_var(receiver)
+            || self.b.is_store_var(self.t(base))
+            || knowledge::named_like_store(receiver);
+        if !is_store {
+            return;
+        }
+        // A promise chain's `.catch(h)` / `.then(ok, h)` handles the error.
+        let mut guard = self.b.current_guard();
+        let mut current = call;
+        while let Some(member) = current.parent().filter(|p| p.kind() == "member_expression") {
+            let Some(chained) = member.parent().filter(|p| p.kind() == "call_expression") else {
+                break;
+            };
+            let method = field(member, "property").map(|p| self.t(p)).unwrap_or("");
+            let args: Vec<Node> = field(chained, "arguments")
+                .map(|a| named_children(a).collect())
+                .unwrap_or_default();
+            let handler = match method {
+                "catch" => args.first(),
+                "then" => args.get(1),
+                _ => None,
+            };
+            if let Some(h) = handler {
+                guard = if answers_429(self.t(*h)) {
+                    Guard::FailClosed
+                } else {
+                    Guard::Handled
+                };
+            }
+            current = chained;
+        }
+        let mut key = field(call, "arguments")
+            .and_then(|a| named_children(a).next())
+            .map(|k| self.classify(k))
+            .unwrap_or(KeyClass::Unknown);
+        // MULTI / pipelines reach the store at `exec()`, with the queued keys.
+        let executes = matches!(command, "exec" | "execute");
+        if let Some(queued) = self.b.pipeline_key(receiver) {
+            if !executes {
+                self.b.queue_on_pipeline(receiver, key);
+                return;
+            }
+            key = queued;
+        } else if receiver.contains(".multi(") || receiver.contains(".pipeline(") {
+            if !executes {
+                return;
+            }
+            key = self.classify(object);
+        }
+        let function = self.b.current_function();
+        self.b.facts.store_calls.push(StoreCall {
+            receiver: receiver.to_string(),
+            command: command.to_string(),
+            key,
+            function,
+            guard,
+            span: span(call),
+        });
+    }
+
     /// `limiter.consume(key)`: find what handles its rejection.
     fn consume_site(&mut self, call: Node, func: Node) {
         let Some(receiver) =
@@ -610,17 +754,15 @@ impl<'s> JsExtractor<'s> {
         let texts: Vec<&str> = handlers.iter().map(|h| text(*h, src)).collect();
         let answers_429 = texts
             .iter()
-            .any(|t| t.contains("429") || t.contains("TOO_MANY_REQUESTS") || t.contains("TooMany"));
+            .any(|t| t.contains("429") || t.contains("TOO_MANY_REQUESTS") || t.contains("TooMany")); // Reading `msBeforeNext` for a Retry-After header does not tell a
+                                                                                                     // store `Error` from a limit; a type test with another way out does
+                                                                                                     // (`instanceof`, `typeof …`, `next(err)`, a 503/500).
         let tells_errors_apart = texts.iter().any(|t| {
-            [
-                "instanceof",
-                "msBeforeNext",
-                "remainingPoints",
-                "consumedPoints",
-                "isFirstInDuration",
-            ]
-            .iter()
-            .any(|w| t.contains(w))
+            t.contains("instanceof")
+                || t.contains("typeof")
+                || t.contains("next(")
+                || t.contains("503")
+                || t.contains("500")
         });
         self.b.facts.consume_sites.push(ConsumeSite {
             receiver,
@@ -630,37 +772,51 @@ impl<'s> JsExtractor<'s> {
         });
     }
 
-    /// A memory limiter stored in a variable counts as insurance only if
-    /// the variable's sole use is another limiter's `insuranceLimiter`.
+    /// A memory limiter stored in a variable is not a request limiter when
+    /// its only uses are another limiter's `insuranceLimiter` or a
+    /// `RateLimiterQueue` (which paces our own outgoing calls).
     fn settle_insurance(&mut self, root: Node) {
         let src = self.src;
         for i in 0..self.b.facts.limiter_setups.len() {
             let Some(name) = self.b.facts.limiter_setups[i].bound_to.clone() else {
                 continue;
             };
-            if !self.b.facts.insurance_names.contains(&name) {
+            if !self.b.facts.limiter_setups[i].callee.contains("Memory") {
                 continue;
             }
-            // Uses: every identifier with that name, minus its declaration
-            // and the `insuranceLimiter:` value(s).
-            let mut uses = 0usize;
+            let (mut other, mut fallback) = (0usize, 0usize);
             visit(root, &|_| false, &mut |n| {
-                if n.kind() == "identifier" && text(n, src) == name {
-                    let parent = n.parent();
-                    let is_decl = parent.is_some_and(|p| {
-                        p.kind() == "variable_declarator" && field(p, "name") == Some(n)
+                if n.kind() != "identifier" || text(n, src) != name {
+                    return;
+                }
+                let parent = n.parent();
+                let is_decl = parent.is_some_and(|p| {
+                    p.kind() == "variable_declarator" && field(p, "name") == Some(n)
+                });
+                let is_insurance = parent.is_some_and(|p| {
+                    p.kind() == "pair"
+                        && field(p, "key")
+                            .is_some_and(|k| unquote(text(k, src)) == "insuranceLimiter")
+                });
+                let is_queued = parent
+                    .filter(|p| p.kind() == "arguments")
+                    .and_then(|p| p.parent())
+                    .is_some_and(|c| {
+                        c.kind() == "new_expression"
+                            && field(c, "constructor")
+                                .is_some_and(|k| text(k, src) == "RateLimiterQueue")
                     });
-                    let is_insurance = parent.is_some_and(|p| {
-                        p.kind() == "pair"
-                            && field(p, "key")
-                                .is_some_and(|k| unquote(text(k, src)) == "insuranceLimiter")
-                    });
-                    if !is_decl && !is_insurance {
-                        uses += 1;
-                    }
+                if is_insurance || is_queued {
+                    fallback += 1;
+                } else if !is_decl {
+                    other += 1;
                 }
             });
-            self.b.facts.limiter_setups[i].insurance = uses == 0;
+            let shorthand =
+                name == "insuranceLimiter" && self.b.facts.insurance_names.contains(&name);
+            if (fallback > 0 || shorthand) && other == 0 {
+                self.b.facts.limiter_setups[i].insurance = true;
+            }
         }
     }
 
@@ -707,7 +863,8 @@ impl<'s> JsExtractor<'s> {
             let library = match plugin.kind() {
                 "identifier" => self.b.limiter_library_for(false, None, self.t(plugin)),
                 "call_expression"
-                    if field(plugin, "function").is_some_and(|f| self.t(f) == "require") =>
+                    if field(plugin, "function")
+                        .is_some_and(|f| self.t(f) == "require" || f.kind() == "import") =>
                 {
                     field(plugin, "arguments")
                         .and_then(|a| named_children(a).next())
@@ -802,6 +959,13 @@ impl<'s> JsExtractor<'s> {
             }
             "assignment_expression" if field(parent, "right") == Some(value) => {
                 field(parent, "left")?
+            }
+            // Class fields: `private limiter = new RateLimiterRedis(…)`.
+            "field_definition" | "public_field_definition"
+                if field(parent, "value") == Some(value) =>
+            {
+                let prop = field(parent, "property").or_else(|| field(parent, "name"))?;
+                return Some(self.t(prop).trim_start_matches('#'));
             }
             _ => return None,
         };
@@ -1121,6 +1285,18 @@ impl<'s> JsExtractor<'s> {
     // --------------------------------------------------------- statements
 
     fn track_variable(&mut self, name: &str, value: Node) {
+        if self.is_store_client(value) {
+            self.b.add_store_var(name);
+            let callee = match unwrap(value).kind() {
+                "call_expression" => {
+                    field(unwrap(value), "function").map(|f| last_segment(self.t(f)))
+                }
+                _ => None,
+            };
+            if matches!(callee, Some("multi" | "pipeline")) {
+                self.b.add_pipeline(name);
+            }
+        }
         let root = self.root_of(value);
         let key = self.classify(value);
         let countsy = self.countsy(value);
@@ -1203,6 +1379,7 @@ impl<'s> JsExtractor<'s> {
         {
             self.consume_site(node, func);
         }
+        self.store_call(node, func);
         let args: Vec<Node> = field(node, "arguments")
             .map(|a| {
                 named_children(a)
@@ -1352,6 +1529,10 @@ impl<'s> JsExtractor<'s> {
             self.b.record(c, key, AccessKind::Delete, span(node));
         }
     }
+}
+
+fn answers_429(handler: &str) -> bool {
+    handler.contains("429") || handler.contains("TOO_MANY_REQUESTS") || handler.contains("TooMany")
 }
 
 fn collect_pattern_names(node: Node, src: &str, out: &mut Vec<String>) {

@@ -219,6 +219,10 @@ impl<'s> PyExtractor<'s> {
     }
 
     fn module_container(&mut self, a: Node, left: Node, right: Node) {
+        if self.is_store_client(right) {
+            let name = self.t(left).to_string();
+            self.b.add_store_var(&name);
+        }
         if let Some((ctor, bounded)) = self.container_ctor(right) {
             let name = self.t(left).to_string();
             let idx = self.b.add_container(Container {
@@ -461,6 +465,7 @@ impl<'s> PyExtractor<'s> {
                 return;
             }
             "assignment" => self.assignment(node),
+            "try_statement" => return self.try_statement(node),
             "augmented_assignment" => self.augmented_assignment(node),
             "call" => self.call(node),
             "comparison_operator" => self.comparison(node),
@@ -483,6 +488,16 @@ impl<'s> PyExtractor<'s> {
                 _ => {}
             },
             "string" => self.note_config_name(node),
+            "pair" => {
+                if let (Some(k), Some(v)) = (field(node, "key"), field(node, "value")) {
+                    self.note_config_value(k, v);
+                }
+            }
+            "keyword_argument" => {
+                if let (Some(k), Some(v)) = (field(node, "name"), field(node, "value")) {
+                    self.note_config_value(k, v);
+                }
+            }
             "identifier" => {
                 self.note_config_name(node);
                 let t = self.t(node);
@@ -640,6 +655,142 @@ impl<'s> PyExtractor<'s> {
         self.b.facts.limiter_setups.push(setup);
     }
 
+    /// `try:` … `except …:`: the body runs under a guard if some clause
+    /// catches store errors; that guard fails closed if the clause answers
+    /// 429.
+    fn try_statement(&mut self, node: Node) {
+        let src = self.src;
+        let catching: Vec<Node> = named_children(node)
+            .filter(|c| {
+                matches!(c.kind(), "except_clause" | "except_group_clause")
+                    && catches_store_errors(*c, src)
+            })
+            .collect();
+        let guard = if catching.is_empty() {
+            None
+        } else if catching.iter().any(|c| answers_429(text(*c, src))) {
+            Some(Guard::FailClosed)
+        } else {
+            Some(Guard::Handled)
+        };
+        let body = field(node, "body");
+        let mut cursor = node.walk();
+        let kids: Vec<Node> = node.children(&mut cursor).collect();
+        for child in kids {
+            let guarded = guard.filter(|_| Some(child) == body);
+            if let Some(g) = guarded {
+                self.b.guards.push(g);
+            }
+            self.walk(child, None);
+            if guarded.is_some() {
+                self.b.guards.pop();
+            }
+        }
+    }
+
+    /// A client for a shared store: `redis.Redis(...)`, `Redis.from_url(...)`,
+    /// `get_redis_connection()`, `pymemcache.Client(...)`, `r.pipeline()`.
+    fn is_store_client(&self, value: Node) -> bool {
+        // `caches["ratelimit"]` (Django)
+        if value.kind() == "subscript" {
+            let base = field(value, "value").map(|v| self.t(v)).unwrap_or("");
+            return self
+                .b
+                .imported
+                .get(base)
+                .is_some_and(|(module, _)| module.starts_with("django.core.cache"));
+        }
+        if value.kind() != "call" {
+            return false;
+        }
+        let Some(func) = field(value, "function") else {
+            return false;
+        };
+        let callee = self.t(func);
+        let name = last_segment(callee);
+        if matches!(name, "pipeline" | "multi") {
+            let object = field(func, "object").map(|o| self.t(o)).unwrap_or("");
+            return self.b.is_store_var(object) || knowledge::named_like_store(object);
+        }
+        let root = callee.split('.').next().unwrap_or(callee);
+        knowledge::STORE_CLIENT_CONSTRUCTORS.contains(&name)
+            && self.b.imported.get(root).is_some_and(|(module, _)| {
+                knowledge::STORE_CLIENT_MODULES.contains(&module.split('.').next().unwrap_or(""))
+            })
+    }
+
+    /// `r.incr(key)` on a store client, and application-wide handlers for
+    /// store errors.
+    fn store_call(&mut self, call: Node, func: Node) {
+        let callee = last_segment(self.t(func));
+        if matches!(
+            callee,
+            "errorhandler"
+                | "exception_handler"
+                | "add_exception_handler"
+                | "register_error_handler"
+        ) {
+            let args = field(call, "arguments").map(|a| self.t(a)).unwrap_or("");
+            if ["Redis", "redis", "ConnectionError", "Memcache"]
+                .iter()
+                .any(|w| args.contains(w))
+            {
+                self.b.facts.store_error_handler = true;
+            }
+            return;
+        }
+        if func.kind() != "attribute" || !knowledge::STORE_COMMANDS.contains(&callee) {
+            return;
+        }
+        let Some(object) = field(func, "object") else {
+            return;
+        };
+        let receiver = self.t(object);
+        let base = chain_base(object, self.src);
+        let is_django_cache = |name: &str| {
+            self.b
+                .imported
+                .get(name)
+                .is_some_and(|(module, _)| module.starts_with("django.core.cache"))
+        };
+        let is_store = self.b.is_store_var(receiver)
+            || self.b.is_store_var(base)
+            || knowledge::named_like_store(receiver)
+            || is_django_cache(receiver)
+            || (object.kind() == "subscript" && is_django_cache(base));
+        if !is_store {
+            return;
+        }
+        let mut key = field(call, "arguments")
+            .and_then(|a| named_children(a).find(|c| c.kind() != "keyword_argument"))
+            .map(|k| self.classify(k))
+            .unwrap_or(KeyClass::Unknown);
+        // Pipelines reach the store at `execute()`, with the queued keys.
+        let executes = matches!(callee, "execute" | "exec");
+        if let Some(queued) = self.b.pipeline_key(receiver) {
+            if !executes {
+                self.b.queue_on_pipeline(receiver, key);
+                return;
+            }
+            key = queued;
+        } else if receiver.contains(".pipeline(") || receiver.contains(".multi(") {
+            if !executes {
+                return;
+            }
+            key = self.classify(object);
+        }
+        let function = self.b.current_function();
+        let guard = self.b.current_guard();
+        self.b.facts.store_calls.push(StoreCall {
+            receiver: receiver.to_string(),
+            command: callee.to_string(),
+            key,
+            function,
+            guard,
+            span: span(call),
+        });
+    }
+
     /// django-ratelimit (`@ratelimit(rate=…)`, `is_ratelimited(...)`) and
     /// DRF's `@throttle_classes([...])`: limiters that count in Django's
     /// cache.
@@ -672,6 +823,30 @@ impl<'s> PyExtractor<'s> {
         {
             self.b.facts.django.throttle_class_uses.push(span(call));
         }
+    }
+
+    /// `RATELIMIT_STORAGE_URI = "memory://"`: keep the literal value, so
+    /// a configured memory store is not mistaken for a shared one.
+    fn note_config_value(&mut self, name: Node, value: Node) {
+        let key = unquote(self.t(name));
+        if !key.starts_with("RATELIMIT_") {
+            return;
+        }
+        // A value computed at run time is unknown: recorded as such, so it
+        // is never mistaken for one of the literal values beside it.
+        let literal =
+            value.kind() == "string" && !named_children(value).any(|c| c.kind() == "interpolation");
+        let value = if literal {
+            unquote(self.t(value)).to_string()
+        } else {
+            "<computed>".to_string()
+        };
+        self.b
+            .facts
+            .config_values
+            .entry(key.to_string())
+            .or_default()
+            .push(value);
     }
 
     /// `RATELIMIT_STORAGE_URI` and friends, wherever a file mentions them
@@ -1011,6 +1186,15 @@ impl<'s> PyExtractor<'s> {
             return;
         };
         match left.kind() {
+            "identifier" => self.note_config_value(left, right),
+            "subscript" => {
+                if let Some(key) = field(left, "subscript") {
+                    self.note_config_value(key, right);
+                }
+            }
+            _ => {}
+        }
+        match left.kind() {
             "identifier" => {
                 let name = self.t(left).to_string();
                 let is_global = self.b.scope().is_some_and(|s| s.globals.contains(&name));
@@ -1023,6 +1207,12 @@ impl<'s> PyExtractor<'s> {
                     return;
                 }
                 // `bucket = buckets[ip] = {...}`: the name aliases the inner target.
+                if self.is_store_client(right) {
+                    self.b.add_store_var(&name);
+                    if is_pipeline_call(right, self.src) {
+                        self.b.add_pipeline(&name);
+                    }
+                }
                 let source = if right.kind() == "assignment" {
                     field(right, "left").unwrap_or(right)
                 } else {
@@ -1093,6 +1283,7 @@ impl<'s> PyExtractor<'s> {
         };
         self.limiter_setup(node, func);
         self.django_limiter_use(node, func);
+        self.store_call(node, func);
         let args: Vec<Node> = field(node, "arguments")
             .map(|a| {
                 named_children(a)
@@ -1296,6 +1487,54 @@ fn assigned_pairs(assignment: Node) -> Vec<(Node, Node)> {
         return Vec::new();
     }
     vec![(left, right)]
+}
+
+/// `r.pipeline()` / `r.multi()` (any transaction flag).
+fn is_pipeline_call(value: Node, src: &str) -> bool {
+    value.kind() == "call"
+        && field(value, "function")
+            .is_some_and(|f| matches!(last_segment(text(f, src)), "pipeline" | "multi"))
+}
+
+/// Does an `except` clause catch errors a store client raises?
+fn catches_store_errors(clause: Node, src: &str) -> bool {
+    let header = text(clause, src).split(':').next().unwrap_or("");
+    let caught = header.trim_start_matches("except").trim();
+    caught.is_empty()
+        || [
+            "Exception",
+            "Redis",
+            "redis",
+            "ConnectionError",
+            "TimeoutError",
+            "OSError",
+            "Memcache",
+            "CacheError",
+        ]
+        .iter()
+        .any(|w| caught.contains(w))
+}
+
+fn answers_429(handler: &str) -> bool {
+    handler.contains("429")
+        || handler.contains("TOO_MANY_REQUESTS")
+        || handler.contains("TooManyRequests")
+}
+
+/// The first identifier of a call/attribute chain: `r` in `r.pipeline().incr`.
+fn chain_base<'s>(mut node: Node, src: &'s str) -> &'s str {
+    loop {
+        let next = match node.kind() {
+            "attribute" => field(node, "object"),
+            "call" => field(node, "function"),
+            "subscript" => field(node, "value"),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return text(node, src),
+        }
+    }
 }
 
 /// `d["key"]` for a dict literal with string keys.

@@ -24,7 +24,7 @@ use crate::facts::{AccessKind, CacheBackend, DenySignal, LimiterSetup, StateAcce
 use crate::finding::{Finding, Label, Severity};
 use crate::knowledge;
 use crate::knowledge::{MemoryWhen, SetupForm};
-use crate::project::{FileId, Project};
+use crate::project::{ConfigSetting, FileId, Project};
 
 pub struct InMemoryLimiter;
 
@@ -118,7 +118,16 @@ fn library_on_memory(project: &Project, file: FileId, setup: &LimiterSetup) -> O
     let lib = &knowledge::LIMITER_LIBRARIES[setup.library];
     // A memory limiter kept only as another limiter's fallback is fine
     // (the extractor checks that it has no other use).
-    if setup.options_unknown || setup.insurance {
+    // `limits` also paces outgoing calls (batch jobs, API clients): only
+    // judge it in files that serve requests.
+    let serves_requests = !facts.frameworks.is_empty()
+        || (0..facts.functions.len()).any(|i| project.is_request_context((file, i)));
+    if lib.package == "limits" && !serves_requests {
+        return None;
+    }
+    // The class alone decides for `RateLimiterMemory` / `MemoryStorage`.
+    let options_matter = !matches!(lib.memory, MemoryWhen::Always);
+    if (setup.options_unknown && options_matter) || setup.insurance {
         return None;
     }
     let option = |name: &str| setup.options.iter().find(|(k, _)| k == name);
@@ -132,21 +141,21 @@ fn library_on_memory(project: &Project, file: FileId, setup: &LimiterSetup) -> O
             config_names,
         } => match store_options.iter().find_map(|o| option(o)) {
             Some((key, value)) => {
-                if !memory_values.iter().any(|m| value.contains(m)) {
+                if !knowledge::is_memory_store_value(value, memory_values) {
                     return None;
                 }
                 format!("`{key}` is `{value}`")
             }
-            None => {
-                let configured_elsewhere = config_names
-                    .iter()
-                    .any(|n| project.files.iter().any(|f| f.config_names.contains(*n)))
-                    || dotenv_sets(&facts.path, config_names);
-                if configured_elsewhere {
-                    return None;
+            None => match project.config_setting(file, config_names) {
+                ConfigSetting::Shared => return None,
+                ConfigSetting::Memory => "the configuration sets a `memory://` storage".to_string(),
+                ConfigSetting::Absent if dotenv_sets(&facts.path, config_names) => return None,
+                ConfigSetting::Absent => {
+                    let names: Vec<String> =
+                        store_options.iter().map(|o| format!("`{o}`")).collect();
+                    format!("no {} is given", names.join(" or "))
                 }
-                format!("no `{}` is given", store_options[0])
-            }
+            },
         },
         MemoryWhen::OptionIs { option: key, value } => {
             let (_, given) = option(key)?;
@@ -195,12 +204,7 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
     if here.installed_apps.is_none() && here.caches.is_none() {
         return None;
     }
-    let production = || {
-        project
-            .files
-            .iter()
-            .filter(|f| !knowledge::is_test_path(&f.path))
-    };
+    let production = || project.project_files(file);
     if production().any(|f| {
         f.django
             .caches
@@ -222,9 +226,9 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
     });
     // A throttle class with its own cache (`cache = caches["…"]`) does not
     // count in the default cache: stay silent about DRF then.
-    let custom_cache = project.files.iter().any(|f| f.django.custom_throttle_cache);
+    let custom_cache = production().any(|f| f.django.custom_throttle_cache);
     let drf_use = drf_use.filter(|_| rates && !custom_cache);
-    let uses_other_cache = project.files.iter().any(|f| {
+    let uses_other_cache = production().any(|f| {
         f.django
             .ratelimit_cache
             .as_deref()
@@ -243,7 +247,7 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
         }
         Some(_) => return None,
         None => {
-            let any_caches = project.files.iter().any(|f| f.django.caches.is_some());
+            let any_caches = production().any(|f| f.django.caches.is_some());
             if any_caches {
                 return None; // reported where the LocMem `CACHES` is
             }
@@ -274,12 +278,21 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
 /// slowapi (and flask-limiter via python-dotenv) read `RATELIMIT_*` from a
 /// `.env` file: look beside the file and in the folders above it.
 fn dotenv_sets(path: &std::path::Path, names: &[&str]) -> bool {
+    // Deployment files that set the environment count too.
+    const ENV_FILES: &[&str] = &[
+        ".env",
+        ".env.production",
+        "docker-compose.yml",
+        "docker-compose.yaml",
+        "compose.yml",
+        "compose.yaml",
+        "Dockerfile",
+    ];
     let start = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     start.ancestors().skip(1).take(6).any(|dir| {
-        std::fs::read_to_string(dir.join(".env")).is_ok_and(|env| {
-            names
-                .iter()
-                .any(|n| env.lines().any(|l| l.trim_start().starts_with(n)))
+        ENV_FILES.iter().any(|file| {
+            std::fs::read_to_string(dir.join(file))
+                .is_ok_and(|env| names.iter().any(|n| env.contains(n)))
         })
     })
 }

@@ -9,10 +9,10 @@
 //! store model and is not implemented yet.
 
 use super::{Rule, RuleOptions};
-use crate::facts::{ConsumeSite, LimiterSetup};
+use crate::facts::{ConsumeSite, DenySignal, Guard, LimiterSetup};
 use crate::finding::{Finding, Label, Severity};
 use crate::knowledge::{self, FailurePolicy, MemoryWhen};
-use crate::project::{FileId, Project};
+use crate::project::{ConfigSetting, FileId, FnId, Project};
 
 pub struct StoreFailurePolicy;
 
@@ -38,17 +38,104 @@ impl Rule for StoreFailurePolicy {
         for site in &facts.consume_sites {
             out.extend(fail_closed_handler(project, file, site));
         }
+        hand_rolled(project, file, out);
     }
 }
 
-fn mentioned_anywhere(project: &Project, names: &[&str]) -> bool {
-    names
-        .iter()
-        .any(|n| project.files.iter().any(|f| f.config_names.contains(*n)))
+/// Hand-rolled limiters: a store command keyed by the client, in
+/// per-request code that answers 429, with no error handling in the
+/// function or around the calls that reach it; or with a handler that
+/// answers 429 to the store error. One finding per function.
+fn hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
+    let facts = &project.files[file];
+    if project.files.iter().any(|f| f.store_error_handler) {
+        return;
+    }
+    let mut reported = std::collections::HashSet::new();
+    for call in &facts.store_calls {
+        let Some(func) = call.function else { continue };
+        let f = (file, func);
+        if reported.contains(&func)
+            || !project.key_class_is_client(file, Some(func), call.key)
+            || !project.is_request_context(f)
+            || !denies_as_limiter(project, f)
+        {
+            continue;
+        }
+        let guard = match call.guard {
+            Guard::Unguarded => guard_from_callers(project, f),
+            other => other,
+        };
+        let what = format!("`{}.{}(…)`", call.receiver, call.command);
+        let (message, help) = match guard {
+            Guard::Handled => continue,
+            Guard::Unguarded => (
+                format!("{what} has no error handling on the request path: when the store is down, every request through this limiter fails (a 500, or a request that hangs)"),
+                "choose the outage policy: catch the store's errors around the limiter (Python `redis.exceptions.RedisError`, JS `try`/`catch`) and let the request through with a log line and a metric (fail open), or fall back to a per-process limit",
+            ),
+            Guard::FailClosed => (
+                format!("{what} fails closed: its error handler answers 429, so while the store is down every client is refused"),
+                "on store errors let the request through (or answer 503) and alert; keep 429 for real limits",
+            ),
+        };
+        reported.insert(func);
+        out.push(Finding {
+            rule_id: "RATE010",
+            severity: Severity::Warning,
+            message,
+            path: facts.path.clone(),
+            span: call.span,
+            primary_label: "the limiter's store call".to_string(),
+            labels: Vec::new(),
+            help: help.to_string(),
+        });
+    }
+}
+
+/// Code that limits: it (or the per-request code calling it) answers 429,
+/// or it is named like a limiter.
+fn denies_as_limiter(project: &Project, f: FnId) -> bool {
+    project.with_inline_parents(f).into_iter().any(|g| {
+        project.function(g).deny == DenySignal::Strong
+            || project.is_limiter_named(g, &[])
+            || project.callers_of(g).iter().any(|c| {
+                project.is_request_context(*c) && project.function(*c).deny == DenySignal::Strong
+            })
+    })
+}
+
+/// How the calls reaching a helper handle its errors: the framework calls
+/// request handlers directly (unguarded); a helper is handled only if every
+/// per-request call to it is.
+fn guard_from_callers(project: &Project, f: FnId) -> Guard {
+    let outer = *project.with_inline_parents(f).last().unwrap_or(&f);
+    if project.function(outer).request_context {
+        return Guard::Unguarded;
+    }
+    let sites: Vec<Guard> = project
+        .call_sites_to(outer)
+        .into_iter()
+        .filter(|(caller, _)| project.is_request_context(*caller))
+        .map(|(_, site)| site.guard)
+        .collect();
+    if sites.is_empty() || sites.contains(&Guard::Unguarded) {
+        Guard::Unguarded
+    } else if sites.contains(&Guard::FailClosed) {
+        Guard::FailClosed
+    } else {
+        Guard::Handled
+    }
+}
+
+/// Is one of `names` set in the production code of `file`'s project?
+fn configured(project: &Project, file: FileId, names: &[&str]) -> bool {
+    project
+        .project_files(file)
+        .any(|f| names.iter().any(|n| f.config_names.contains(*n)))
 }
 
 /// Does this setup count in a shared store (as opposed to process memory)?
-fn uses_shared_store(project: &Project, setup: &LimiterSetup) -> bool {
+fn uses_shared_store(project: &Project, file: FileId, setup: &LimiterSetup) -> bool {
     let lib = &knowledge::LIMITER_LIBRARIES[setup.library];
     match lib.memory {
         MemoryWhen::Never => true,
@@ -61,11 +148,19 @@ fn uses_shared_store(project: &Project, setup: &LimiterSetup) -> bool {
             .iter()
             .find(|(k, _)| store_options.contains(&k.as_str()))
         {
-            Some((_, value)) => !memory_values.iter().any(|m| value.contains(m)),
+            // A computed value with a memory default (`os.getenv("X",
+            // "memory://")`) is not known to be shared.
+            Some((_, value)) => {
+                !knowledge::is_memory_store_value(value, memory_values)
+                    && !value.contains("memory://")
+            }
             // Only the key this library really reads selects a store (the
             // first one listed): flask-limiter ≥ 3 ignores `_URL`, slowapi
             // ignores `_URI`. RATE002 stays silent on either, to be safe.
-            None => mentioned_anywhere(project, &config_names[..config_names.len().min(1)]),
+            None => {
+                let read = &config_names[..config_names.len().min(1)];
+                project.config_setting(file, read) == ConfigSetting::Shared
+            }
         },
         MemoryWhen::OptionIs { .. } | MemoryWhen::Always | MemoryWhen::MemoryUri => false,
     }
@@ -82,7 +177,7 @@ fn unhandled_outage(project: &Project, file: FileId, setup: &LimiterSetup) -> Op
     else {
         return None;
     };
-    if setup.options_unknown || !uses_shared_store(project, setup) {
+    if setup.options_unknown || !uses_shared_store(project, file, setup) {
         return None;
     }
     let is_set = |name: &str| {
@@ -94,7 +189,7 @@ fn unhandled_outage(project: &Project, file: FileId, setup: &LimiterSetup) -> Op
                 )
         })
     };
-    if options.iter().any(|o| is_set(o)) || mentioned_anywhere(project, config_names) {
+    if options.iter().any(|o| is_set(o)) || configured(project, file, config_names) {
         return None;
     }
     Some(Finding {
@@ -160,12 +255,18 @@ fn find_limiter<'p>(
     if let Some(found) = bound(file, receiver) {
         return Some(found);
     }
+    // Imported: look in the file the import resolves to, under the
+    // exported name; a default import takes that file's only limiter.
     let import = project.files[file]
         .imports
         .iter()
         .find(|i| i.local == receiver)?;
-    let name = import.name.as_deref().unwrap_or(receiver);
-    (0..project.files.len())
-        .filter(|fi| *fi != file)
-        .find_map(|fi| bound(fi, name))
+    let target = project.resolve_import(file, &import.module)?;
+    match import.name.as_deref() {
+        Some(name) => bound(target, name),
+        None => {
+            let setups = &project.files[target].limiter_setups;
+            (setups.len() == 1).then(|| (target, &setups[0]))
+        }
+    }
 }
