@@ -232,6 +232,8 @@ pub struct LimiterSetup {
     pub options_unknown: bool,
     /// The first argument is a string (a storage URI) with this value.
     pub string_arg: Option<String>,
+    /// The first positional argument as written (shortened).
+    pub first_arg: Option<String>,
     /// The first argument is an array literal (NestJS `forRoot([...])`).
     pub array_form: bool,
     /// Only ever another limiter's `insuranceLimiter` (inline, or a

@@ -651,6 +651,9 @@ pub enum MemoryWhen {
     MemoryUri,
     /// A shared store by construction.
     Never,
+    /// The first argument is the store unless it names one of these
+    /// (`Limiter(Rate(...))` builds an in-memory bucket; `Limiter(RedisBucket…)`).
+    FirstArgWithout(&'static [&'static str]),
 }
 
 /// What a library does when its store fails, and what decides it.
@@ -755,6 +758,20 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
         fix: "use a shared storage URI: `storage_from_string(\"redis://…\")` (`async+redis://…` with the async API)",
         failure: FailurePolicy::None,
         version_checked: "5.8.0",
+    },
+    LimiterLibrary {
+        // fastapi-limiter 0.2 wraps a pyrate-limiter `Limiter`, which is
+        // also used to pace outgoing calls: judged only where requests are
+        // served (see RATE002).
+        package: "pyrate-limiter",
+        python: true,
+        module: "pyrate_limiter",
+        exports: &["Limiter"],
+        form: SetupForm::Construct,
+        memory: MemoryWhen::FirstArgWithout(&["Bucket", "bucket"]),
+        fix: "pass a shared bucket: `Limiter(RedisBucket.init(rates, redis_client, \"bucket-key\"))`, and key it per client",
+        failure: FailurePolicy::None,
+        version_checked: "4.5.1 (fastapi-limiter 0.2.0)",
     },
     LimiterLibrary {
         package: "express-rate-limit",

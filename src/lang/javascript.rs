@@ -907,6 +907,7 @@ impl<'s> JsExtractor<'s> {
             options: Vec::new(),
             options_unknown: false,
             string_arg: None,
+            first_arg: None,
             array_form: false,
             insurance: call
                 .parent()

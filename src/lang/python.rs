@@ -622,6 +622,7 @@ impl<'s> PyExtractor<'s> {
             options: Vec::new(),
             options_unknown: false,
             string_arg: None,
+            first_arg: None,
             array_form: false,
             insurance: false,
             bound_to: self.assigned_name(call).map(str::to_string),
@@ -647,6 +648,9 @@ impl<'s> PyExtractor<'s> {
                         && !named_children(arg).any(|c| c.kind() == "interpolation");
                     if positional == 0 && literal {
                         setup.string_arg = Some(unquote(self.t(arg)).to_string());
+                    }
+                    if positional == 0 {
+                        setup.first_arg = Some(short_value(arg, self.src));
                     }
                     positional += 1;
                 }

@@ -122,7 +122,7 @@ fn library_on_memory(project: &Project, file: FileId, setup: &LimiterSetup) -> O
     // judge it in files that serve requests.
     let serves_requests = !facts.frameworks.is_empty()
         || (0..facts.functions.len()).any(|i| project.is_request_context((file, i)));
-    if lib.package == "limits" && !serves_requests {
+    if matches!(lib.package, "limits" | "pyrate-limiter") && !serves_requests {
         return None;
     }
     // The class alone decides for `RateLimiterMemory` / `MemoryStorage`.
@@ -165,6 +165,13 @@ fn library_on_memory(project: &Project, file: FileId, setup: &LimiterSetup) -> O
             format!("`{key}` is `{given}`")
         }
         MemoryWhen::Never => return None,
+        MemoryWhen::FirstArgWithout(shared) => {
+            let arg = setup.first_arg.as_deref()?;
+            if setup.options_unknown || shared.iter().any(|s| arg.contains(s)) {
+                return None;
+            }
+            format!("`{arg}` builds an in-memory bucket")
+        }
         MemoryWhen::Always => format!(
             "`{}` is an in-process store",
             setup.callee.trim_start_matches("new ")

@@ -162,7 +162,10 @@ fn uses_shared_store(project: &Project, file: FileId, setup: &LimiterSetup) -> b
                 project.config_setting(file, read) == ConfigSetting::Shared
             }
         },
-        MemoryWhen::OptionIs { .. } | MemoryWhen::Always | MemoryWhen::MemoryUri => false,
+        MemoryWhen::OptionIs { .. }
+        | MemoryWhen::Always
+        | MemoryWhen::MemoryUri
+        | MemoryWhen::FirstArgWithout(_) => false,
     }
 }
 
