@@ -48,9 +48,10 @@ impl Rule for StoreFailurePolicy {
 /// answers 429 to the store error. One finding per function.
 fn hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     let facts = &project.files[file];
-    if project.files.iter().any(|f| f.store_error_handler) {
+    if facts.store_calls.is_empty() {
         return;
     }
+    let handled_globally = || project.project_files(file).any(|f| f.store_error_handler);
     let mut reported = std::collections::HashSet::new();
     for call in &facts.store_calls {
         let Some(func) = call.function else { continue };
@@ -78,6 +79,9 @@ fn hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
                 "on store errors let the request through (or answer 503) and alert; keep 429 for real limits",
             ),
         };
+        if handled_globally() {
+            return;
+        }
         reported.insert(func);
         out.push(Finding {
             rule_id: "RATE010",
