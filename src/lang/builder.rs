@@ -42,6 +42,16 @@ pub struct Scope {
     pub params: Vec<String>,
 }
 
+/// See `Builder::pipeline_step`.
+pub enum PipelineStep {
+    /// The command reaches the store with this key.
+    Send(KeyClass),
+    /// Queued on a pipeline: nothing reaches the store yet.
+    Queued,
+    /// `r.pipeline().incr(k)….execute()`: the key is in the chain.
+    ExecuteChain,
+}
+
 /// What a bare name refers to, from the current scope outwards.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NameRef {
@@ -150,22 +160,30 @@ impl Builder {
             || self.scopes.iter().any(|s| s.store_vars.contains(name))
     }
 
-    /// Queue a command on a pipeline variable; `false` if it is not one.
-    pub fn queue_on_pipeline(&mut self, name: &str, key: KeyClass) -> bool {
-        let Some(scope) = self.scopes.last_mut() else {
-            return false;
-        };
-        match scope.pipelines.get_mut(name) {
-            Some(k) => {
-                *k = combine_keys([*k, key]);
-                true
+    /// Pipelines and MULTI blocks reach the store only at `execute()` /
+    /// `exec()`, with the keys of the commands queued before. Decide what a
+    /// store command on `receiver` means.
+    pub fn pipeline_step(&mut self, receiver: &str, command: &str, key: KeyClass) -> PipelineStep {
+        let executes = matches!(command, "execute" | "exec");
+        if let Some(queued) = self
+            .scopes
+            .last_mut()
+            .and_then(|s| s.pipelines.get_mut(receiver))
+        {
+            if executes {
+                return PipelineStep::Send(*queued);
             }
-            None => false,
+            *queued = combine_keys([*queued, key]);
+            return PipelineStep::Queued;
         }
-    }
-
-    pub fn pipeline_key(&self, name: &str) -> Option<KeyClass> {
-        self.scopes.last()?.pipelines.get(name).copied()
+        if receiver.contains(".pipeline(") || receiver.contains(".multi(") {
+            return if executes {
+                PipelineStep::ExecuteChain
+            } else {
+                PipelineStep::Queued
+            };
+        }
+        PipelineStep::Send(key)
     }
 
     pub fn add_pipeline(&mut self, name: &str) {

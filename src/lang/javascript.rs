@@ -5,7 +5,7 @@
 //! containers, then a walk in source order with lexical scopes.
 
 use super::builder::{
-    combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH, MAX_KEY_TEXT,
+    combine_keys, key_from_text, Builder, LocalCtor, NameRef, PipelineStep, MAX_DEPTH, MAX_KEY_TEXT,
 };
 use super::syntax::{
     children, comparison_guards_nothing, field, last_segment, named_children, span, text, unquote,
@@ -678,24 +678,15 @@ impl<'s> JsExtractor<'s> {
             }
             current = chained;
         }
-        let mut key = field(call, "arguments")
+        let key = field(call, "arguments")
             .and_then(|a| named_children(a).next())
             .map(|k| self.classify(k))
             .unwrap_or(KeyClass::Unknown);
-        // MULTI / pipelines reach the store at `exec()`, with the queued keys.
-        let executes = matches!(command, "exec" | "execute");
-        if let Some(queued) = self.b.pipeline_key(receiver) {
-            if !executes {
-                self.b.queue_on_pipeline(receiver, key);
-                return;
-            }
-            key = queued;
-        } else if receiver.contains(".multi(") || receiver.contains(".pipeline(") {
-            if !executes {
-                return;
-            }
-            key = self.classify(object);
-        }
+        let key = match self.b.pipeline_step(receiver, command, key) {
+            PipelineStep::Send(key) => key,
+            PipelineStep::Queued => return,
+            PipelineStep::ExecuteChain => self.classify(object),
+        };
         let function = self.b.current_function();
         self.b.facts.store_calls.push(StoreCall {
             receiver: receiver.to_string(),

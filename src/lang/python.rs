@@ -7,7 +7,7 @@
 //! signals and request-context evidence.
 
 use super::builder::{
-    combine_keys, key_from_text, Builder, LocalCtor, NameRef, MAX_DEPTH, MAX_KEY_TEXT,
+    combine_keys, key_from_text, Builder, LocalCtor, NameRef, PipelineStep, MAX_DEPTH, MAX_KEY_TEXT,
 };
 use super::syntax::{
     comparison_guards_nothing, field, last_segment, named_children, span, text, unquote, visit,
@@ -765,24 +765,15 @@ impl<'s> PyExtractor<'s> {
         if !is_store {
             return;
         }
-        let mut key = field(call, "arguments")
+        let key = field(call, "arguments")
             .and_then(|a| named_children(a).find(|c| c.kind() != "keyword_argument"))
             .map(|k| self.classify(k))
             .unwrap_or(KeyClass::Unknown);
-        // Pipelines reach the store at `execute()`, with the queued keys.
-        let executes = matches!(callee, "execute" | "exec");
-        if let Some(queued) = self.b.pipeline_key(receiver) {
-            if !executes {
-                self.b.queue_on_pipeline(receiver, key);
-                return;
-            }
-            key = queued;
-        } else if receiver.contains(".pipeline(") || receiver.contains(".multi(") {
-            if !executes {
-                return;
-            }
-            key = self.classify(object);
-        }
+        let key = match self.b.pipeline_step(receiver, callee, key) {
+            PipelineStep::Send(key) => key,
+            PipelineStep::Queued => return,
+            PipelineStep::ExecuteChain => self.classify(object),
+        };
         let function = self.b.current_function();
         let guard = self.b.current_guard();
         self.b.facts.store_calls.push(StoreCall {
