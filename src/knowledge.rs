@@ -964,6 +964,31 @@ pub fn limiter_library(python: bool, module: &str, member: Option<&str>) -> Opti
     })
 }
 
+/// How to add `Retry-After` to a 429, per framework.
+pub fn retry_after_fix(framework: Option<Framework>, python: bool) -> &'static str {
+    match framework {
+        Some(Framework::Flask) => {
+            "send the wait with the 429: `return jsonify(error=\"rate limited\"), 429, {\"Retry-After\": str(seconds_left)}`"
+        }
+        Some(Framework::FastApi) | Some(Framework::Starlette) => {
+            "send the wait with the 429: `JSONResponse(…, status_code=429, headers={\"Retry-After\": str(seconds_left)})`"
+        }
+        Some(Framework::Django) => {
+            "send the wait with the 429: `response = JsonResponse(…, status=429); response[\"Retry-After\"] = str(seconds_left)`"
+        }
+        Some(Framework::Express) | Some(Framework::NestJs) => {
+            "send the wait with the 429: `res.set('Retry-After', String(secondsLeft))` before `res.status(429)`"
+        }
+        Some(Framework::Koa) => "send the wait with the 429: `ctx.set('Retry-After', String(secondsLeft))`",
+        Some(Framework::Fastify) => "send the wait with the 429: `reply.header('retry-after', secondsLeft)`",
+        Some(Framework::NextJs) | Some(Framework::Hono) => {
+            "send the wait with the 429: `new Response(body, { status: 429, headers: { 'Retry-After': String(secondsLeft) } })`"
+        }
+        None if python => "send a `Retry-After` header (seconds until the window resets) with the 429",
+        None => "send a `Retry-After` header (seconds until the window resets) with the 429",
+    }
+}
+
 /// The shared-store fix for in-memory limiter state, per framework.
 pub fn shared_store_fix(framework: Option<Framework>, python: bool) -> &'static str {
     match framework {

@@ -276,6 +276,35 @@ impl Project {
         found
     }
 
+    /// Is this 429 a rate limiter's answer? Its text says so, or the code
+    /// around it keeps limiter state, calls a limiter or is named like
+    /// one. A limiter library's own callback (`handler:`) is not: the
+    /// library sends its own headers.
+    pub fn is_limiter_rejection(&self, file: FileId, rejection: &Rejection) -> bool {
+        let chain = self.with_inline_parents((file, rejection.function));
+        let facts = &self.files[file];
+        let is_callback = |f: &FnId| {
+            let func = self.function(*f);
+            func.library_callback || facts.callback_names.contains(&func.name)
+        };
+        if chain.iter().any(is_callback) {
+            return false;
+        }
+        rejection.says_rate_limit
+            || chain.iter().any(|&(_, fx)| {
+                let func = &facts.functions[fx];
+                func.calls_limiter
+                    || self.is_limiter_named((file, fx), &[])
+                    || facts.accesses.iter().any(|a| a.function == Some(fx))
+                    || facts.store_calls.iter().any(|c| c.function == Some(fx))
+            })
+    }
+
+    /// The project functions `f` calls (resolved call sites).
+    pub fn callees_of(&self, f: FnId) -> impl Iterator<Item = FnId> + '_ {
+        self.calls[f.0][f.1].iter().flatten().copied()
+    }
+
     /// The call sites that reach `target`, with their callers.
     pub fn call_sites_to(&self, target: FnId) -> Vec<(FnId, &CallSite)> {
         let mut callers: Vec<FnId> = self.callers_of(target).to_vec();

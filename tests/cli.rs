@@ -17,7 +17,8 @@ def login():
     ip = request.remote_addr
     hits[ip] = hits.get(ip, 0) + 1
     if hits[ip] > 5:
-        abort(429)
+        app.logger.warning("rate limited %s", ip)
+        return "slow down", 429, {"Retry-After": "60"}
     return "ok"
 "#;
 
@@ -28,7 +29,7 @@ const hits = new Map();
 app.use((req, res, next) => {
   const n = (hits.get(req.ip) || 0) + 1;
   hits.set(req.ip, n);
-  if (n > 100) return res.status(429).send('slow down');
+  if (n > 100) { console.warn('rate limited', req.ip); res.set('Retry-After', '60'); return res.status(429).send('slow down'); }
   next();
 });
 "#;

@@ -352,6 +352,94 @@ impl Builder {
         });
     }
 
+    /// Record a 429 answer of the current function; `statement` is the
+    /// statement it is in, `text` that statement's text.
+    pub fn add_rejection(&mut self, statement: Span, text: &str) {
+        let Some(function) = self.current_function() else {
+            return;
+        };
+        let lower = text.to_ascii_lowercase();
+        let says_rate_limit = [
+            "rate limit",
+            "rate-limit",
+            "ratelimit",
+            "too many",
+            "slow down",
+            "quota",
+            "throttl",
+            "try again",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+        if self.facts.rejections.iter().any(|r| r.span == statement) {
+            return;
+        }
+        self.facts.rejections.push(Rejection {
+            function,
+            span: statement,
+            says_rate_limit,
+        });
+    }
+
+    /// Flags on the current function, from strings and calls seen in it.
+    pub fn note_string(&mut self, value: &str) {
+        let v = value.to_ascii_lowercase();
+        if v.contains("retry-after") || v.contains("ratelimit-reset") || v == "ratelimit" {
+            if let Some(f) = self.function_mut() {
+                f.sets_limit_headers = true;
+            }
+        }
+    }
+
+    /// `first_arg_is_number`: `.add(1, …)` is an OpenTelemetry counter.
+    pub fn note_call_for_reporting(&mut self, callee_text: &str, first_arg_is_number: bool) {
+        let lower = callee_text.to_ascii_lowercase();
+        let (receiver, method) = lower.rsplit_once('.').unwrap_or(("", lower.as_str()));
+        let logs = receiver.contains("log")
+            || receiver.contains("console")
+            || receiver.starts_with("structlog")
+            // An audit row or an event a listener logs also records it.
+            || receiver.contains("audit")
+            || method.contains("audit")
+            || method.ends_with("event")
+            || method == "emit";
+        let metric_receiver = [
+            "metric",
+            "statsd",
+            "counter",
+            "stats",
+            "prom",
+            "histogram",
+            "meter",
+        ]
+        .iter()
+        .any(|w| receiver.contains(w));
+        // `.inc()` / `.increment()` are counters whatever the variable's name.
+        let counts = matches!(method, "inc" | "increment")
+            || (method == "add" && first_arg_is_number)
+            || (metric_receiver
+                && ["incr", "add", "observe", "record", "labels"].contains(&method));
+        let sentry = method.starts_with("capture_")
+            || method.starts_with("capturemessage")
+            || method.starts_with("captureexception");
+        let limiter = knowledge::is_limiter_name(method)
+            || matches!(
+                method,
+                "allow"
+                    | "is_allowed"
+                    | "isallowed"
+                    | "allow_request"
+                    | "consume"
+                    | "hit"
+                    | "check_limit"
+                    | "checklimit"
+            );
+        if let Some(f) = self.function_mut() {
+            f.logs_or_counts |= logs || counts || sentry;
+            f.calls_limiter |= limiter;
+        }
+    }
+
     pub fn raise_deny(&mut self, signal: DenySignal) {
         if let Some(f) = self.function_mut() {
             f.deny = f.deny.max(signal);

@@ -154,6 +154,17 @@ impl<'s> JsExtractor<'s> {
     }
 
     fn note_framework(&mut self, module: &str) {
+        if matches!(
+            module,
+            "morgan"
+                | "pino-http"
+                | "express-winston"
+                | "koa-logger"
+                | "koa-pino-logger"
+                | "@fastify/request-context"
+        ) {
+            self.b.facts.access_logging = true;
+        }
         for (m, fw) in knowledge::JS_FRAMEWORK_MODULES {
             if *m == module {
                 self.b.facts.frameworks.insert(*fw);
@@ -553,13 +564,21 @@ impl<'s> JsExtractor<'s> {
                     DenySignal::Weak
                 });
             }
+            "string" | "template_string" => {
+                let value = unquote(self.t(node));
+                self.b.note_string(value);
+            }
             "number" => match self.t(node).parse::<u32>() {
-                Ok(429) => self.b.raise_deny(DenySignal::Strong),
+                Ok(429) => {
+                    self.b.raise_deny(DenySignal::Strong);
+                    self.rejection_site(node);
+                }
                 Ok(400..=499) => self.b.raise_deny(DenySignal::Weak),
                 _ => {}
             },
             "identifier" | "property_identifier" if self.t(node).contains("TOO_MANY_REQUESTS") => {
-                self.b.raise_deny(DenySignal::Strong)
+                self.b.raise_deny(DenySignal::Strong);
+                self.rejection_site(node);
             }
             _ => {}
         }
@@ -570,6 +589,34 @@ impl<'s> JsExtractor<'s> {
                 if !cursor.goto_next_sibling() {
                     break;
                 }
+            }
+        }
+    }
+
+    /// A 429 literal that answers a request (not `status === 429`): record
+    /// the statement it is in.
+    fn rejection_site(&mut self, node: Node) {
+        let mut current = node;
+        while let Some(parent) = current.parent() {
+            match parent.kind() {
+                "binary_expression"
+                    if field(parent, "operator")
+                        .is_some_and(|o| matches!(self.t(o), "==" | "===" | "!=" | "!==")) =>
+                {
+                    return
+                }
+                "switch_case" => return,
+                "return_statement"
+                | "throw_statement"
+                | "expression_statement"
+                | "lexical_declaration"
+                | "variable_declaration" => {
+                    let text = self.t(parent);
+                    self.b.add_rejection(span(parent), text);
+                    return;
+                }
+                kind if is_scope_boundary(parent) || kind == "statement_block" => return,
+                _ => current = parent,
             }
         }
     }
@@ -1028,6 +1075,19 @@ impl<'s> JsExtractor<'s> {
             calls: Vec::new(),
             parent: self.b.current_function(),
             inline: func.parent().is_some_and(|p| p.kind() == "arguments"),
+            sets_limit_headers: false,
+            logs_or_counts: false,
+            calls_limiter: false,
+            library_callback: func
+                .parent()
+                .filter(|p| p.kind() == "pair")
+                .and_then(|p| field(p, "key"))
+                .is_some_and(|k| {
+                    matches!(
+                        unquote(self.t(k)),
+                        "handler" | "errorResponseBuilder" | "onLimitReached"
+                    )
+                }),
         };
         let class = class.map(str::to_string).or_else(|| self.b.current_class());
         self.b.open_function(function, class);
@@ -1366,6 +1426,11 @@ impl<'s> JsExtractor<'s> {
             return;
         };
         self.limiter_setup(node, func);
+        let callee_text = self.t(func);
+        let first_is_number = field(node, "arguments")
+            .and_then(|a| named_children(a).next())
+            .is_some_and(|a| a.kind() == "number");
+        self.b.note_call_for_reporting(callee_text, first_is_number);
         if func.kind() == "member_expression"
             && field(func, "property").is_some_and(|p| self.t(p) == "consume")
         {

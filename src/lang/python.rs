@@ -483,11 +483,18 @@ impl<'s> PyExtractor<'s> {
                 });
             }
             "integer" => match self.t(node).parse::<u32>() {
-                Ok(429) => self.b.raise_deny(DenySignal::Strong),
+                Ok(429) => {
+                    self.b.raise_deny(DenySignal::Strong);
+                    self.rejection_site(node);
+                }
                 Ok(400..=499) => self.b.raise_deny(DenySignal::Weak),
                 _ => {}
             },
-            "string" => self.note_config_name(node),
+            "string" => {
+                self.note_config_name(node);
+                let value = unquote(self.t(node));
+                self.b.note_string(value);
+            }
             "pair" => {
                 if let (Some(k), Some(v)) = (field(node, "key"), field(node, "value")) {
                     self.note_config_value(k, v);
@@ -506,6 +513,7 @@ impl<'s> PyExtractor<'s> {
                     || t == "HTTP_429_TOO_MANY_REQUESTS"
                 {
                     self.b.raise_deny(DenySignal::Strong);
+                    self.rejection_site(node);
                 }
                 if t == "request"
                     && self.global_request
@@ -541,6 +549,13 @@ impl<'s> PyExtractor<'s> {
             } else {
                 None
             };
+        // `@app.errorhandler(429)`, `@app.exception_handler(RateLimitExceeded)`:
+        // the limiter library's own error path.
+        let library_callback = decorators.iter().any(|d| {
+            let t = self.t(*d);
+            (t.contains("errorhandler") || t.contains("exception_handler"))
+                && (t.contains("429") || t.contains("RateLimit") || t.contains("Throttl"))
+        });
         let request_context = decorators.iter().any(|d| self.is_request_decorator(*d))
             || params.iter().any(|p| p == "request" || p == "req")
             || (params.iter().any(|p| p == "scope") && params.iter().any(|p| p == "receive"));
@@ -554,6 +569,10 @@ impl<'s> PyExtractor<'s> {
             calls: Vec::new(),
             parent: self.b.current_function(),
             inline: false,
+            sets_limit_headers: false,
+            logs_or_counts: false,
+            calls_limiter: false,
+            library_callback,
         };
         let class = class.map(str::to_string).or_else(|| self.b.current_class());
         self.b.open_function(function, class);
@@ -657,6 +676,24 @@ impl<'s> PyExtractor<'s> {
             }
         }
         self.b.facts.limiter_setups.push(setup);
+    }
+
+    /// A 429 literal that answers a request (not `status == 429`): record
+    /// the statement it is in.
+    fn rejection_site(&mut self, node: Node) {
+        let mut current = node;
+        while let Some(parent) = current.parent() {
+            match parent.kind() {
+                "comparison_operator" => return,
+                "return_statement" | "raise_statement" | "expression_statement" => {
+                    let text = self.t(parent);
+                    self.b.add_rejection(span(parent), text);
+                    return;
+                }
+                kind if is_scope_boundary(parent) || kind == "block" => return,
+                _ => current = parent,
+            }
+        }
     }
 
     /// `try:` … `except …:`: the body runs under a guard if some clause
@@ -1279,6 +1316,30 @@ impl<'s> PyExtractor<'s> {
         self.limiter_setup(node, func);
         self.django_limiter_use(node, func);
         self.store_call(node, func);
+        let callee_text = self.t(func);
+        let first_is_number = field(node, "arguments")
+            .and_then(|a| named_children(a).next())
+            .is_some_and(|a| matches!(a.kind(), "integer" | "float"));
+        self.b.note_call_for_reporting(callee_text, first_is_number);
+        // A limiter's error handler, registered by name.
+        if matches!(
+            last_segment(callee_text),
+            "add_exception_handler" | "register_error_handler"
+        ) {
+            let args: Vec<Node> = field(node, "arguments")
+                .map(|a| named_children(a).collect())
+                .unwrap_or_default();
+            let for_limits = args.first().is_some_and(|a| {
+                let t = self.t(*a);
+                t.contains("RateLimit") || t.contains("429") || t.contains("Throttl")
+            });
+            if let (true, Some(handler)) =
+                (for_limits, args.get(1).filter(|h| h.kind() == "identifier"))
+            {
+                let name = self.t(*handler).to_string();
+                self.b.facts.callback_names.insert(name);
+            }
+        }
         let args: Vec<Node> = field(node, "arguments")
             .map(|a| {
                 named_children(a)

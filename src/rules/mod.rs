@@ -4,6 +4,8 @@
 //! README's rule table (a test keeps them in agreement).
 
 mod rate002_in_memory_limiter;
+mod rate007_missing_retry_after;
+mod rate008_silent_rejection;
 mod rate010_store_failure_policy;
 
 use crate::finding::{Finding, Severity};
@@ -31,12 +33,16 @@ pub trait Rule: Sync {
 
 pub static RULES: &[&dyn Rule] = &[
     &rate002_in_memory_limiter::InMemoryLimiter,
+    &rate007_missing_retry_after::MissingRetryAfter,
+    &rate008_silent_rejection::SilentRejection,
     &rate010_store_failure_policy::StoreFailurePolicy,
 ];
 
 /// Documentation pages, by rule id, compiled in.
 static DOCS: &[(&str, &str)] = &[
     ("RATE002", include_str!("../../rules/RATE002.md")),
+    ("RATE007", include_str!("../../rules/RATE007.md")),
+    ("RATE008", include_str!("../../rules/RATE008.md")),
     ("RATE010", include_str!("../../rules/RATE010.md")),
 ];
 

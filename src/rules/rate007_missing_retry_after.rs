@@ -1,0 +1,64 @@
+//! RATE007 missing-retry-after: a rate limiter's 429 that tells the client
+//! neither when to retry nor its quota. Without `Retry-After` (or a
+//! `RateLimit` reset), clients retry at once and in lock-step.
+//!
+//! Judged per function: a limiter's 429 (see `Project::is_limiter_rejection`)
+//! in a function that sets none of `Retry-After`, `RateLimit`,
+//! `RateLimit-Reset`, `X-RateLimit-Reset`. One finding per function.
+
+use super::{Rule, RuleOptions};
+use crate::finding::{Finding, Severity};
+use crate::knowledge;
+use crate::project::{FileId, Project};
+
+pub struct MissingRetryAfter;
+
+impl Rule for MissingRetryAfter {
+    fn id(&self) -> &'static str {
+        "RATE007"
+    }
+
+    fn check_file(
+        &self,
+        project: &Project,
+        file: FileId,
+        _options: &RuleOptions,
+        out: &mut Vec<Finding>,
+    ) {
+        let facts = &project.files[file];
+        if knowledge::is_test_path(&facts.path) {
+            return;
+        }
+        let mut reported = std::collections::HashSet::new();
+        for rejection in &facts.rejections {
+            // Here, in the function it is inline in, or in a helper it calls.
+            let sets_headers = project
+                .with_inline_parents((file, rejection.function))
+                .into_iter()
+                .any(|f| {
+                    project.function(f).sets_limit_headers
+                        || project
+                            .callees_of(f)
+                            .any(|c| project.function(c).sets_limit_headers)
+                });
+            if sets_headers
+                || reported.contains(&rejection.function)
+                || !project.is_limiter_rejection(file, rejection)
+            {
+                continue;
+            }
+            reported.insert(rejection.function);
+            let python = facts.lang.is_some_and(|l| l.is_python());
+            out.push(Finding {
+                rule_id: "RATE007",
+                severity: Severity::Warning,
+                message: "this 429 tells the client neither when to retry nor its quota: no `Retry-After` (or `RateLimit-Reset`) header".to_string(),
+                path: facts.path.clone(),
+                span: rejection.span,
+                primary_label: "rejected without `Retry-After`".to_string(),
+                labels: Vec::new(),
+                help: knowledge::retry_after_fix(project.framework_for(file, Some(rejection.function)), python).to_string(),
+            });
+        }
+    }
+}

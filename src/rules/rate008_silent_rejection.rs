@@ -1,0 +1,66 @@
+//! RATE008 silent-rejection: a hand-rolled limiter's 429 that nothing
+//! records: no log line, no metric. Limits cannot be tuned and false
+//! positives (an office behind one NAT address) go unseen.
+//!
+//! Judged per function: a limiter's 429 (see `Project::is_limiter_rejection`)
+//! in a function (or the function it is inline in) that calls no logger and
+//! no metric. One finding per function; severity note.
+
+use super::{Rule, RuleOptions};
+use crate::finding::{Finding, Severity};
+use crate::knowledge;
+use crate::project::{FileId, Project};
+
+pub struct SilentRejection;
+
+impl Rule for SilentRejection {
+    fn id(&self) -> &'static str {
+        "RATE008"
+    }
+
+    fn check_file(
+        &self,
+        project: &Project,
+        file: FileId,
+        _options: &RuleOptions,
+        out: &mut Vec<Finding>,
+    ) {
+        let facts = &project.files[file];
+        // With request-logging middleware every 429 is in the access log.
+        if knowledge::is_test_path(&facts.path)
+            || project.project_files(file).any(|f| f.access_logging)
+        {
+            return;
+        }
+        let mut reported = std::collections::HashSet::new();
+        for rejection in &facts.rejections {
+            let records = project
+                .with_inline_parents((file, rejection.function))
+                .iter()
+                .any(|f| project.function(*f).logs_or_counts);
+            if records
+                || reported.contains(&rejection.function)
+                || !project.is_limiter_rejection(file, rejection)
+            {
+                continue;
+            }
+            reported.insert(rejection.function);
+            let python = facts.lang.is_some_and(|l| l.is_python());
+            out.push(Finding {
+                rule_id: "RATE008",
+                severity: Severity::Note,
+                message: "this 429 is neither logged nor counted: nothing records who was limited, so limits cannot be tuned and false positives go unseen".to_string(),
+                path: facts.path.clone(),
+                span: rejection.span,
+                primary_label: "rejected silently".to_string(),
+                labels: Vec::new(),
+                help: if python {
+                    "log the rejection with the key, the limit and the route, e.g. `logger.warning(\"rate limited\", extra={\"key\": key, \"limit\": limit, \"path\": request.path})`, or count it in a metric"
+                } else {
+                    "log the rejection with the key, the limit and the route, e.g. `logger.warn({ key, limit, path: req.path }, 'rate limited')`, or count it in a metric"
+                }
+                .to_string(),
+            });
+        }
+    }
+}
