@@ -680,8 +680,9 @@ pub enum FailurePolicy {
 pub struct LimiterLibrary {
     pub package: &'static str,
     pub python: bool,
-    /// Import source: a Python module or an npm package.
-    pub module: &'static str,
+    /// Import sources: Python modules or npm packages (current and former
+    /// package names).
+    pub modules: &'static [&'static str],
     /// Imported names that set it up; `"default"` is a default import, a
     /// `require`, or the module object itself.
     pub exports: &'static [&'static str],
@@ -699,7 +700,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "flask-limiter",
         python: true,
-        module: "flask_limiter",
+        modules: &["flask_limiter"],
         exports: &["Limiter"],
         form: SetupForm::Construct,
         memory: MemoryWhen::NoStore {
@@ -719,7 +720,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "slowapi",
         python: true,
-        module: "slowapi",
+        modules: &["slowapi"],
         exports: &["Limiter"],
         form: SetupForm::Construct,
         memory: MemoryWhen::NoStore {
@@ -740,7 +741,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "limits",
         python: true,
-        module: "limits",
+        modules: &["limits"],
         exports: &["MemoryStorage"],
         form: SetupForm::Construct,
         memory: MemoryWhen::Always,
@@ -751,7 +752,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "limits",
         python: true,
-        module: "limits",
+        modules: &["limits"],
         exports: &["storage_from_string"],
         form: SetupForm::Construct,
         memory: MemoryWhen::MemoryUri,
@@ -765,7 +766,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
         // served (see RATE002).
         package: "pyrate-limiter",
         python: true,
-        module: "pyrate_limiter",
+        modules: &["pyrate_limiter"],
         exports: &["Limiter"],
         form: SetupForm::Construct,
         memory: MemoryWhen::FirstArgWithout(&["Bucket", "bucket"]),
@@ -776,7 +777,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "express-rate-limit",
         python: false,
-        module: "express-rate-limit",
+        modules: &["express-rate-limit"],
         exports: &["default", "rateLimit"],
         form: SetupForm::Construct,
         memory: MemoryWhen::NoStore {
@@ -797,7 +798,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "express-slow-down",
         python: false,
-        module: "express-slow-down",
+        modules: &["express-slow-down"],
         exports: &["default", "slowDown"],
         form: SetupForm::Construct,
         memory: MemoryWhen::NoStore {
@@ -817,7 +818,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "rate-limiter-flexible",
         python: false,
-        module: "rate-limiter-flexible",
+        modules: &["rate-limiter-flexible"],
         // `RateLimiterCluster` keeps the counters in the primary process.
         exports: &["RateLimiterMemory", "RateLimiterCluster"],
         form: SetupForm::Construct,
@@ -829,7 +830,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "rate-limiter-flexible",
         python: false,
-        module: "rate-limiter-flexible",
+        modules: &["rate-limiter-flexible"],
         exports: &[
             "RateLimiterRedis",
             "RateLimiterValkey",
@@ -852,27 +853,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "@fastify/rate-limit",
         python: false,
-        module: "@fastify/rate-limit",
-        exports: &["default"],
-        form: SetupForm::FastifyPlugin,
-        memory: MemoryWhen::NoStore {
-            store_options: &["redis", "store"],
-            memory_values: &[],
-            config_names: &[],
-        },
-        fix: "pass a shared store when registering: `{ redis: new Redis(…) }`",
-        failure: FailurePolicy::UnlessOption {
-            options: &["skipOnError"],
-            config_names: &[],
-            outcome: "a store error becomes a 500 on every rate-limited route",
-            fix: "add `skipOnError: true` to let requests through while the store is down (fail open), and alert on store errors",
-        },
-        version_checked: "11.2.0",
-    },
-    LimiterLibrary {
-        package: "fastify-rate-limit",
-        python: false,
-        module: "fastify-rate-limit",
+        modules: &["@fastify/rate-limit", "fastify-rate-limit"],
         exports: &["default"],
         form: SetupForm::FastifyPlugin,
         memory: MemoryWhen::NoStore {
@@ -892,7 +873,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "@nestjs/throttler",
         python: false,
-        module: "@nestjs/throttler",
+        modules: &["@nestjs/throttler"],
         exports: &["ThrottlerModule"],
         form: SetupForm::NestForRoot,
         memory: MemoryWhen::NoStore {
@@ -907,7 +888,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "koa-ratelimit",
         python: false,
-        module: "koa-ratelimit",
+        modules: &["koa-ratelimit"],
         exports: &["default"],
         form: SetupForm::Construct,
         memory: MemoryWhen::OptionIs {
@@ -921,7 +902,7 @@ pub const LIMITER_LIBRARIES: &[LimiterLibrary] = &[
     LimiterLibrary {
         package: "hono-rate-limiter",
         python: false,
-        module: "hono-rate-limiter",
+        modules: &["hono-rate-limiter"],
         exports: &["rateLimiter"],
         form: SetupForm::Construct,
         memory: MemoryWhen::NoStore {
@@ -956,10 +937,10 @@ pub fn limiter_library(python: bool, module: &str, member: Option<&str>) -> Opti
     let export = member.unwrap_or("default");
     LIMITER_LIBRARIES.iter().position(|lib| {
         lib.python == python
-            && (module == lib.module
-                || (python
-                    && module.starts_with(lib.module)
-                    && module[lib.module.len()..].starts_with('.')))
+            && lib.modules.iter().any(|m| {
+                module == *m
+                    || (python && module.starts_with(m) && module[m.len()..].starts_with('.'))
+            })
             && lib.exports.contains(&export)
     })
 }
