@@ -300,6 +300,35 @@ impl Project {
             })
     }
 
+    /// A limiter's 429 answers in `file`, the first of each function, whose
+    /// function (or the function it is inline in) is not `excused` (sets
+    /// the headers, logs, …). Test files have none. Shared by the rules on
+    /// rejections.
+    pub fn limiter_rejections(
+        &self,
+        file: FileId,
+        excused: impl Fn(FnId) -> bool,
+    ) -> Vec<&Rejection> {
+        let facts = &self.files[file];
+        if knowledge::is_test_path(&facts.path) {
+            return Vec::new();
+        }
+        let mut seen = HashSet::new();
+        facts
+            .rejections
+            .iter()
+            .filter(|r| {
+                !seen.contains(&r.function)
+                    && !self
+                        .with_inline_parents((file, r.function))
+                        .into_iter()
+                        .any(&excused)
+                    && self.is_limiter_rejection(file, r)
+                    && seen.insert(r.function)
+            })
+            .collect()
+    }
+
     /// The project functions `f` calls (resolved call sites).
     pub fn callees_of(&self, f: FnId) -> impl Iterator<Item = FnId> + '_ {
         self.calls[f.0][f.1].iter().flatten().copied()

@@ -26,28 +26,15 @@ impl Rule for MissingRetryAfter {
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
-        if knowledge::is_test_path(&facts.path) {
-            return;
-        }
-        let mut reported = std::collections::HashSet::new();
-        for rejection in &facts.rejections {
-            // Here, in the function it is inline in, or in a helper it calls.
-            let sets_headers = project
-                .with_inline_parents((file, rejection.function))
-                .into_iter()
-                .any(|f| {
-                    project.function(f).sets_limit_headers
-                        || project
-                            .callees_of(f)
-                            .any(|c| project.function(c).sets_limit_headers)
-                });
-            if sets_headers
-                || reported.contains(&rejection.function)
-                || !project.is_limiter_rejection(file, rejection)
-            {
-                continue;
-            }
-            reported.insert(rejection.function);
+        // Headers set here, in the function it is inline in, or in a helper
+        // it calls.
+        let sets_headers = |f| {
+            project.function(f).sets_limit_headers
+                || project
+                    .callees_of(f)
+                    .any(|c| project.function(c).sets_limit_headers)
+        };
+        for rejection in project.limiter_rejections(file, sets_headers) {
             let python = facts.lang.is_some_and(|l| l.is_python());
             out.push(Finding {
                 rule_id: "RATE007",

@@ -8,7 +8,6 @@
 
 use super::{Rule, RuleOptions};
 use crate::finding::{Finding, Severity};
-use crate::knowledge;
 use crate::project::{FileId, Project};
 
 pub struct SilentRejection;
@@ -27,24 +26,10 @@ impl Rule for SilentRejection {
     ) {
         let facts = &project.files[file];
         // With request-logging middleware every 429 is in the access log.
-        if knowledge::is_test_path(&facts.path)
-            || project.project_files(file).any(|f| f.access_logging)
-        {
+        if project.project_files(file).any(|f| f.access_logging) {
             return;
         }
-        let mut reported = std::collections::HashSet::new();
-        for rejection in &facts.rejections {
-            let records = project
-                .with_inline_parents((file, rejection.function))
-                .iter()
-                .any(|f| project.function(*f).logs_or_counts);
-            if records
-                || reported.contains(&rejection.function)
-                || !project.is_limiter_rejection(file, rejection)
-            {
-                continue;
-            }
-            reported.insert(rejection.function);
+        for rejection in project.limiter_rejections(file, |f| project.function(f).logs_or_counts) {
             let python = facts.lang.is_some_and(|l| l.is_python());
             out.push(Finding {
                 rule_id: "RATE008",
