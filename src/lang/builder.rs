@@ -85,6 +85,32 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// Enter one level of the syntax walk (`expression`: of expression
+    /// analysis); `false` past `MAX_DEPTH`, and the file is marked as
+    /// truncated. Pair with `leave`.
+    pub fn enter(&mut self, expression: bool) -> bool {
+        let depth = if expression {
+            &mut self.expr_depth
+        } else {
+            &mut self.depth
+        };
+        if *depth >= MAX_DEPTH {
+            self.facts.truncated = true;
+            return false;
+        }
+        *depth += 1;
+        true
+    }
+
+    pub fn leave(&mut self, expression: bool) {
+        let depth = if expression {
+            &mut self.expr_depth
+        } else {
+            &mut self.depth
+        };
+        *depth -= 1;
+    }
+
     pub fn scope(&self) -> Option<&Scope> {
         self.scopes.last()
     }

@@ -5,7 +5,7 @@
 //! containers, then a walk in source order with lexical scopes.
 
 use super::builder::{
-    combine_keys, key_from_text, Builder, LocalCtor, NameRef, PipelineStep, MAX_DEPTH, MAX_KEY_TEXT,
+    combine_keys, key_from_text, Builder, LocalCtor, NameRef, PipelineStep, MAX_KEY_TEXT,
 };
 use super::syntax::{
     children, comparison_guards_nothing, field, last_segment, named_children, span, text, unquote,
@@ -465,13 +465,10 @@ impl<'s> JsExtractor<'s> {
     // ---------------------------------------------------------------- pass 2
 
     fn walk(&mut self, node: Node, class: Option<&str>) {
-        if self.b.depth >= MAX_DEPTH {
-            self.b.facts.truncated = true;
-            return;
+        if self.b.enter(false) {
+            self.walk_node(node, class);
+            self.b.leave(false);
         }
-        self.b.depth += 1;
-        self.walk_node(node, class);
-        self.b.depth -= 1;
     }
 
     fn walk_node(&mut self, node: Node, class: Option<&str>) {
@@ -1181,13 +1178,11 @@ impl<'s> JsExtractor<'s> {
     }
 
     fn root_of(&mut self, node: Node) -> Option<(ContainerRef, KeyClass)> {
-        if self.b.expr_depth >= MAX_DEPTH {
-            self.b.facts.truncated = true;
+        if !self.b.enter(true) {
             return None;
         }
-        self.b.expr_depth += 1;
         let root = self.root_of_node(node);
-        self.b.expr_depth -= 1;
+        self.b.leave(true);
         root
     }
 

@@ -7,7 +7,7 @@
 //! signals and request-context evidence.
 
 use super::builder::{
-    combine_keys, key_from_text, Builder, LocalCtor, NameRef, PipelineStep, MAX_DEPTH, MAX_KEY_TEXT,
+    combine_keys, key_from_text, Builder, LocalCtor, NameRef, PipelineStep, MAX_KEY_TEXT,
 };
 use super::syntax::{
     comparison_guards_nothing, field, last_segment, named_children, span, text, unquote, visit,
@@ -422,13 +422,10 @@ impl<'s> PyExtractor<'s> {
     // ---------------------------------------------------------------- pass 2
 
     fn walk(&mut self, node: Node, class: Option<&str>) {
-        if self.b.depth >= MAX_DEPTH {
-            self.b.facts.truncated = true;
-            return;
+        if self.b.enter(false) {
+            self.walk_node(node, class);
+            self.b.leave(false);
         }
-        self.b.depth += 1;
-        self.walk_node(node, class);
-        self.b.depth -= 1;
     }
 
     fn walk_node(&mut self, node: Node, class: Option<&str>) {
@@ -1051,13 +1048,11 @@ impl<'s> PyExtractor<'s> {
     /// The container entry an expression reads or denotes: `hits[ip]`,
     /// `hits.get(ip, [])`, `len(hits[ip])`, an alias `q` of `hits[ip]`, …
     fn root_of(&mut self, node: Node) -> Option<(ContainerRef, KeyClass)> {
-        if self.b.expr_depth >= MAX_DEPTH {
-            self.b.facts.truncated = true;
+        if !self.b.enter(true) {
             return None;
         }
-        self.b.expr_depth += 1;
         let root = self.root_of_node(node);
-        self.b.expr_depth -= 1;
+        self.b.leave(true);
         root
     }
 
