@@ -43,6 +43,10 @@ pub struct FileFacts {
     /// The file registers an application-wide handler for store errors
     /// (`@app.errorhandler(RedisError)`, `add_exception_handler(...)`).
     pub store_error_handler: bool,
+    /// Limits computed at run time and applied without a clamp (RATE009).
+    pub dynamic_limits: Vec<DynamicLimit>,
+    /// Literal zero limits (`max: 0`, `"0/minute"`).
+    pub zero_limits: Vec<ZeroLimit>,
     /// The tree had syntax errors; facts come from the parts that parsed.
     pub syntax_errors: usize,
     /// Nesting deeper than the extractors follow (machine-generated code):
@@ -270,6 +274,39 @@ pub struct Rejection {
     pub span: Span,
     /// Its text says why: "rate limit", "too many requests", "slow down", …
     pub says_rate_limit: bool,
+}
+
+/// Where a run-time limit value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitSource {
+    /// An LLM SDK's answer (OpenAI, Anthropic, Bedrock, …).
+    ModelResponse,
+    /// A parsed response or message: `.json()`, `json.loads`, `JSON.parse`.
+    ServiceResponse,
+    /// The request's query, body or headers: the client chooses.
+    RequestData,
+}
+
+/// A limit applied from a run-time value that nothing clamps.
+#[derive(Debug, Clone)]
+pub struct DynamicLimit {
+    /// The value where it is applied.
+    pub span: Span,
+    /// The value as written (shortened).
+    pub value: String,
+    /// Where it is applied: "the `max` option of `rateLimit`".
+    pub what: String,
+    pub source: LimitSource,
+    pub source_span: Span,
+}
+
+/// A literal zero where a limit goes.
+#[derive(Debug, Clone)]
+pub struct ZeroLimit {
+    pub span: Span,
+    /// `max: 0`, `"0/minute"`.
+    pub text: String,
+    pub what: String,
 }
 
 /// A command sent to a store client: `r.incr(key)`, `await client.get(k)`.

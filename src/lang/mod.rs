@@ -5,6 +5,7 @@
 
 mod builder;
 pub mod javascript;
+mod limit_flow;
 pub mod python;
 mod syntax;
 
@@ -83,6 +84,23 @@ pub fn parse(lang: Lang, text: &str) -> Option<Tree> {
         parser.reset();
         parser.parse(text, None)
     })
+}
+
+/// RATE009's flow pass, run only on files that mention a limit at all.
+fn add_limit_flows(
+    facts: &mut crate::facts::FileFacts,
+    root: tree_sitter::Node,
+    src: &str,
+    python: bool,
+) {
+    let mentions_limits = ["imit", "hrottl", "sagePlan", "sage_plan", "points"]
+        .iter()
+        .any(|m| src.contains(m));
+    if mentions_limits {
+        let flows = limit_flow::analyse(root, src, python);
+        facts.dynamic_limits = flows.dynamic;
+        facts.zero_limits = flows.zero;
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 mod rate002_in_memory_limiter;
 mod rate007_missing_retry_after;
 mod rate008_silent_rejection;
+mod rate009_unclamped_dynamic_limit;
 mod rate010_store_failure_policy;
 
 use crate::finding::{Finding, Severity};
@@ -35,6 +36,7 @@ pub static RULES: &[&dyn Rule] = &[
     &rate002_in_memory_limiter::InMemoryLimiter,
     &rate007_missing_retry_after::MissingRetryAfter,
     &rate008_silent_rejection::SilentRejection,
+    &rate009_unclamped_dynamic_limit::UnclampedDynamicLimit,
     &rate010_store_failure_policy::StoreFailurePolicy,
 ];
 
@@ -43,6 +45,7 @@ static DOCS: &[(&str, &str)] = &[
     ("RATE002", include_str!("../../rules/RATE002.md")),
     ("RATE007", include_str!("../../rules/RATE007.md")),
     ("RATE008", include_str!("../../rules/RATE008.md")),
+    ("RATE009", include_str!("../../rules/RATE009.md")),
     ("RATE010", include_str!("../../rules/RATE010.md")),
 ];
 
