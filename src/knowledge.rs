@@ -291,6 +291,7 @@ pub fn is_test_path(path: &std::path::Path) -> bool {
         || stem.starts_with("test_")
         || stem.ends_with("_test")
         || stem == "conftest"
+        || name == "tests.py"
         || name.contains(".test.")
         || name.contains(".spec.")
         || name.contains(".mock.")

@@ -9,10 +9,8 @@ async function redisLimiter(req, res, next) {
   const key = `rl:search:${req.ip}`;
   let count;
   try {
-    count = await redis.incr(key);
-    if (count === 1) {
-      await redis.expire(key, 60);
-    }
+    // One MULTI: the counter and its window's expiry (set once, `NX`) land together.
+    [count] = await redis.multi().incr(key).expire(key, 60, 'NX').exec();
   } catch (err) {
     console.error('rate limiter store unavailable, letting the request through', err);
     return next();

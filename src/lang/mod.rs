@@ -7,6 +7,7 @@ mod builder;
 pub mod javascript;
 mod limit_flow;
 pub mod python;
+pub mod store_flow;
 mod syntax;
 
 use std::cell::RefCell;
@@ -86,8 +87,9 @@ pub fn parse(lang: Lang, text: &str) -> Option<Tree> {
     })
 }
 
-/// RATE009's flow pass, run only on files that mention a limit at all.
-fn add_limit_flows(
+/// RATE009's flow pass, run only on files that mention a limit at all,
+/// and the store model (RATE004–RATE006) on files that mention a store.
+fn add_flow_facts(
     facts: &mut crate::facts::FileFacts,
     root: tree_sitter::Node,
     src: &str,
@@ -96,6 +98,12 @@ fn add_limit_flows(
     let mentions_limits = ["imit", "hrottl", "sagePlan", "sage_plan", "points"]
         .iter()
         .any(|m| src.contains(m));
+    if ["edis", "cache", "emcache", "alkey"]
+        .iter()
+        .any(|m| src.contains(m))
+    {
+        facts.store_ops = store_flow::analyse(root, src, python);
+    }
     if mentions_limits {
         let flows = limit_flow::analyse(root, src, python);
         facts.dynamic_limits = flows.dynamic;

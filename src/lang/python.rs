@@ -30,7 +30,7 @@ pub fn extract(path: &Path, src: &str, tree: &Tree) -> FileFacts {
     let root = tree.root_node();
     x.prescan(root);
     x.walk(root, None);
-    super::add_limit_flows(&mut x.b.facts, root, src, true);
+    super::add_flow_facts(&mut x.b.facts, root, src, true);
     x.b.facts
 }
 

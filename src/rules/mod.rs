@@ -4,6 +4,9 @@
 //! README's rule table (a test keeps them in agreement).
 
 mod rate002_in_memory_limiter;
+mod rate004_non_atomic_check;
+mod rate005_unbounded_state;
+mod rate006_window_ttl;
 mod rate007_missing_retry_after;
 mod rate008_silent_rejection;
 mod rate009_unclamped_dynamic_limit;
@@ -34,6 +37,9 @@ pub trait Rule: Sync {
 
 pub static RULES: &[&dyn Rule] = &[
     &rate002_in_memory_limiter::InMemoryLimiter,
+    &rate004_non_atomic_check::NonAtomicCheck,
+    &rate005_unbounded_state::UnboundedState,
+    &rate006_window_ttl::WindowTtl,
     &rate007_missing_retry_after::MissingRetryAfter,
     &rate008_silent_rejection::SilentRejection,
     &rate009_unclamped_dynamic_limit::UnclampedDynamicLimit,
@@ -43,6 +49,9 @@ pub static RULES: &[&dyn Rule] = &[
 /// Documentation pages, by rule id, compiled in.
 static DOCS: &[(&str, &str)] = &[
     ("RATE002", include_str!("../../rules/RATE002.md")),
+    ("RATE004", include_str!("../../rules/RATE004.md")),
+    ("RATE005", include_str!("../../rules/RATE005.md")),
+    ("RATE006", include_str!("../../rules/RATE006.md")),
     ("RATE007", include_str!("../../rules/RATE007.md")),
     ("RATE008", include_str!("../../rules/RATE008.md")),
     ("RATE009", include_str!("../../rules/RATE009.md")),
