@@ -607,7 +607,7 @@ impl<'s> Analyser<'s> {
     /// Options of a limiter construction: keyword arguments, an object
     /// literal, or an array of them (`ThrottlerModule.forRoot([{…}])`).
     fn limiter_options(&mut self, node: Node, callee: &str, env: &Env, depth: usize) {
-        if depth > 3 {
+        if depth > 6 {
             return;
         }
         match node.kind() {
@@ -623,6 +623,9 @@ impl<'s> Analyser<'s> {
                     let what = format!("the `{key}` option of `{callee}`");
                     self.zero_option(node, value, &what);
                     self.option_value(value, &what, env);
+                } else if matches!(value.kind(), "object" | "array" | "list") {
+                    // `ThrottlerModule.forRoot({ throttlers: [{ limit: 0 }] })`
+                    self.limiter_options(value, callee, env, depth + 1);
                 }
             }
             "object" | "array" | "list" | "argument_list" => {
