@@ -203,6 +203,12 @@ pub struct Function {
     /// Passed as a limiter library's `handler:` / `errorResponseBuilder:`
     /// option: the library sends its own headers.
     pub library_callback: bool,
+    /// `async def` / `async function`: other requests run only at `await`.
+    pub is_async: bool,
+    /// Byte offsets of the `await`s directly in this function.
+    pub awaits: Vec<usize>,
+    /// Holds a lock somewhere (`with lock:`, `.acquire()`, `runExclusive`).
+    pub locks: bool,
 }
 
 #[derive(Debug, Clone)]

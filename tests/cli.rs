@@ -5,6 +5,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+// The sample limiters below have exactly one problem, RATE002 (state in
+// process memory): they prune their state, log and send `Retry-After`.
 const FLASK_LIMITER: &str = r#"import time
 from flask import Flask, abort, request
 
@@ -20,6 +22,13 @@ def login():
         app.logger.warning("rate limited %s", ip)
         return "slow down", 429, {"Retry-After": "60"}
     return "ok"
+
+
+@app.after_request
+def forget_everyone_now_and_then(response):
+    if len(hits) > 10_000:
+        hits.clear()
+    return response
 "#;
 
 const EXPRESS_LIMITER: &str = r#"const express = require('express');
@@ -32,6 +41,7 @@ app.use((req, res, next) => {
   if (n > 100) { console.warn('rate limited', req.ip); res.set('Retry-After', '60'); return res.status(429).send('slow down'); }
   next();
 });
+setInterval(() => hits.clear(), 60_000).unref();
 "#;
 
 struct Project {

@@ -466,6 +466,18 @@ impl Builder {
         }
     }
 
+    pub fn note_await(&mut self, offset: usize) {
+        if let Some(f) = self.function_mut() {
+            f.awaits.push(offset);
+        }
+    }
+
+    pub fn note_lock(&mut self) {
+        if let Some(f) = self.function_mut() {
+            f.locks = true;
+        }
+    }
+
     pub fn raise_deny(&mut self, signal: DenySignal) {
         if let Some(f) = self.function_mut() {
             f.deny = f.deny.max(signal);

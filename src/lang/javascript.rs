@@ -510,7 +510,15 @@ impl<'s> JsExtractor<'s> {
                     self.write_through(arg, node, true);
                 }
             }
-            "call_expression" => self.call(node),
+            "call_expression" => {
+                // async-mutex / async-lock: `mutex.runExclusive(…)`, `lock.acquire(…)`.
+                let callee = field(node, "function").map(|f| self.t(f)).unwrap_or("");
+                if callee.ends_with(".runExclusive") || callee.ends_with(".acquire") {
+                    self.b.note_lock();
+                }
+                self.call(node)
+            }
+            "await_expression" => self.b.note_await(node.start_byte()),
             "try_statement" => return self.try_statement(node),
             "shorthand_property_identifier" if self.t(node) == "insuranceLimiter" => {
                 self.b
@@ -1086,6 +1094,9 @@ impl<'s> JsExtractor<'s> {
                         "handler" | "errorResponseBuilder" | "onLimitReached"
                     )
                 }),
+            is_async: self.t(func).starts_with("async"),
+            awaits: Vec::new(),
+            locks: false,
         };
         let class = class.map(str::to_string).or_else(|| self.b.current_class());
         self.b.open_function(function, class);

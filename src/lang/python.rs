@@ -463,9 +463,27 @@ impl<'s> PyExtractor<'s> {
                 return;
             }
             "assignment" => self.assignment(node),
+            "await" => self.b.note_await(node.start_byte()),
+            // `with lock:`, `with self._lock:`, `async with limiter_lock:`
+            "with_statement" => {
+                let items = named_children(node).next().map(|c| self.t(c)).unwrap_or("");
+                let lower = items.to_ascii_lowercase();
+                if ["lock", "mutex", "semaphore"]
+                    .iter()
+                    .any(|w| lower.contains(w))
+                {
+                    self.b.note_lock();
+                }
+            }
             "try_statement" => return self.try_statement(node),
             "augmented_assignment" => self.augmented_assignment(node),
-            "call" => self.call(node),
+            "call" => {
+                let callee = field(node, "function").map(|f| self.t(f)).unwrap_or("");
+                if callee.ends_with(".acquire") {
+                    self.b.note_lock();
+                }
+                self.call(node)
+            }
             "comparison_operator" => self.comparison(node),
             "delete_statement" => self.delete(node),
             "return_statement" => self.return_statement(node),
@@ -571,6 +589,9 @@ impl<'s> PyExtractor<'s> {
             logs_or_counts: false,
             calls_limiter: false,
             library_callback,
+            is_async: self.t(def).starts_with("async"),
+            awaits: Vec::new(),
+            locks: false,
         };
         let class = class.map(str::to_string).or_else(|| self.b.current_class());
         self.b.open_function(function, class);

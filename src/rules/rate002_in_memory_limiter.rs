@@ -50,40 +50,9 @@ impl Rule for InMemoryLimiter {
             }
         }
         out.extend(django_cache_in_memory(project, file));
-        for (ci, container) in facts.containers.iter().enumerate() {
-            if !project.lives_for_process(file, container) {
-                continue;
-            }
-            let accesses = project.accesses_of(file, ci);
-            // Label the clearest update: one that names the container.
-            let mut qualifying: Vec<&(FileId, &StateAccess)> = accesses
-                .iter()
-                .filter(|(fi, a)| is_per_client_write(project, *fi, a, options, true))
-                .collect();
-            qualifying
-                .sort_by_key(|(_, a)| !matches!(a.kind, AccessKind::Write { direct: true, .. }));
-            let Some((write_file, write)) = qualifying.first().copied().or_else(|| {
-                // A set of blocked clients: not a count, but it is the
-                // limiter's verdict, consulted to answer 429.
-                accesses
-                    .iter()
-                    .any(|(fi, a)| is_membership_rejection(project, *fi, a))
-                    .then(|| {
-                        accesses
-                            .iter()
-                            .find(|(fi, a)| is_per_client_write(project, *fi, a, options, false))
-                    })
-                    .flatten()
-            }) else {
-                continue;
-            };
-            let limits = accesses.iter().any(|(fi, a)| {
-                is_threshold_check(project, *fi, a, &container.name, options)
-                    || is_membership_rejection(project, *fi, a)
-            });
-            if !limits {
-                continue;
-            }
+        for state in hand_rolled_states(project, file, options) {
+            let container = &facts.containers[state.container];
+            let (write_file, write) = (&state.write_file, state.write);
             let framework = project.framework_for(*write_file, write.function);
             let python = facts.lang.is_some_and(|l| l.is_python());
             out.push(Finding {
@@ -108,6 +77,67 @@ impl Rule for InMemoryLimiter {
             });
         }
     }
+}
+
+/// A process-lifetime container that request-path code uses as a
+/// hand-rolled limiter's state (the evidence RATE002 requires), with the
+/// per-client write to show and every access to it. RATE004 and RATE005
+/// judge the same containers.
+pub(super) struct HandRolledState<'p> {
+    pub container: usize,
+    pub write_file: FileId,
+    pub write: &'p StateAccess,
+    pub accesses: Vec<(FileId, &'p StateAccess)>,
+}
+
+pub(super) fn hand_rolled_states<'p>(
+    project: &'p Project,
+    file: FileId,
+    options: &RuleOptions,
+) -> Vec<HandRolledState<'p>> {
+    let facts = &project.files[file];
+    let mut out = Vec::new();
+    for (ci, container) in facts.containers.iter().enumerate() {
+        if !project.lives_for_process(file, container) {
+            continue;
+        }
+        let accesses = project.accesses_of(file, ci);
+        // Label the clearest update: one that names the container.
+        let mut qualifying: Vec<&(FileId, &StateAccess)> = accesses
+            .iter()
+            .filter(|(fi, a)| is_per_client_write(project, *fi, a, options, true))
+            .collect();
+        qualifying.sort_by_key(|(_, a)| !matches!(a.kind, AccessKind::Write { direct: true, .. }));
+        let Some((write_file, write)) = qualifying.first().copied().or_else(|| {
+            // A set of blocked clients: not a count, but it is the
+            // limiter's verdict, consulted to answer 429.
+            accesses
+                .iter()
+                .any(|(fi, a)| is_membership_rejection(project, *fi, a))
+                .then(|| {
+                    accesses
+                        .iter()
+                        .find(|(fi, a)| is_per_client_write(project, *fi, a, options, false))
+                })
+                .flatten()
+        }) else {
+            continue;
+        };
+        let limits = accesses.iter().any(|(fi, a)| {
+            is_threshold_check(project, *fi, a, &container.name, options)
+                || is_membership_rejection(project, *fi, a)
+        });
+        if !limits {
+            continue;
+        }
+        out.push(HandRolledState {
+            container: ci,
+            write_file: *write_file,
+            write,
+            accesses: accesses.clone(),
+        });
+    }
+    out
 }
 
 /// The library half: a limiter library left on (or set to) its in-process

@@ -7,9 +7,14 @@
 //! one, …) of the same key in separate round trips, neither in one
 //! MULTI/EXEC nor a Lua script. INCR first and compare after is atomic.
 //! Facts: `StoreOp` from `lang::store_flow`.
+//!
+//! In memory: a hand-rolled limiter's state (the containers RATE002
+//! judges) compared and then written in one function, with no lock held in
+//! synchronous Python (threaded servers), or with an `await` between the
+//! two in async code. Synchronous JavaScript runs to completion: no race.
 
 use super::{Rule, RuleOptions};
-use crate::facts::StoreOp;
+use crate::facts::{AccessKind, StoreOp};
 use crate::finding::{Finding, Label, Severity};
 use crate::knowledge;
 use crate::lang::store_flow::{COUNTING_WRITES, READS};
@@ -40,6 +45,7 @@ impl Rule for NonAtomicCheck {
             return;
         }
         let python = facts.lang.is_some_and(|l| l.is_python());
+        in_memory_races(project, file, _options, python, out);
         let ops = &facts.store_ops;
         // A per-client or limiter-named key: a global queue length checked
         // before a push is load shedding, not a client's count.
@@ -80,6 +86,76 @@ impl Rule for NonAtomicCheck {
                     "increment first and decide on the returned value (`count = r.incr(key)`; `if count > limit: …`), or do the read and the write in one Lua script".to_string()
                 } else {
                     "increment first and decide on the returned value (`const count = await client.incr(key)`), or do the read and the write in one Lua script".to_string()
+                },
+            });
+        }
+    }
+}
+
+fn in_memory_races(
+    project: &Project,
+    file: FileId,
+    options: &RuleOptions,
+    python: bool,
+    out: &mut Vec<Finding>,
+) {
+    let facts = &project.files[file];
+    for state in super::rate002_in_memory_limiter::hand_rolled_states(project, file, options) {
+        let container = &facts.containers[state.container];
+        let mut reported = std::collections::HashSet::new();
+        // Only races in the container's own file: a finding belongs to the
+        // file being checked (suppressions are looked up there).
+        for (cf, check) in state
+            .accesses
+            .iter()
+            .filter(|(cf, a)| *cf == file && a.kind == AccessKind::Compare)
+        {
+            let Some(fi) = check.function else { continue };
+            if reported.contains(&(*cf, fi)) {
+                continue;
+            }
+            let function = &project.files[*cf].functions[fi];
+            let write = state.accesses.iter().find(|(wf, w)| {
+                wf == cf
+                    && w.function == Some(fi)
+                    && matches!(w.kind, AccessKind::Write { .. })
+                    && w.span.start >= check.span.end
+            });
+            let Some((_, write)) = write else { continue };
+            let awaited = function
+                .awaits
+                .iter()
+                .any(|&o| o >= check.span.end && o < write.span.start);
+            let why = if function.is_async {
+                if !awaited {
+                    continue;
+                }
+                "an `await` between them lets other requests run and pass the same check"
+            } else if python && !function.locks {
+                "no lock is held, so threads serving concurrent requests all pass the check"
+            } else {
+                continue;
+            };
+            reported.insert((*cf, fi));
+            out.push(Finding {
+                rule_id: "RATE004",
+                severity: Severity::Warning,
+                message: format!(
+                    "`{}` is checked and then updated in separate steps: {why}",
+                    container.name
+                ),
+                path: project.files[*cf].path.clone(),
+                span: write.span,
+                primary_label: "updated after the check".to_string(),
+                labels: vec![Label {
+                    path: project.files[*cf].path.clone(),
+                    span: check.span,
+                    message: "checked here".to_string(),
+                }],
+                help: if function.is_async {
+                    "update the count before the first `await` (check and record in one synchronous step), or move the limiter to Redis with an atomic `INCR`".to_string()
+                } else {
+                    "hold one lock around the check and the update (`with lock:`), or move the limiter to Redis with an atomic `INCR`".to_string()
                 },
             });
         }

@@ -8,6 +8,8 @@
 //! in the function, none on the same key in the file, and no Lua script
 //! (which may set one). Django's cache always applies a timeout and
 //! Memcached evicts, so neither is judged. Facts: `StoreOp`.
+//!
+//! In-memory half: see `in_memory_growth`.
 
 use super::{Rule, RuleOptions};
 use crate::facts::{StoreClient, StoreOp};
@@ -31,7 +33,7 @@ impl Rule for UnboundedState {
         &self,
         project: &Project,
         file: FileId,
-        _options: &RuleOptions,
+        options: &RuleOptions,
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
@@ -39,6 +41,7 @@ impl Rule for UnboundedState {
             return;
         }
         let python = facts.lang.is_some_and(|l| l.is_python());
+        in_memory_growth(project, file, options, out);
         let ops = &facts.store_ops;
         if ops.iter().any(|o| o.opaque_function) {
             return;
@@ -76,5 +79,54 @@ impl Rule for UnboundedState {
                 },
             });
         }
+    }
+}
+
+/// The in-memory half: a hand-rolled limiter's container (the ones RATE002
+/// judges) that gains an entry per client and is never pruned: no
+/// `del`/`pop`/`clear`/`Map.delete` anywhere, no reassignment, and not a
+/// bounded cache (`TTLCache`, `LRUCache`, lru-cache with `max`).
+pub(super) fn in_memory_growth(
+    project: &Project,
+    file: FileId,
+    options: &RuleOptions,
+    out: &mut Vec<Finding>,
+) {
+    let facts = &project.files[file];
+    let python = facts.lang.is_some_and(|l| l.is_python());
+    for state in super::rate002_in_memory_limiter::hand_rolled_states(project, file, options) {
+        let container = &facts.containers[state.container];
+        if container.bounded
+            || state
+                .accesses
+                .iter()
+                .any(|(_, a)| a.kind == crate::facts::AccessKind::Delete)
+        {
+            continue;
+        }
+        out.push(Finding {
+            rule_id: "RATE005",
+            severity: Severity::Warning,
+            message: format!(
+                "`{}` gains an entry per client and nothing ever removes one: memory grows with every new client, and rotating addresses grows it on purpose",
+                container.name
+            ),
+            path: facts.path.clone(),
+            span: container.span,
+            primary_label: "never pruned".to_string(),
+            labels: vec![crate::finding::Label {
+                path: project.files[state.write_file].path.clone(),
+                span: state.write.span,
+                message: match &state.write.key_text {
+                    Some(key) => format!("a new entry per client (`{key}`)"),
+                    None => "a new entry per client".to_string(),
+                },
+            }],
+            help: if python {
+                "evict idle clients (`cachetools.TTLCache(maxsize=100_000, ttl=WINDOW)`, or delete keys whose window has passed), or move the state to Redis with a TTL".to_string()
+            } else {
+                "evict idle clients (`new LRUCache({ max: 100_000, ttl: WINDOW_MS })` from lru-cache, or delete entries whose window has passed), or move the state to Redis with a TTL".to_string()
+            },
+        });
     }
 }
