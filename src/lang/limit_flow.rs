@@ -44,6 +44,7 @@ pub fn analyse(root: Node, src: &str, python: bool) -> LimitFlows {
         out: LimitFlows::default(),
         recording: false,
         depth: 0,
+        limiter_function: false,
     };
     // Function summaries ("returns a runtime value with no clamp"), twice so
     // that one helper calling another is followed, then a recording pass.
@@ -142,6 +143,9 @@ struct Analyser<'s> {
     /// Only the last pass records findings.
     recording: bool,
     depth: usize,
+    /// The function being analysed answers 429 or is named like a limiter
+    /// (a limit compared there is a rate limit, not a page size).
+    limiter_function: bool,
 }
 
 impl<'s> Analyser<'s> {
@@ -152,6 +156,19 @@ impl<'s> Analyser<'s> {
     /// Analyse a function body; returns what it returns when that is a
     /// runtime value with no clamp.
     fn function(&mut self, node: Node, captured: HashMap<String, Taint>) -> Option<Taint> {
+        let name = field(node, "name").map(|x| self.t(x)).unwrap_or("");
+        let body_text = self.t(node);
+        let limiter = is_limiter_name(name)
+            || body_text.contains("429")
+            || body_text.contains("TOO_MANY_REQUESTS")
+            || body_text.contains("RateLimitExceeded");
+        let outer = std::mem::replace(&mut self.limiter_function, limiter);
+        let result = self.function_body(node, captured);
+        self.limiter_function = outer;
+        result
+    }
+
+    fn function_body(&mut self, node: Node, captured: HashMap<String, Taint>) -> Option<Taint> {
         let mut env = Env::new(true);
         env.vars = captured;
         let body = field(node, "body")?;
@@ -768,7 +785,7 @@ impl<'s> Analyser<'s> {
         if operands.iter().any(|o| self.is_bound(*o)) {
             return;
         }
-        if !self.in_limiter_function(node) {
+        if !self.limiter_function {
             return;
         }
         for o in operands {
@@ -780,22 +797,6 @@ impl<'s> Analyser<'s> {
                 self.record(o, &format!("the limit `{name_text}` in this check"), t);
             }
         }
-    }
-
-    fn in_limiter_function(&self, node: Node) -> bool {
-        let mut current = node.parent();
-        while let Some(n) = current {
-            if is_function(n.kind()) {
-                let name = field(n, "name").map(|x| self.t(x)).unwrap_or("");
-                let body = self.t(n);
-                return is_limiter_name(name)
-                    || body.contains("429")
-                    || body.contains("TOO_MANY_REQUESTS")
-                    || body.contains("RateLimitExceeded");
-            }
-            current = n.parent();
-        }
-        false
     }
 
     fn record(&mut self, at: Node, what: &str, taint: Taint) {

@@ -95,10 +95,25 @@ fn add_flow_facts(
     src: &str,
     python: bool,
 ) {
-    let mentions_limits = ["imit", "hrottl", "sagePlan", "sage_plan", "points"]
-        .iter()
-        .any(|m| src.contains(m));
-    if ["edis", "cache", "emcache", "alkey"]
+    // Markers of the places a limit is applied (a limiter's name or option,
+    // a usage plan, a 429 check); most library code has none of them.
+    let mentions_limits = [
+        "ateLimit",
+        "atelimit",
+        "imiter",
+        "hrottl",
+        "sagePlan",
+        "sage_plan",
+        "lowDown",
+        ".limit(",
+        "RATELIMIT",
+        "points",
+        "429",
+        "TOO_MANY",
+    ]
+    .iter()
+    .any(|m| src.contains(m));
+    if ["edis", "emcache", "alkey", "core.cache"]
         .iter()
         .any(|m| src.contains(m))
     {
