@@ -20,6 +20,9 @@ def login():
         app.logger.warning("rate limited %s", ip)
         return "slow down", 429, {"Retry-After": "60"}
     return "ok"
+
+
+app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)
 "#;
 
 const EXPRESS_LIMITER: &str = r#"const express = require('express');
@@ -32,6 +35,7 @@ app.use((req, res, next) => {
   if (n > 100) { console.warn('rate limited', req.ip); res.set('Retry-After', '60'); return res.status(429).send('slow down'); }
   next();
 });
+app.set('trust proxy', 1);
 "#;
 
 struct Project {

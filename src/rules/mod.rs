@@ -4,6 +4,7 @@
 //! README's rule table (a test keeps them in agreement).
 
 mod rate002_in_memory_limiter;
+mod rate003_client_key;
 mod rate007_missing_retry_after;
 mod rate008_silent_rejection;
 mod rate009_unclamped_dynamic_limit;
@@ -34,6 +35,7 @@ pub trait Rule: Sync {
 
 pub static RULES: &[&dyn Rule] = &[
     &rate002_in_memory_limiter::InMemoryLimiter,
+    &rate003_client_key::ClientKeyRule,
     &rate007_missing_retry_after::MissingRetryAfter,
     &rate008_silent_rejection::SilentRejection,
     &rate009_unclamped_dynamic_limit::UnclampedDynamicLimit,
@@ -43,6 +45,7 @@ pub static RULES: &[&dyn Rule] = &[
 /// Documentation pages, by rule id, compiled in.
 static DOCS: &[(&str, &str)] = &[
     ("RATE002", include_str!("../../rules/RATE002.md")),
+    ("RATE003", include_str!("../../rules/RATE003.md")),
     ("RATE007", include_str!("../../rules/RATE007.md")),
     ("RATE008", include_str!("../../rules/RATE008.md")),
     ("RATE009", include_str!("../../rules/RATE009.md")),
