@@ -49,6 +49,8 @@ pub fn worth_analysing(src: &str) -> bool {
         "roxy",
         "PROXIES",
         "IP_META_KEY",
+        "ratelimit(",
+        "is_ratelimited(",
     ]
     .iter()
     .any(|m| src.contains(m))
@@ -352,6 +354,9 @@ impl<'t, 's> Analyser<'t, 's> {
                     self.walk(right);
                 }
                 let left = field(node, "left");
+                if let Some(l) = left.filter(|l| l.kind() != "identifier") {
+                    self.walk(l);
+                }
                 self.python_assignment(node, left);
                 if let (Some(left), Some(right)) = (left, field(node, "right")) {
                     if left.kind() == "identifier" {
@@ -396,6 +401,9 @@ impl<'t, 's> Analyser<'t, 's> {
             "assignment_expression" => {
                 if let Some(right) = field(node, "right") {
                     self.walk(right);
+                }
+                if let Some(l) = field(node, "left").filter(|l| l.kind() != "identifier") {
+                    self.walk(l);
                 }
                 if let (Some(left), Some(right)) = (field(node, "left"), field(node, "right")) {
                     if left.kind() == "identifier" {
@@ -516,6 +524,18 @@ impl<'t, 's> Analyser<'t, 's> {
             "attribute" | "member_expression" => self.classify_member(node),
             "subscript" | "subscript_expression" => self.classify_subscript(node),
             "call" | "call_expression" => self.classify_call(node),
+            // `a if cond else b` / `cond ? a : b`: the condition is not the value.
+            "conditional_expression" => {
+                let parts: Vec<Node> = named_children(node).collect();
+                let a = parts.first().and_then(|n| self.classify(*n));
+                let b = parts.get(2).and_then(|n| self.classify(*n));
+                merge(a, b)
+            }
+            "ternary_expression" => {
+                let a = field(node, "consequence").and_then(|n| self.classify(n));
+                let b = field(node, "alternative").and_then(|n| self.classify(n));
+                merge(a, b)
+            }
             "string"
             | "template_string"
             | "concatenated_string"
@@ -525,8 +545,6 @@ impl<'t, 's> Analyser<'t, 's> {
             | "binary_operator"
             | "binary_expression"
             | "boolean_operator"
-            | "conditional_expression"
-            | "ternary_expression"
             | "interpolation"
             | "template_substitution"
             | "expression_list" => {
@@ -538,7 +556,6 @@ impl<'t, 's> Analyser<'t, 's> {
                     let k = self.classify(c);
                     result = merge(result, k);
                 }
-                // `a if cond else b`: the condition is not the value.
                 result
             }
             _ => None,
@@ -1114,5 +1131,32 @@ def view():
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, KeyForm::ForwardedWhole);
         assert_eq!(found[0].2, KeySite::Option("keyGenerator".into()));
+    }
+}
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+    use crate::lang::{parse, Lang};
+    #[test]
+    fn dbg_dump() {
+        let Ok(path) = std::env::var("CK_DUMP") else {
+            return;
+        };
+        let src = std::fs::read_to_string(&path).unwrap();
+        let lang = Lang::from_path(std::path::Path::new(&path)).unwrap();
+        let tree = parse(lang, &src).unwrap();
+        let f = analyse(tree.root_node(), &src, lang.is_python());
+        for u in &f.uses {
+            eprintln!(
+                "{:?} {:?} `{}` site={:?}",
+                u.key.form,
+                &src[u.span.start..u.span.end],
+                u.key.text,
+                u.site
+            );
+        }
+        for p in &f.proxy {
+            eprintln!("proxy {:?} {}", p.trust, p.text);
+        }
     }
 }

@@ -84,6 +84,8 @@ impl Rule for ClientKeyRule {
         }
         let trust = project_trust(project, file);
         let mut seen: HashSet<Span> = HashSet::new();
+        // `hits.get(req.ip)` … `hits.set(req.ip, n)`: one key, one finding.
+        let mut seen_text: HashSet<(String, Option<usize>)> = HashSet::new();
         for use_ in &facts.client_keys {
             let Some((function, framework_hint)) = limiter_use(project, file, use_, options) else {
                 continue;
@@ -92,7 +94,7 @@ impl Rule for ClientKeyRule {
             let Some(verdict) = judge(use_.key.form, framework, &trust) else {
                 continue;
             };
-            if !seen.insert(use_.key.span) {
+            if !seen.insert(use_.key.span) || !seen_text.insert((use_.key.text.clone(), function)) {
                 continue;
             }
             let mut labels = Vec::new();
@@ -163,7 +165,16 @@ fn limiter_use(
     match &use_.site {
         KeySite::Entry { .. } => {
             for access in facts.accesses.iter().filter(|a| overlaps(a.span)) {
-                if is_limiter_state(project, file, &access.container, options) {
+                // Limiter state, or a process-lifetime container updated
+                // per client where the code limits.
+                let updated_where_limiting = matches!(access.kind, AccessKind::Write { .. })
+                    && access
+                        .function
+                        .is_some_and(|f| limits_in(project, (file, f), options))
+                    && lives_for_process(project, file, &access.container);
+                if updated_where_limiting
+                    || is_limiter_state(project, file, &access.container, options)
+                {
                     return Some((access.function, None));
                 }
             }
@@ -242,6 +253,31 @@ fn library_framework(library: usize) -> Option<Framework> {
     }
 }
 
+fn lives_for_process(project: &Project, file: FileId, container: &ContainerRef) -> bool {
+    resolve_container(project, file, container)
+        .is_some_and(|(cf, ci)| project.lives_for_process(cf, &project.files[cf].containers[ci]))
+}
+
+fn resolve_container(
+    project: &Project,
+    file: FileId,
+    container: &ContainerRef,
+) -> Option<(FileId, usize)> {
+    match container {
+        ContainerRef::Local(ci) => {
+            (*ci < project.files[file].containers.len()).then_some((file, *ci))
+        }
+        ContainerRef::Imported { module, name } => {
+            let target = project.resolve_import(file, module)?;
+            let ci = project.files[target]
+                .containers
+                .iter()
+                .position(|c| c.scope == ContainerScope::Module && &c.name == name)?;
+            Some((target, ci))
+        }
+    }
+}
+
 /// A container (local or imported) that is limiter state: it lives for
 /// the process and some access compares it where the code limits.
 fn is_limiter_state(
@@ -250,25 +286,10 @@ fn is_limiter_state(
     container: &ContainerRef,
     options: &RuleOptions,
 ) -> bool {
-    let (cfile, ci) = match container {
-        ContainerRef::Local(ci) => (file, *ci),
-        ContainerRef::Imported { module, name } => {
-            let Some(target) = project.resolve_import(file, module) else {
-                return false;
-            };
-            let Some(ci) = project.files[target]
-                .containers
-                .iter()
-                .position(|c| c.scope == ContainerScope::Module && &c.name == name)
-            else {
-                return false;
-            };
-            (target, ci)
-        }
-    };
-    let Some(c) = project.files[cfile].containers.get(ci) else {
+    let Some((cfile, ci)) = resolve_container(project, file, container) else {
         return false;
     };
+    let c = &project.files[cfile].containers[ci];
     if !project.lives_for_process(cfile, c) {
         return false;
     }
