@@ -750,7 +750,12 @@ impl<'t, 's> Analyser<'t, 's> {
             "string" if option == "key" && self.python => {
                 let v = unquote(self.t(value));
                 let form = match v {
-                    "ip" => KeyForm::PeerSocket,
+                    "ip" => {
+                        return Some(ClientKey {
+                            text: "key=\"ip\"".to_string(),
+                            ..self.key(KeyForm::PeerSocket, value, None)
+                        })
+                    }
                     "user" => KeyForm::Identity,
                     _ => header_form(v.strip_prefix("header:")?)?,
                 };
