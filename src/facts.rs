@@ -61,6 +61,11 @@ pub struct FileFacts {
     pub drf_throttle_refs: Vec<(String, Span)>,
     /// Subclasses of DRF's throttles defined here that keep `get_ident`.
     pub drf_ident_classes: Vec<String>,
+    /// Key sites keyed by a parameter of a named function (RATE003 follows
+    /// what callers pass).
+    pub param_key_uses: Vec<ParamKeyUse>,
+    /// Client keys passed as call arguments: `limiter.allow(request.remote_addr)`.
+    pub key_args: Vec<KeyArg>,
 }
 
 /// Web frameworks (and edge runtimes) a file is written against; chooses the
@@ -460,6 +465,25 @@ pub struct ClientKeyUse {
     pub site: KeySite,
     /// The subscript, call or option.
     pub span: Span,
+}
+
+/// `self.hits[key]` in `def allow(self, key)`: keyed by parameter `param`
+/// (not counting `self`/`cls`) of `function`.
+#[derive(Debug, Clone)]
+pub struct ParamKeyUse {
+    pub function: String,
+    pub param: usize,
+    pub site: KeySite,
+    pub span: Span,
+}
+
+/// A client key passed as positional argument `index` of a call to
+/// `callee` (its last name).
+#[derive(Debug, Clone)]
+pub struct KeyArg {
+    pub callee: String,
+    pub index: usize,
+    pub key: ClientKey,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

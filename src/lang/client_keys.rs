@@ -14,7 +14,9 @@
 //! disjoint where it matters.
 
 use super::syntax::{field, last_segment, named_children, span, text, unquote};
-use crate::facts::{ClientKey, ClientKeyUse, KeyForm, KeySite, ProxySetting, ProxyTrust};
+use crate::facts::{
+    ClientKey, ClientKeyUse, KeyArg, KeyForm, KeySite, ParamKeyUse, ProxySetting, ProxyTrust,
+};
 use crate::knowledge;
 use crate::source::Span;
 use std::collections::{HashMap, HashSet};
@@ -31,6 +33,8 @@ pub struct ClientKeyFacts {
     pub proxy: Vec<ProxySetting>,
     pub drf_refs: Vec<(String, Span)>,
     pub drf_classes: Vec<String>,
+    pub param_uses: Vec<ParamKeyUse>,
+    pub key_args: Vec<KeyArg>,
 }
 
 /// Whether the file can hold anything this pass records.
@@ -51,6 +55,9 @@ pub fn worth_analysing(src: &str) -> bool {
         "IP_META_KEY",
         "ratelimit(",
         "is_ratelimited(",
+        // Limiter helpers keyed by a parameter (`def allow(self, key)`).
+        "imit",
+        "hrottl",
     ]
     .iter()
     .any(|m| src.contains(m))
@@ -67,6 +74,7 @@ pub fn analyse(root: Node, src: &str, python: bool) -> ClientKeyFacts {
         in_progress: HashSet::new(),
         scopes: vec![HashMap::new()],
         collectors: Vec::new(),
+        params: Vec::new(),
         recording: true,
         depth: 0,
         out: ClientKeyFacts::default(),
@@ -129,6 +137,9 @@ struct Analyser<'t, 's> {
     scopes: Vec<HashMap<String, ClientKey>>,
     /// What each function being walked returns.
     collectors: Vec<Option<ClientKey>>,
+    /// Each function being walked: its name and parameters (without
+    /// `self`/`cls`) by position.
+    params: Vec<(Option<String>, HashMap<String, usize>)>,
     /// Off while a helper is walked only for what it returns.
     recording: bool,
     depth: usize,
@@ -454,6 +465,9 @@ impl<'t, 's> Analyser<'t, 's> {
     fn walk_function(&mut self, node: Node<'t>) -> Option<ClientKey> {
         self.scopes.push(HashMap::new());
         self.collectors.push(None);
+        let name = field(node, "name").map(|n| self.t(n).to_string());
+        let params = self.param_names(node);
+        self.params.push((name, params));
         let body = field(node, "body");
         match body {
             // An expression body (arrow function, lambda) is the result.
@@ -468,7 +482,60 @@ impl<'t, 's> Analyser<'t, 's> {
             None => {}
         }
         self.scopes.pop();
+        self.params.pop();
         self.collectors.pop().flatten()
+    }
+
+    fn param_names(&self, func: Node<'t>) -> HashMap<String, usize> {
+        let mut out = HashMap::new();
+        let list: Vec<Node> = match (field(func, "parameter"), field(func, "parameters")) {
+            (Some(single), _) => vec![single],
+            (None, Some(ps)) => named_children(ps).collect(),
+            _ => return out,
+        };
+        let mut index = 0;
+        for p in list {
+            let name = match p.kind() {
+                "identifier" => Some(p),
+                "typed_parameter" => named_children(p).find(|c| c.kind() == "identifier"),
+                "default_parameter" | "typed_default_parameter" => field(p, "name"),
+                "required_parameter" | "optional_parameter" => field(p, "pattern"),
+                "assignment_pattern" => field(p, "left"),
+                "object_pattern" | "array_pattern" => None,
+                _ => continue,
+            };
+            let name = name.filter(|n| n.kind() == "identifier").map(|n| self.t(n));
+            if index == 0 && self.python && matches!(name, Some("self" | "cls")) {
+                continue;
+            }
+            if let Some(n) = name {
+                out.insert(n.to_string(), index);
+            }
+            index += 1;
+        }
+        out
+    }
+
+    /// The parameter of the current named function a key is built from
+    /// (`key`, `f"rl:{key}"`), unless it was reassigned.
+    fn param_of(&self, node: Node<'t>) -> Option<usize> {
+        match node.kind() {
+            "identifier" => {
+                let name = self.t(node);
+                if self.scopes.last().is_some_and(|s| s.contains_key(name)) {
+                    return None;
+                }
+                self.params.last()?.1.get(name).copied()
+            }
+            "string"
+            | "template_string"
+            | "interpolation"
+            | "template_substitution"
+            | "binary_operator"
+            | "binary_expression"
+            | "parenthesized_expression" => named_children(node).find_map(|c| self.param_of(c)),
+            _ => None,
+        }
     }
 
     /// What a same-file function returns, walked on its own (no sites
@@ -767,6 +834,24 @@ impl<'t, 's> Analyser<'t, 's> {
 
     // -------------------------------------------------------------- sites
 
+    /// Record a key site; keyed by a parameter, record that instead.
+    fn record_site(&mut self, key_node: Node<'t>, site: KeySite, at: Node<'t>) {
+        let k = self.classify(key_node);
+        if k.is_none() {
+            let function = self.params.last().and_then(|(n, _)| n.clone());
+            if let (Some(function), Some(param)) = (function, self.param_of(key_node)) {
+                self.out.param_uses.push(ParamKeyUse {
+                    function,
+                    param,
+                    site,
+                    span: span(at),
+                });
+            }
+            return;
+        }
+        self.record(k, site, at);
+    }
+
     fn record(&mut self, key: Option<ClientKey>, site: KeySite, at: Node<'t>) {
         let Some(key) = key else { return };
         if matches!(
@@ -794,8 +879,7 @@ impl<'t, 's> Analyser<'t, 's> {
         if is_header_mapping(self.t(object)) || index.kind() == "string" {
             return;
         }
-        let k = self.classify(index);
-        self.record(k, KeySite::Entry { method: None }, node);
+        self.record_site(index, KeySite::Entry { method: None }, node);
     }
 
     fn check_call(&mut self, node: Node<'t>) {
@@ -860,7 +944,6 @@ impl<'t, 's> Analyser<'t, 's> {
                     && !is_request_object(self.t(obj))
                 {
                     {
-                        let k = self.classify(first);
                         let site = if CONSUME_METHODS.contains(&name) {
                             KeySite::Consume {
                                 receiver: last_segment(self.t(obj)).to_string(),
@@ -870,7 +953,44 @@ impl<'t, 's> Analyser<'t, 's> {
                                 method: Some(name.to_string()),
                             }
                         };
-                        self.record(k, site, node);
+                        self.record_site(first, site, node);
+                    }
+                }
+            }
+        }
+        // Client keys handed to a function: followed into its parameter.
+        if !is_header_mapping(callee_text) && !is_request_object(callee_text) {
+            let positional = args
+                .into_iter()
+                .flat_map(named_children)
+                .filter(|a| !matches!(a.kind(), "keyword_argument" | "comment"));
+            for (index, a) in positional.enumerate() {
+                if !matches!(
+                    a.kind(),
+                    "identifier"
+                        | "attribute"
+                        | "member_expression"
+                        | "subscript"
+                        | "subscript_expression"
+                        | "call"
+                        | "call_expression"
+                        | "string"
+                        | "template_string"
+                        | "binary_operator"
+                        | "binary_expression"
+                        | "boolean_operator"
+                ) {
+                    continue;
+                }
+                if let Some(key) = self.classify(a) {
+                    if key.form.is_spoofable()
+                        || matches!(key.form, KeyForm::PeerSocket | KeyForm::PeerTrusting)
+                    {
+                        self.out.key_args.push(KeyArg {
+                            callee: name.to_string(),
+                            index,
+                            key,
+                        });
                     }
                 }
             }

@@ -118,6 +118,8 @@ fn add_client_keys(
         facts.proxy_settings = keys.proxy;
         facts.drf_throttle_refs = keys.drf_refs;
         facts.drf_ident_classes = keys.drf_classes;
+        facts.param_key_uses = keys.param_uses;
+        facts.key_args = keys.key_args;
     }
 }
 

@@ -120,6 +120,7 @@ impl Rule for ClientKeyRule {
                 facts, &use_.key, verdict, &trust, framework, labels,
             ));
         }
+        passed_keys(project, file, &trust, options, &mut seen, out);
         default_keys(project, file, &trust, &mut seen, out);
         drf_throttles(project, file, &trust, out);
     }
@@ -311,6 +312,73 @@ fn limits_in(project: &Project, f: FnId, options: &RuleOptions) -> bool {
                 project.is_request_context(*c) && project.function(*c).deny == DenySignal::Strong
             })
     })
+}
+
+/// Client keys passed to a function (of this file or one it imports) that
+/// keys limiter state on that parameter: `limiter.allow(request.remote_addr)`
+/// with `def allow(self, key): … self.hits[key] …`. Reported at the
+/// argument, labelled where the parameter is used.
+fn passed_keys(
+    project: &Project,
+    file: FileId,
+    trust: &Trust,
+    options: &RuleOptions,
+    seen: &mut HashSet<Span>,
+    out: &mut Vec<Finding>,
+) {
+    let facts = &project.files[file];
+    if facts.key_args.is_empty() {
+        return;
+    }
+    let mut targets: Vec<FileId> = vec![file];
+    for import in &facts.imports {
+        if let Some(t) = project.resolve_import(file, &import.module) {
+            if !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+    }
+    for arg in &facts.key_args {
+        let found = targets.iter().find_map(|&tf| {
+            project.files[tf]
+                .param_key_uses
+                .iter()
+                .filter(|u| u.function == arg.callee && u.param == arg.index)
+                .find_map(|u| {
+                    let use_ = crate::facts::ClientKeyUse {
+                        key: arg.key.clone(),
+                        site: u.site.clone(),
+                        span: u.span,
+                    };
+                    limiter_use(project, tf, &use_, options).map(|_| (tf, u.span))
+                })
+        });
+        let Some((tf, use_span)) = found else {
+            continue;
+        };
+        let framework = project.framework_for(file, None);
+        let Some(verdict) = judge(arg.key.form, framework, trust) else {
+            continue;
+        };
+        if !seen.insert(arg.key.span) {
+            continue;
+        }
+        let mut labels = vec![Label {
+            path: project.files[tf].path.clone(),
+            span: use_span,
+            message: format!("`{}` uses it as the limiter key here", arg.callee),
+        }];
+        if let Some(h) = arg.key.header {
+            if !(arg.key.span.start <= h.start && h.end <= arg.key.span.end) {
+                labels.push(Label {
+                    path: facts.path.clone(),
+                    span: h,
+                    message: "the header is read here".to_string(),
+                });
+            }
+        }
+        out.push(finding(facts, &arg.key, verdict, trust, framework, labels));
+    }
 }
 
 /// express-rate-limit, express-slow-down, @fastify/rate-limit and
