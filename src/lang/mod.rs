@@ -112,7 +112,9 @@ fn add_client_keys(
     src: &str,
     python: bool,
 ) {
-    if client_keys::worth_analysing(src) {
+    // Files with limiter state may key it on a parameter their callers fill.
+    let has_state = !facts.containers.is_empty() || !facts.store_calls.is_empty();
+    if has_state || client_keys::worth_analysing(src) {
         let keys = client_keys::analyse(root, src, python);
         facts.client_keys = keys.uses;
         facts.proxy_settings = keys.proxy;
