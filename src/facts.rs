@@ -55,6 +55,20 @@ pub struct FileFacts {
     /// Nesting deeper than the extractors follow (machine-generated code):
     /// the deepest parts were not analysed.
     pub truncated: bool,
+    /// Client-key expressions where a limiter may key on them (RATE003).
+    pub client_keys: Vec<ClientKeyUse>,
+    /// Proxy-trust configuration (`ProxyFix`, `trust proxy`, …).
+    pub proxy_settings: Vec<ProxySetting>,
+    /// DRF throttle classes keyed by `get_ident` that this file names in
+    /// `throttle_classes` / `DEFAULT_THROTTLE_CLASSES`: (class, where).
+    pub drf_throttle_refs: Vec<(String, Span)>,
+    /// Subclasses of DRF's throttles defined here that keep `get_ident`.
+    pub drf_ident_classes: Vec<String>,
+    /// Key sites keyed by a parameter of a named function (RATE003 follows
+    /// what callers pass).
+    pub param_key_uses: Vec<ParamKeyUse>,
+    /// Client keys passed as call arguments: `limiter.allow(request.remote_addr)`.
+    pub key_args: Vec<KeyArg>,
 }
 
 /// Web frameworks (and edge runtimes) a file is written against; chooses the
@@ -448,6 +462,115 @@ pub struct ConsumeSite {
     /// The handler tells a store `Error` from a limit result
     /// (`instanceof Error`, `msBeforeNext`, …).
     pub tells_errors_apart: bool,
+    pub span: Span,
+}
+
+/// What a client-key expression is, finer than `ClientKeyKind` (RATE003).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeyForm {
+    /// The TCP peer as the server saw it: `remote_addr`, `client.host`,
+    /// `REMOTE_ADDR`, `get_remote_address`, `socket.remoteAddress`.
+    PeerSocket,
+    /// `req.ip` / `request.ip` / `ctx.ip`: the framework's proxy trust
+    /// decides what it is.
+    PeerTrusting,
+    /// `X-Forwarded-For` split into its entries (not yet indexed).
+    ForwardedList,
+    /// The whole raw `X-Forwarded-For` value.
+    ForwardedWhole,
+    /// Its leftmost entry: `split(",")[0]`, `.shift()`.
+    ForwardedLeftmost,
+    /// werkzeug's `request.access_route` (or its first entry).
+    AccessRoute,
+    /// Rightmost entries or a configured hop count: what a proxy appended.
+    ForwardedSafe,
+    /// `X-Real-IP`, `CF-Connecting-IP`, `Forwarded`, …: depends on the proxy.
+    Ambiguous,
+    /// User ids, API keys, tokens: never RATE003.
+    Identity,
+}
+
+impl KeyForm {
+    /// The client writes it.
+    pub fn is_spoofable(self) -> bool {
+        matches!(
+            self,
+            KeyForm::ForwardedList
+                | KeyForm::ForwardedWhole
+                | KeyForm::ForwardedLeftmost
+                | KeyForm::AccessRoute
+        )
+    }
+}
+
+/// A client-key expression and where it comes from.
+#[derive(Debug, Clone)]
+pub struct ClientKey {
+    pub form: KeyForm,
+    /// The expression as written (shortened).
+    pub text: String,
+    /// The expression that computes the key (in this file).
+    pub span: Span,
+    /// Where the header is read, when that is elsewhere.
+    pub header: Option<Span>,
+}
+
+/// Where a client key is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySite {
+    /// `x[key]`, `x.get(key)`, `x.set(key, …)`, store commands: a limiter's
+    /// state if the facts of the rest of the file say so.
+    Entry { method: Option<String> },
+    /// A library option (`key_func`, `keyGenerator`, `id`, `key`) or the
+    /// first positional argument of `Limiter(...)` (`key_func`).
+    Option(String),
+    /// `limiter.consume(key)` / `ratelimit.limit(key)`.
+    Consume { receiver: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientKeyUse {
+    pub key: ClientKey,
+    pub site: KeySite,
+    /// The subscript, call or option.
+    pub span: Span,
+}
+
+/// `self.hits[key]` in `def allow(self, key)`: keyed by parameter `param`
+/// (not counting `self`/`cls`) of `function`.
+#[derive(Debug, Clone)]
+pub struct ParamKeyUse {
+    pub function: String,
+    pub param: usize,
+    pub site: KeySite,
+    pub span: Span,
+}
+
+/// A client key passed as positional argument `index` of a call to
+/// `callee` (its last name).
+#[derive(Debug, Clone)]
+pub struct KeyArg {
+    pub callee: String,
+    pub index: usize,
+    pub key: ClientKey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyTrust {
+    /// Every hop is trusted: `req.ip` is the leftmost forwarded entry.
+    All,
+    /// A hop count, address list or function.
+    Configured,
+    /// Set, but to something whose meaning ratecheck cannot tell.
+    Unclear,
+}
+
+/// A proxy-trust setting.
+#[derive(Debug, Clone)]
+pub struct ProxySetting {
+    pub trust: ProxyTrust,
+    /// As written (shortened): `app.set('trust proxy', true)`.
+    pub text: String,
     pub span: Span,
 }
 

@@ -29,6 +29,7 @@ def forget_everyone_now_and_then(response):
     if len(hits) > 10_000:
         hits.clear()
     return response
+app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)
 "#;
 
 const EXPRESS_LIMITER: &str = r#"const express = require('express');
@@ -42,6 +43,7 @@ app.use((req, res, next) => {
   next();
 });
 setInterval(() => hits.clear(), 60_000).unref();
+app.set('trust proxy', 1);
 "#;
 
 struct Project {

@@ -38,6 +38,7 @@ pub fn extract(path: &Path, lang: super::Lang, src: &str, tree: &Tree) -> FileFa
     x.walk(root, None);
     x.settle_insurance(root);
     super::add_flow_facts(&mut x.b.facts, root, src, false);
+    super::add_client_keys(&mut x.b.facts, root, src, false);
     x.b.facts
 }
 

@@ -4,6 +4,7 @@
 //! (creating a parser per file costs more than parsing a small file).
 
 mod builder;
+mod client_keys;
 pub mod javascript;
 mod limit_flow;
 pub mod python;
@@ -123,6 +124,27 @@ fn add_flow_facts(
         let flows = limit_flow::analyse(root, src, python);
         facts.dynamic_limits = flows.dynamic;
         facts.zero_limits = flows.zero;
+    }
+}
+
+/// RATE003's client-key pass, run only on files that mention a client
+/// address, a forwarded header, a throttle or proxy trust.
+fn add_client_keys(
+    facts: &mut crate::facts::FileFacts,
+    root: tree_sitter::Node,
+    src: &str,
+    python: bool,
+) {
+    // Files with limiter state may key it on a parameter their callers fill.
+    let has_state = !facts.containers.is_empty() || !facts.store_calls.is_empty();
+    if has_state || client_keys::worth_analysing(src) {
+        let keys = client_keys::analyse(root, src, python);
+        facts.client_keys = keys.uses;
+        facts.proxy_settings = keys.proxy;
+        facts.drf_throttle_refs = keys.drf_refs;
+        facts.drf_ident_classes = keys.drf_classes;
+        facts.param_key_uses = keys.param_uses;
+        facts.key_args = keys.key_args;
     }
 }
 

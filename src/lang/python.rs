@@ -31,6 +31,7 @@ pub fn extract(path: &Path, src: &str, tree: &Tree) -> FileFacts {
     x.prescan(root);
     x.walk(root, None);
     super::add_flow_facts(&mut x.b.facts, root, src, true);
+    super::add_client_keys(&mut x.b.facts, root, src, true);
     x.b.facts
 }
 

@@ -4,6 +4,7 @@
 //! README's rule table (a test keeps them in agreement).
 
 mod rate002_in_memory_limiter;
+mod rate003_client_key;
 mod rate004_non_atomic_check;
 mod rate005_unbounded_state;
 mod rate006_window_ttl;
@@ -37,6 +38,7 @@ pub trait Rule: Sync {
 
 pub static RULES: &[&dyn Rule] = &[
     &rate002_in_memory_limiter::InMemoryLimiter,
+    &rate003_client_key::ClientKeyRule,
     &rate004_non_atomic_check::NonAtomicCheck,
     &rate005_unbounded_state::UnboundedState,
     &rate006_window_ttl::WindowTtl,
@@ -49,6 +51,7 @@ pub static RULES: &[&dyn Rule] = &[
 /// Documentation pages, by rule id, compiled in.
 static DOCS: &[(&str, &str)] = &[
     ("RATE002", include_str!("../../rules/RATE002.md")),
+    ("RATE003", include_str!("../../rules/RATE003.md")),
     ("RATE004", include_str!("../../rules/RATE004.md")),
     ("RATE005", include_str!("../../rules/RATE005.md")),
     ("RATE006", include_str!("../../rules/RATE006.md")),

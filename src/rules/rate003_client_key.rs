@@ -1,0 +1,645 @@
+//! RATE003 client-key: the limiter's key cannot tell clients apart
+//! (proxy-blind: the peer address behind a proxy nobody configured) or the
+//! client chooses it (spoofable: the leftmost or whole `X-Forwarded-For`,
+//! `access_route`, or `req.ip` while every proxy hop is trusted).
+//!
+//! Keys come from `FileFacts::client_keys` (classified and followed through
+//! locals and same-file helpers by `lang::client_keys`); a use counts only
+//! where a limiter keys on it: an entry of limiter state (the containers
+//! RATE002 judges, store commands in limiting code), a limiter library's
+//! key option, `consume(key)`, or a library's default key. Proxy trust is
+//! joined over the project's files of the same language family. Silent on
+//! identity keys, rightmost-entry parsing, `X-Real-IP`-style headers and
+//! whenever the trust setting is unclear: precision first.
+
+use super::{Rule, RuleOptions};
+use crate::facts::{
+    AccessKind, ClientKey, ContainerRef, ContainerScope, DenySignal, FileFacts, Framework, KeyForm,
+    KeySite, ProxySetting, ProxyTrust,
+};
+use crate::finding::{Finding, Label, Severity};
+use crate::knowledge;
+use crate::project::{FileId, FnId, Project};
+use crate::source::Span;
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+pub struct ClientKeyRule;
+
+/// The project's proxy trust for one language family.
+struct Trust<'p> {
+    /// Something handles proxies (any setting, clear or not).
+    handled: bool,
+    /// Every hop trusted, and nothing else configured.
+    all: Option<(&'p PathBuf, &'p ProxySetting)>,
+    /// DRF's `NUM_PROXIES` is set.
+    num_proxies: bool,
+}
+
+fn project_trust(project: &Project, file: FileId) -> Trust<'_> {
+    let python = is_python(&project.files[file]);
+    let settings: Vec<(&PathBuf, &ProxySetting)> = project
+        .project_files(file)
+        .filter(|f| is_python(f) == python)
+        .flat_map(|f| f.proxy_settings.iter().map(move |s| (&f.path, s)))
+        .collect();
+    let only_all = settings.iter().all(|(_, s)| s.trust == ProxyTrust::All);
+    Trust {
+        handled: !settings.is_empty(),
+        all: settings
+            .iter()
+            .find(|(_, s)| s.trust == ProxyTrust::All)
+            .copied()
+            .filter(|_| only_all),
+        num_proxies: settings.iter().any(|(_, s)| s.text.contains("NUM_PROXIES")),
+    }
+}
+
+fn is_python(f: &FileFacts) -> bool {
+    f.lang.is_some_and(|l| l.is_python())
+}
+
+/// The verdict on one key.
+enum Verdict {
+    Spoofable,
+    TrustAll,
+    ProxyBlind,
+}
+
+impl Rule for ClientKeyRule {
+    fn id(&self) -> &'static str {
+        "RATE003"
+    }
+
+    fn check_file(
+        &self,
+        project: &Project,
+        file: FileId,
+        options: &RuleOptions,
+        out: &mut Vec<Finding>,
+    ) {
+        let facts = &project.files[file];
+        if knowledge::is_test_path(&facts.path) {
+            return;
+        }
+        let trust = project_trust(project, file);
+        let mut seen: HashSet<Span> = HashSet::new();
+        // `hits.get(req.ip)` … `hits.set(req.ip, n)`: one key, one finding.
+        let mut seen_text: HashSet<(String, Option<usize>)> = HashSet::new();
+        for use_ in &facts.client_keys {
+            let Some((function, framework_hint)) = limiter_use(project, file, use_, options) else {
+                continue;
+            };
+            let framework = framework_hint.or_else(|| project.framework_for(file, function));
+            let Some(verdict) = judge(use_.key.form, framework, &trust) else {
+                continue;
+            };
+            if !seen.insert(use_.key.span) || !seen_text.insert((use_.key.text.clone(), function)) {
+                continue;
+            }
+            let mut labels = Vec::new();
+            let inside =
+                |outer: Span, inner: Span| outer.start <= inner.start && inner.end <= outer.end;
+            if !inside(use_.span, use_.key.span) && !inside(use_.key.span, use_.span) {
+                labels.push(Label {
+                    path: facts.path.clone(),
+                    span: use_.span,
+                    message: "used as the limiter key here".to_string(),
+                });
+            }
+            if let Some(h) = use_.key.header {
+                if !inside(use_.key.span, h) {
+                    labels.push(Label {
+                        path: facts.path.clone(),
+                        span: h,
+                        message: "the header is read here".to_string(),
+                    });
+                }
+            }
+            out.push(finding(
+                facts, &use_.key, verdict, &trust, framework, labels,
+            ));
+        }
+        passed_keys(project, file, &trust, options, &mut seen, out);
+        default_keys(project, file, &trust, &mut seen, out);
+        drf_throttles(project, file, &trust, out);
+    }
+}
+
+/// Whether the key form is a finding under the project's trust.
+fn judge(form: KeyForm, framework: Option<Framework>, trust: &Trust) -> Option<Verdict> {
+    if form.is_spoofable() {
+        return Some(Verdict::Spoofable);
+    }
+    match form {
+        KeyForm::PeerSocket if !trust.handled => Some(Verdict::ProxyBlind),
+        KeyForm::PeerTrusting => {
+            // `request.ip` means something else on Next.js or Hono.
+            if !matches!(
+                framework,
+                Some(Framework::Express | Framework::Fastify | Framework::Koa | Framework::NestJs)
+            ) {
+                return None;
+            }
+            if trust.all.is_some() {
+                Some(Verdict::TrustAll)
+            } else if !trust.handled {
+                Some(Verdict::ProxyBlind)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Is this a use where a limiter keys on the value? Returns the function
+/// it is in (for the framework) and the framework a library implies.
+fn limiter_use(
+    project: &Project,
+    file: FileId,
+    use_: &crate::facts::ClientKeyUse,
+    options: &RuleOptions,
+) -> Option<(Option<usize>, Option<Framework>)> {
+    let facts = &project.files[file];
+    let overlaps = |s: Span| s.start < use_.span.end && use_.span.start < s.end;
+    match &use_.site {
+        KeySite::Entry { .. } => {
+            for access in facts.accesses.iter().filter(|a| overlaps(a.span)) {
+                // Limiter state, or a process-lifetime container updated
+                // per client where the code limits.
+                let updated_where_limiting = matches!(access.kind, AccessKind::Write { .. })
+                    && access
+                        .function
+                        .is_some_and(|f| limits_in(project, (file, f), options))
+                    && lives_for_process(project, file, &access.container);
+                if updated_where_limiting
+                    || is_limiter_state(project, file, &access.container, options)
+                {
+                    return Some((access.function, None));
+                }
+            }
+            for call in facts.store_calls.iter().filter(|c| overlaps(c.span)) {
+                if call
+                    .function
+                    .is_some_and(|f| limits_in(project, (file, f), options))
+                {
+                    return Some((call.function, None));
+                }
+            }
+            None
+        }
+        KeySite::Option(name) => {
+            if name == "key" {
+                let in_ratelimit = facts
+                    .django
+                    .ratelimit_uses
+                    .iter()
+                    .any(|s| s.start <= use_.span.start && use_.span.end <= s.end);
+                return in_ratelimit.then_some((None, Some(Framework::Django)));
+            }
+            let packages: &[&str] = match name.as_str() {
+                "key_func" => &["flask-limiter", "slowapi"],
+                "keyGenerator" => &[
+                    "express-rate-limit",
+                    "express-slow-down",
+                    "@fastify/rate-limit",
+                    "hono-rate-limiter",
+                ],
+                "id" => &["koa-ratelimit"],
+                _ => return None,
+            };
+            let setup = facts.limiter_setups.iter().find(|s| {
+                packages.contains(&knowledge::LIMITER_LIBRARIES[s.library].package)
+                    && s.span.start <= use_.span.start
+                    && use_.span.end <= s.span.end
+            });
+            if let Some(setup) = setup {
+                return Some((None, library_framework(setup.library)));
+            }
+            // `@limiter.limit("5/minute", key_func=…)`: a per-route key of a
+            // flask-limiter / slowapi limiter set up in the project.
+            let project_has = name == "key_func"
+                && project.project_files(file).any(|f| {
+                    f.limiter_setups.iter().any(|s| {
+                        packages.contains(&knowledge::LIMITER_LIBRARIES[s.library].package)
+                    })
+                });
+            project_has.then_some((None, None))
+        }
+        KeySite::Consume { receiver } => {
+            let bound = project.project_files(file).any(|f| {
+                f.limiter_setups
+                    .iter()
+                    .any(|s| s.bound_to.as_deref() == Some(receiver.as_str()))
+            });
+            let lower = receiver.to_ascii_lowercase();
+            let named = knowledge::is_limiter_name(receiver)
+                || lower.contains("limit")
+                || lower.contains("throttl");
+            (bound || named).then_some((None, None))
+        }
+    }
+}
+
+fn library_framework(library: usize) -> Option<Framework> {
+    match knowledge::LIMITER_LIBRARIES[library].package {
+        "flask-limiter" => Some(Framework::Flask),
+        "slowapi" => Some(Framework::FastApi),
+        "express-rate-limit" | "express-slow-down" => Some(Framework::Express),
+        "@fastify/rate-limit" => Some(Framework::Fastify),
+        "koa-ratelimit" => Some(Framework::Koa),
+        "hono-rate-limiter" => Some(Framework::Hono),
+        _ => None,
+    }
+}
+
+fn lives_for_process(project: &Project, file: FileId, container: &ContainerRef) -> bool {
+    resolve_container(project, file, container)
+        .is_some_and(|(cf, ci)| project.lives_for_process(cf, &project.files[cf].containers[ci]))
+}
+
+fn resolve_container(
+    project: &Project,
+    file: FileId,
+    container: &ContainerRef,
+) -> Option<(FileId, usize)> {
+    match container {
+        ContainerRef::Local(ci) => {
+            (*ci < project.files[file].containers.len()).then_some((file, *ci))
+        }
+        ContainerRef::Imported { module, name } => {
+            let target = project.resolve_import(file, module)?;
+            let ci = project.files[target]
+                .containers
+                .iter()
+                .position(|c| c.scope == ContainerScope::Module && &c.name == name)?;
+            Some((target, ci))
+        }
+    }
+}
+
+/// A container (local or imported) that is limiter state: it lives for
+/// the process and some access compares it where the code limits.
+fn is_limiter_state(
+    project: &Project,
+    file: FileId,
+    container: &ContainerRef,
+    options: &RuleOptions,
+) -> bool {
+    let Some((cfile, ci)) = resolve_container(project, file, container) else {
+        return false;
+    };
+    let c = &project.files[cfile].containers[ci];
+    if !project.lives_for_process(cfile, c) {
+        return false;
+    }
+    project.accesses_of(cfile, ci).iter().any(|(fi, a)| {
+        matches!(a.kind, AccessKind::Compare | AccessKind::Membership)
+            && a.function
+                .is_some_and(|f| limits_in(project, (*fi, f), options))
+    })
+}
+
+/// The function (or the one it is inline in) denies with 429, is named
+/// like a limiter, or its per-request callers deny with 429.
+fn limits_in(project: &Project, f: FnId, options: &RuleOptions) -> bool {
+    project.with_inline_parents(f).into_iter().any(|g| {
+        let func = project.function(g);
+        func.deny == DenySignal::Strong
+            || project.is_limiter_named(g, &options.limiter_names)
+            || project.callers_of(g).iter().any(|c| {
+                project.is_request_context(*c) && project.function(*c).deny == DenySignal::Strong
+            })
+    })
+}
+
+/// Client keys passed to a function (of this file or one it imports) that
+/// keys limiter state on that parameter: `limiter.allow(request.remote_addr)`
+/// with `def allow(self, key): … self.hits[key] …`. Reported at the
+/// argument, labelled where the parameter is used.
+fn passed_keys(
+    project: &Project,
+    file: FileId,
+    trust: &Trust,
+    options: &RuleOptions,
+    seen: &mut HashSet<Span>,
+    out: &mut Vec<Finding>,
+) {
+    let facts = &project.files[file];
+    if facts.key_args.is_empty() {
+        return;
+    }
+    let mut targets: Vec<FileId> = vec![file];
+    for import in &facts.imports {
+        if let Some(t) = project.resolve_import(file, &import.module) {
+            if !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+    }
+    for arg in &facts.key_args {
+        let found = targets.iter().find_map(|&tf| {
+            project.files[tf]
+                .param_key_uses
+                .iter()
+                .filter(|u| u.function == arg.callee && u.param == arg.index)
+                .find_map(|u| {
+                    let use_ = crate::facts::ClientKeyUse {
+                        key: arg.key.clone(),
+                        site: u.site.clone(),
+                        span: u.span,
+                    };
+                    limiter_use(project, tf, &use_, options).map(|_| (tf, u.span))
+                })
+        });
+        let Some((tf, use_span)) = found else {
+            continue;
+        };
+        let framework = project.framework_for(file, None);
+        let Some(verdict) = judge(arg.key.form, framework, trust) else {
+            continue;
+        };
+        if !seen.insert(arg.key.span) {
+            continue;
+        }
+        let mut labels = vec![Label {
+            path: project.files[tf].path.clone(),
+            span: use_span,
+            message: format!("`{}` uses it as the limiter key here", arg.callee),
+        }];
+        if let Some(h) = arg.key.header {
+            if !(arg.key.span.start <= h.start && h.end <= arg.key.span.end) {
+                labels.push(Label {
+                    path: facts.path.clone(),
+                    span: h,
+                    message: "the header is read here".to_string(),
+                });
+            }
+        }
+        out.push(finding(facts, &arg.key, verdict, trust, framework, labels));
+    }
+}
+
+/// express-rate-limit, express-slow-down, @fastify/rate-limit and
+/// koa-ratelimit key on the framework's `req.ip` unless given a key.
+fn default_keys(
+    project: &Project,
+    file: FileId,
+    trust: &Trust,
+    seen: &mut HashSet<Span>,
+    out: &mut Vec<Finding>,
+) {
+    let facts = &project.files[file];
+    for setup in &facts.limiter_setups {
+        let package = knowledge::LIMITER_LIBRARIES[setup.library].package;
+        let (option, key) = match package {
+            "express-rate-limit" | "express-slow-down" => ("keyGenerator", "req.ip"),
+            "@fastify/rate-limit" => ("keyGenerator", "request.ip"),
+            "koa-ratelimit" => ("id", "ctx.ip"),
+            _ => continue,
+        };
+        if setup.options_unknown || setup.options.iter().any(|(k, _)| k == option) {
+            continue;
+        }
+        let framework = library_framework(setup.library);
+        let Some(verdict) = judge(KeyForm::PeerTrusting, framework, trust) else {
+            continue;
+        };
+        if !seen.insert(setup.span) {
+            continue;
+        }
+        let key = ClientKey {
+            form: KeyForm::PeerTrusting,
+            text: key.to_string(),
+            span: setup.span,
+            header: None,
+        };
+        let mut f = finding(facts, &key, verdict, trust, framework, Vec::new());
+        f.message = f.message.replacen(
+            &format!("the limiter key `{}`", key.text),
+            &format!(
+                "the limiter key `{}` ({package}'s default, no `{option}`)",
+                key.text
+            ),
+            1,
+        );
+        out.push(f);
+    }
+}
+
+/// DRF's built-in throttles key anonymous requests on `get_ident`, which
+/// returns the whole `X-Forwarded-For` header while `NUM_PROXIES` is unset
+/// (`rest_framework/throttling.py`, checked on 3.18.3).
+fn drf_throttles(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Finding>) {
+    let facts = &project.files[file];
+    if facts.drf_throttle_refs.is_empty() || trust.num_proxies {
+        return;
+    }
+    // Throttles without rates do nothing.
+    let rates = project.project_files(file).any(|f| f.django.throttle_rates);
+    if !rates {
+        return;
+    }
+    let subclasses: HashSet<&str> = project
+        .project_files(file)
+        .flat_map(|f| f.drf_ident_classes.iter().map(String::as_str))
+        .collect();
+    for (name, span) in &facts.drf_throttle_refs {
+        let builtin = matches!(
+            name.as_str(),
+            "AnonRateThrottle" | "UserRateThrottle" | "ScopedRateThrottle"
+        );
+        if !builtin && !subclasses.contains(name.as_str()) {
+            continue;
+        }
+        out.push(Finding {
+            rule_id: "RATE003",
+            severity: Severity::Error,
+            message: format!(
+                "`{name}` keys anonymous requests on DRF's `get_ident`, which is the raw `X-Forwarded-For` header while `NUM_PROXIES` is unset: the client writes it, so rotating it gives a fresh bucket per request"
+            ),
+            path: facts.path.clone(),
+            span: *span,
+            primary_label: "keyed on the raw `X-Forwarded-For`".to_string(),
+            labels: Vec::new(),
+            help: "set `REST_FRAMEWORK[\"NUM_PROXIES\"]` to the number of proxies in front of the app (0 when clients connect directly)".to_string(),
+        });
+    }
+}
+
+fn finding(
+    facts: &FileFacts,
+    key: &ClientKey,
+    verdict: Verdict,
+    trust: &Trust,
+    framework: Option<Framework>,
+    mut labels: Vec<Label>,
+) -> Finding {
+    let text = &key.text;
+    let (severity, message, label) = match verdict {
+        Verdict::Spoofable => {
+            let what = match key.form {
+                KeyForm::ForwardedLeftmost => "the leftmost `X-Forwarded-For` entry".to_string(),
+                KeyForm::ForwardedList => "the `X-Forwarded-For` list".to_string(),
+                KeyForm::AccessRoute => {
+                    "from `request.access_route`, the raw `X-Forwarded-For` list (ProxyFix does not change it)".to_string()
+                }
+                _ => "the raw `X-Forwarded-For` header".to_string(),
+            };
+            let verb = if key.form == KeyForm::AccessRoute { "comes" } else { "is" };
+            (
+                Severity::Error,
+                format!(
+                    "the limiter key `{text}` {verb} {what}, which the client writes: rotating it gives a fresh bucket per request"
+                ),
+                "client-chosen limiter key",
+            )
+        }
+        Verdict::TrustAll => {
+            let (path, setting) = trust.all.expect("TrustAll needs a setting");
+            labels.push(Label {
+                path: path.clone(),
+                span: setting.span,
+                message: "every proxy hop is trusted here".to_string(),
+            });
+            (
+                Severity::Error,
+                format!(
+                    "the limiter key `{text}` is the leftmost `X-Forwarded-For` entry because `{}` trusts every hop: the client writes it, so rotating it gives a fresh bucket per request",
+                    setting.text
+                ),
+                "client-chosen limiter key",
+            )
+        }
+        Verdict::ProxyBlind => (
+            Severity::Warning,
+            format!(
+                "the limiter key `{text}` is the peer address and the project configures no proxy handling: behind a load balancer or reverse proxy every client shares the proxy's bucket"
+            ),
+            "keyed on the peer address",
+        ),
+    };
+    let spoofable = !matches!(verdict, Verdict::ProxyBlind);
+    Finding {
+        rule_id: "RATE003",
+        severity,
+        message,
+        path: facts.path.clone(),
+        span: key.span,
+        primary_label: label.to_string(),
+        labels,
+        help: fix(framework, is_python(facts), spoofable).to_string(),
+    }
+}
+
+fn fix(framework: Option<Framework>, python: bool, spoofable: bool) -> &'static str {
+    match framework {
+        Some(Framework::Flask) => {
+            "wrap the app in werkzeug's `ProxyFix(app.wsgi_app, x_for=1)` (one per proxy in front of it) and key on `request.remote_addr` (flask-limiter: `get_remote_address`)"
+        }
+        Some(Framework::FastApi | Framework::Starlette) => {
+            "let the server resolve the client: run uvicorn with `--forwarded-allow-ips` set to your proxy's address (or add `ProxyHeadersMiddleware(app, trusted_hosts=[…])`) and key on `request.client.host`"
+        }
+        Some(Framework::Django) => {
+            "key on `REMOTE_ADDR` set by a trusted proxy, or take the rightmost `X-Forwarded-For` entry your proxy appends (django-ratelimit: `RATELIMIT_IP_META_KEY`; DRF: `NUM_PROXIES`)"
+        }
+        Some(Framework::Express | Framework::NestJs) => {
+            "set `app.set('trust proxy', 1)` (the number of proxies in front of the app, or their addresses) and key on `req.ip`"
+        }
+        Some(Framework::Fastify) => {
+            "set `trustProxy` to your proxies' addresses (`Fastify({ trustProxy: '10.0.0.0/8' })`) and key on `request.ip`"
+        }
+        Some(Framework::Koa) => {
+            "set `app.proxy = true` with `app.maxIpsCount = 1` (the number of proxies in front of the app) and key on `ctx.ip`"
+        }
+        Some(Framework::NextJs | Framework::Hono) | None if spoofable => {
+            "key on the entry your own proxy appends: the rightmost `X-Forwarded-For` entry (the N-th from the right behind N proxies), never the leftmost or the whole header"
+        }
+        _ if python => {
+            "configure your framework's proxy handling (werkzeug `ProxyFix`, uvicorn `--forwarded-allow-ips`) so the peer address is the client's, or key on the rightmost `X-Forwarded-For` entry your proxy appends"
+        }
+        _ => {
+            "configure the framework's proxy trust with your proxies' hop count or addresses so the peer address is the client's, or key on the rightmost `X-Forwarded-For` entry your proxy appends"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::lint_sources;
+    use crate::finding::Severity;
+
+    fn rate003(files: &[(&str, &str)]) -> Vec<(String, usize, Severity)> {
+        lint_sources(files)
+            .into_iter()
+            .filter(|f| f.finding.rule_id == "RATE003")
+            .map(|f| {
+                (
+                    f.finding.path.display().to_string(),
+                    f.start.line,
+                    f.finding.severity,
+                )
+            })
+            .collect()
+    }
+
+    const EXPRESS_DEFAULT: &str = "const rateLimit = require('express-rate-limit');\nexports.limiter = rateLimit({ windowMs: 60000, limit: 10, store });\n";
+
+    #[test]
+    fn express_trust_setting_decides_the_default_key() {
+        let app = |trust: &str| {
+            format!("const express = require('express');\nconst app = express();\n{trust}\n")
+        };
+        let none = app("");
+        assert_eq!(
+            rate003(&[("web/server.js", &none), ("web/limits.js", EXPRESS_DEFAULT)]),
+            vec![("web/limits.js".into(), 2, Severity::Warning)]
+        );
+        let all = app("app.set('trust proxy', true);");
+        assert_eq!(
+            rate003(&[("web/server.js", &all), ("web/limits.js", EXPRESS_DEFAULT)]),
+            vec![("web/limits.js".into(), 2, Severity::Error)]
+        );
+        for quiet in [
+            "app.set('trust proxy', 2);",
+            "app.set('trust proxy', 'loopback');",
+            "app.set('trust proxy', (ip) => ip === '10.0.0.1');",
+            "app.set('trust proxy', '1');",
+            "app.set('trust proxy', process.env.TRUST);",
+        ] {
+            let src = app(quiet);
+            assert!(
+                rate003(&[("web/server.js", &src), ("web/limits.js", EXPRESS_DEFAULT)]).is_empty(),
+                "{quiet}"
+            );
+        }
+    }
+
+    #[test]
+    fn message_names_the_key_and_labels_the_use() {
+        let src = "from flask import request, abort\nhits = {}\n@app.route('/')\ndef index():\n    ip = request.headers['X-Forwarded-For'].split(',')[0]\n    hits[ip] = hits.get(ip, 0) + 1\n    if hits[ip] > 10:\n        abort(429)\n";
+        let findings = lint_sources(&[("a.py", src)]);
+        let f = &findings
+            .iter()
+            .find(|f| f.finding.rule_id == "RATE003")
+            .expect("a RATE003 finding")
+            .finding;
+        assert!(
+            f.message
+                .contains("`request.headers['X-Forwarded-For'].split(',')[0]` is the leftmost"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.severity, Severity::Error);
+        assert!(src[f.labels[0].span.start..].starts_with("hits"));
+        assert!(f.help.contains("ProxyFix"), "{}", f.help);
+    }
+
+    #[test]
+    fn test_files_are_skipped() {
+        let src = "from flask import request, abort\nhits = {}\n@app.route('/')\ndef index():\n    hits[request.access_route[0]] = 1\n    if hits[request.access_route[0]] > 1:\n        abort(429)\n";
+        assert!(rate003(&[("tests/test_limits.py", src)]).is_empty());
+        assert_eq!(rate003(&[("limits.py", src)]).len(), 1);
+    }
+}
