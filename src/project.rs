@@ -27,6 +27,9 @@ pub struct Project {
     imported_accesses: HashMap<(FileId, usize), Vec<(FileId, usize)>>,
     /// Per file, the project it belongs to (see `find_project_roots`).
     roots: Vec<usize>,
+    /// Per project root, its production (non-test) files: rules ask for a
+    /// file's project once per file, so this must not scan every file.
+    production_files: HashMap<usize, Vec<FileId>>,
     paths: PathIndex,
     /// `calls[file][function][call]` → the project functions it may reach.
     calls: Vec<Vec<Vec<Vec<FnId>>>>,
@@ -71,12 +74,20 @@ impl Project {
                 }
             }
         }
+        let roots = find_project_roots(&files);
+        let mut production_files: HashMap<usize, Vec<FileId>> = HashMap::new();
+        for (fi, f) in files.iter().enumerate() {
+            if !knowledge::is_test_path(&f.path) {
+                production_files.entry(roots[fi]).or_default().push(fi);
+            }
+        }
         let mut project = Project {
+            production_files,
             request_context: Vec::new(),
             client_params: HashSet::new(),
             process_classes: HashSet::new(),
             imported_accesses: HashMap::new(),
-            roots: find_project_roots(&files),
+            roots,
             paths: PathIndex::new(&files),
             calls,
             callers,
@@ -248,12 +259,11 @@ impl Project {
     /// Production files of the same project as `file` (one run may cover
     /// several projects of a monorepo): where its configuration can live.
     pub fn project_files(&self, file: FileId) -> impl Iterator<Item = &FileFacts> + '_ {
-        let root = self.roots[file];
-        self.files
-            .iter()
-            .enumerate()
-            .filter(move |(i, f)| self.roots[*i] == root && !knowledge::is_test_path(&f.path))
-            .map(|(_, f)| f)
+        self.production_files
+            .get(&self.roots[file])
+            .into_iter()
+            .flatten()
+            .map(|&fi| &self.files[fi])
     }
 
     /// What the project of `file` configures under any of `names`

@@ -179,7 +179,11 @@ fn library_on_memory(project: &Project, file: FileId, setup: &LimiterSetup) -> O
             None => match project.config_setting(file, config_names) {
                 ConfigSetting::Shared => return None,
                 ConfigSetting::Memory => "the configuration sets a `memory://` storage".to_string(),
-                ConfigSetting::Absent if dotenv_sets(&facts.path, config_names) => return None,
+                ConfigSetting::Absent
+                    if super::deployment_files_mention(&facts.path, config_names) =>
+                {
+                    return None
+                }
                 ConfigSetting::Absent => {
                     let names: Vec<String> =
                         store_options.iter().map(|o| format!("`{o}`")).collect();
@@ -309,28 +313,6 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
             message: "counts in that cache".to_string(),
         }],
         help: "configure a shared cache: `CACHES = {\"default\": {\"BACKEND\": \"django.core.cache.backends.redis.RedisCache\", \"LOCATION\": \"redis://…\"}}` (django-ratelimit's check E003 rejects LocMemCache)".to_string(),
-    })
-}
-
-/// slowapi (and flask-limiter via python-dotenv) read `RATELIMIT_*` from a
-/// `.env` file: look beside the file and in the folders above it.
-fn dotenv_sets(path: &std::path::Path, names: &[&str]) -> bool {
-    // Deployment files that set the environment count too.
-    const ENV_FILES: &[&str] = &[
-        ".env",
-        ".env.production",
-        "docker-compose.yml",
-        "docker-compose.yaml",
-        "compose.yml",
-        "compose.yaml",
-        "Dockerfile",
-    ];
-    let start = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    start.ancestors().skip(1).take(6).any(|dir| {
-        ENV_FILES.iter().any(|file| {
-            std::fs::read_to_string(dir.join(file))
-                .is_ok_and(|env| names.iter().any(|n| env.contains(n)))
-        })
     })
 }
 

@@ -44,8 +44,26 @@ fn project_trust(project: &Project, file: FileId) -> Trust<'_> {
         .flat_map(|f| f.proxy_settings.iter().map(move |s| (&f.path, s)))
         .collect();
     let only_all = settings.iter().all(|(_, s)| s.trust == ProxyTrust::All);
+    // uvicorn / gunicorn proxy settings in the deployment files.
+    let here = &project.files[file];
+    let may_judge = !here.client_keys.is_empty()
+        || !here.limiter_setups.is_empty()
+        || here.django.default_throttle_classes
+        || !here.django.throttle_class_uses.is_empty();
+    let deployed = python
+        && settings.is_empty()
+        && may_judge
+        && super::deployment_files_mention(
+            &project.files[file].path,
+            &[
+                "FORWARDED_ALLOW_IPS",
+                "forwarded-allow-ips",
+                "--proxy-headers",
+                "forwarded_allow_ips",
+            ],
+        );
     Trust {
-        handled: !settings.is_empty(),
+        handled: !settings.is_empty() || deployed,
         all: settings
             .iter()
             .find(|(_, s)| s.trust == ProxyTrust::All)
