@@ -13,7 +13,7 @@
 //! One walker for both grammars, as in `limit_flow`: their node kinds are
 //! disjoint where it matters.
 
-use super::syntax::{field, last_segment, named_children, span, text, unquote};
+use super::syntax::{field, is_function_kind, last_segment, named_children, span, text, unquote};
 use crate::facts::{
     ClientKey, ClientKeyUse, KeyArg, KeyForm, KeySite, ParamKeyUse, ProxySetting, ProxyTrust,
 };
@@ -105,7 +105,7 @@ fn collect_functions<'t>(
         }
         "variable_declarator" => {
             if let (Some(name), Some(value)) = (field(node, "name"), field(node, "value")) {
-                if name.kind() == "identifier" && is_function(value) {
+                if name.kind() == "identifier" && is_function_kind(value.kind()) {
                     out.entry(text(name, src).to_string()).or_insert(value);
                 }
             }
@@ -115,20 +115,6 @@ fn collect_functions<'t>(
     for c in named_children(node) {
         collect_functions(c, src, out, depth + 1);
     }
-}
-
-fn is_function(node: Node) -> bool {
-    matches!(
-        node.kind(),
-        "function_definition"
-            | "function_declaration"
-            | "function_expression"
-            | "function"
-            | "arrow_function"
-            | "method_definition"
-            | "lambda"
-            | "generator_function_declaration"
-    )
 }
 
 struct Analyser<'t, 's> {
@@ -359,7 +345,7 @@ impl<'t, 's> Analyser<'t, 's> {
     }
 
     fn visit(&mut self, node: Node<'t>) {
-        if is_function(node) {
+        if is_function_kind(node.kind()) {
             self.walk_function(node);
             return;
         }
@@ -801,7 +787,7 @@ impl<'t, 's> Analyser<'t, 's> {
     /// The key a function value produces: a lambda/arrow's result, a
     /// same-file function's returns, a library's key function by name.
     fn classify_function_value(&mut self, value: Node<'t>, option: &str) -> Option<ClientKey> {
-        if is_function(value) {
+        if is_function_kind(value.kind()) {
             return self.returns_of(value);
         }
         match value.kind() {

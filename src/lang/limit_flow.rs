@@ -11,7 +11,10 @@
 //! where it matters (`call` vs `call_expression`, `attribute` vs
 //! `member_expression`).
 
-use super::syntax::{field, last_segment, named_children, span, text, unquote};
+use super::syntax::{
+    enclosing_class_name, field, is_function_kind as is_function, last_segment, named_children,
+    span, text, unquote, unwrap_expression as unwrap,
+};
 use crate::facts::{DynamicLimit, LimitSource, ZeroLimit};
 use crate::knowledge::is_limiter_name;
 use crate::source::Span;
@@ -75,20 +78,6 @@ pub fn analyse(root: Node, src: &str, python: bool) -> LimitFlows {
     a.out.zero.sort_by_key(|z| z.span);
     a.out.zero.dedup_by_key(|z| z.span);
     a.out
-}
-
-fn is_function(kind: &str) -> bool {
-    matches!(
-        kind,
-        "function_definition"
-            | "lambda"
-            | "function_declaration"
-            | "function_expression"
-            | "function"
-            | "arrow_function"
-            | "method_definition"
-            | "generator_function_declaration"
-    )
 }
 
 /// Every function node in the file with the name callers use for it.
@@ -1047,23 +1036,6 @@ fn is_comparison_expr(node: Node, src: &str) -> bool {
     found
 }
 
-fn unwrap(mut node: Node) -> Node {
-    while matches!(
-        node.kind(),
-        "parenthesized_expression"
-            | "await"
-            | "await_expression"
-            | "as_expression"
-            | "non_null_expression"
-    ) {
-        match named_children(node).next() {
-            Some(inner) => node = inner,
-            None => break,
-        }
-    }
-    node
-}
-
 fn pattern_names<'s>(node: Node, src: &'s str, out: &mut Vec<&'s str>) {
     for child in named_children(node) {
         match child.kind() {
@@ -1093,18 +1065,6 @@ fn find_dicts<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>, depth: usize) {
         }
         find_dicts(child, out, depth + 1);
     }
-}
-
-/// The class a `self.x = …` / `this.x = …` is written in.
-fn enclosing_class_name<'s>(node: Node, src: &'s str) -> Option<&'s str> {
-    let mut current = node.parent();
-    while let Some(n) = current {
-        if matches!(n.kind(), "class_definition" | "class_declaration" | "class") {
-            return field(n, "name").map(|name| text(name, src));
-        }
-        current = n.parent();
-    }
-    None
 }
 
 fn short(s: &str) -> String {

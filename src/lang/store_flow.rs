@@ -9,7 +9,10 @@
 //! analysed: module-level code runs once at start-up.
 
 use super::builder::key_from_text;
-use super::syntax::{field, last_segment, named_children, span, text};
+use super::syntax::{
+    enclosing_class_name, field, is_function_kind as is_function, last_segment, named_children,
+    span, text, unwrap_expression as unwrap,
+};
 use crate::facts::{StoreClient, StoreOp};
 use crate::knowledge;
 use std::collections::HashMap;
@@ -71,7 +74,7 @@ pub fn analyse(root: Node, src: &str, python: bool) -> Vec<StoreOp> {
     let mut out = Vec::new();
     for (index, function) in functions.into_iter().enumerate() {
         let named = field(function, "name").is_some_and(|n| is_limiterish(text(n, src)))
-            || enclosing_class(function, src).is_some_and(is_limiterish);
+            || enclosing_class_name(function, src).is_some_and(is_limiterish);
         let mut w = FunctionWalk {
             src,
             python,
@@ -101,19 +104,6 @@ pub fn analyse(root: Node, src: &str, python: bool) -> Vec<StoreOp> {
         }
     }
     out
-}
-
-fn is_function(kind: &str) -> bool {
-    matches!(
-        kind,
-        "function_definition"
-            | "function_declaration"
-            | "function_expression"
-            | "function"
-            | "arrow_function"
-            | "method_definition"
-            | "generator_function_declaration"
-    )
 }
 
 fn collect_functions<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>, depth: usize) {
@@ -754,17 +744,6 @@ fn is_short_circuit(node: Node, src: &str) -> bool {
     found
 }
 
-fn enclosing_class<'s>(node: Node, src: &'s str) -> Option<&'s str> {
-    let mut current = node.parent();
-    while let Some(n) = current {
-        if matches!(n.kind(), "class_definition" | "class_declaration" | "class") {
-            return field(n, "name").map(|name| text(name, src));
-        }
-        current = n.parent();
-    }
-    None
-}
-
 /// The outermost call of a method chain a call is part of.
 fn outermost_chain<'s>(call: Node, src: &'s str) -> &'s str {
     let mut outer = call;
@@ -784,19 +763,6 @@ fn outermost_chain<'s>(call: Node, src: &'s str) -> &'s str {
         }
     }
     text(outer, src)
-}
-
-fn unwrap(mut node: Node) -> Node {
-    while matches!(
-        node.kind(),
-        "await" | "await_expression" | "parenthesized_expression"
-    ) {
-        match named_children(node).next() {
-            Some(inner) => node = inner,
-            None => break,
-        }
-    }
-    node
 }
 
 fn squash(s: &str) -> String {

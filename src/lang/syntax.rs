@@ -53,6 +53,51 @@ pub fn visit<'t>(node: Node<'t>, stop: &dyn Fn(Node<'t>) -> bool, f: &mut dyn Fn
     }
 }
 
+/// Function-like nodes of both grammars (Python and JS/TS).
+pub fn is_function_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "function_definition"
+            | "lambda"
+            | "function_declaration"
+            | "function_expression"
+            | "function"
+            | "arrow_function"
+            | "method_definition"
+            | "generator_function_declaration"
+    )
+}
+
+/// The expression inside `await`, parentheses and TypeScript assertions.
+pub fn unwrap_expression(mut node: Node) -> Node {
+    while matches!(
+        node.kind(),
+        "parenthesized_expression"
+            | "await"
+            | "await_expression"
+            | "as_expression"
+            | "non_null_expression"
+    ) {
+        match named_children(node).next() {
+            Some(inner) => node = inner,
+            None => break,
+        }
+    }
+    node
+}
+
+/// The name of the class a node is written in (Python or JS/TS).
+pub fn enclosing_class_name<'s>(node: Node, src: &'s str) -> Option<&'s str> {
+    let mut current = node.parent();
+    while let Some(n) = current {
+        if matches!(n.kind(), "class_definition" | "class_declaration" | "class") {
+            return field(n, "name").map(|name| text(name, src));
+        }
+        current = n.parent();
+    }
+    None
+}
+
 /// The last identifier of a dotted or member expression text:
 /// `limiter.is_allowed` → `is_allowed`.
 pub fn last_segment(s: &str) -> &str {
