@@ -397,6 +397,8 @@ pub struct StoreOp {
     /// The key itself (or the locals it is built from) reads like rate
     /// limiting.
     pub limiter_key: bool,
+    /// The key contains the time window (`…:{int(time.time() // 60)}`).
+    pub time_bucketed: bool,
     /// The local the result is stored in: `count = r.get(key)`.
     pub result_var: Option<String>,
     /// The function also runs a Lua script or a WATCH transaction: what

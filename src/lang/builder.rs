@@ -384,6 +384,14 @@ impl Builder {
         let Some(function) = self.current_function() else {
             return;
         };
+        // Inside an exception class (`class RateLimitExceeded(HTTPException)`
+        // setting its 429): the rejection happens where it is raised or
+        // handled, not here.
+        if self.current_class().is_some_and(|c| {
+            c.ends_with("Exception") || c.ends_with("Error") || c.ends_with("Exceeded")
+        }) {
+            return;
+        }
         let lower = text.to_ascii_lowercase();
         let says_rate_limit = [
             "rate limit",

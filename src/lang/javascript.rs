@@ -1058,8 +1058,9 @@ impl<'s> JsExtractor<'s> {
                 let callee = field(call, "function")?;
                 let method = field(callee, "property")?;
                 let first = named_children(args).next()?;
+                // `app.get('/x', …)`, `app.use('*', …)` (Hono's wildcard)
                 let path_like = matches!(first.kind(), "string" | "template_string")
-                    && unquote(self.t(first)).starts_with('/');
+                    && (unquote(self.t(first)).starts_with('/') || unquote(self.t(first)) == "*");
                 Some(knowledge::JS_REGISTRATION_METHODS.contains(&self.t(method)) && path_like)
             })
             .unwrap_or(false);
@@ -1068,7 +1069,10 @@ impl<'s> JsExtractor<'s> {
             .any(|p| knowledge::JS_REQUEST_PARAMS.contains(&p.as_str()))
             || (exported && knowledge::JS_HTTP_METHOD_EXPORTS.contains(&name.as_str()))
             || route_callback
-            || (class.is_some() && matches!(name.as_str(), "canActivate" | "intercept"));
+            || (class.is_some() && matches!(name.as_str(), "canActivate" | "intercept"))
+            // Hono handlers and middleware take the context as `c`.
+            || (params.first().is_some_and(|p| p == "c")
+                && self.b.facts.frameworks.contains(&Framework::Hono));
         let function = Function {
             name,
             class: class.map(str::to_string),

@@ -24,6 +24,7 @@ pub fn extract(path: &Path, src: &str, tree: &Tree) -> FileFacts {
         b: Builder::default(),
         global_request: false,
         classes: HashSet::new(),
+        plain_exceptions: HashSet::new(),
     };
     x.b.facts.path = path.to_path_buf();
     x.b.facts.lang = Some(super::Lang::Python);
@@ -41,6 +42,8 @@ struct PyExtractor<'s> {
     /// `from flask import request`: `request` is a per-request global.
     global_request: bool,
     classes: HashSet<String>,
+    /// Exception classes defined here on a builtin base (no HTTP status).
+    plain_exceptions: HashSet<String>,
 }
 fn is_scope_boundary(n: Node) -> bool {
     matches!(
@@ -246,6 +249,11 @@ impl<'s> PyExtractor<'s> {
         let bases = field(class, "superclasses")
             .map(|s| self.t(s))
             .unwrap_or("");
+        // `class TooManyRequests(Exception)`: a project's own plain
+        // exception, not werkzeug's 429; raising it answers nothing yet.
+        if matches!(bases, "(Exception)" | "(RuntimeError)" | "(ValueError)") {
+            self.plain_exceptions.insert(name.clone());
+        }
         // Frameworks create one middleware instance for the whole process.
         let mut framework_instantiated =
             bases.contains("BaseHTTPMiddleware") || bases.contains("MiddlewareMixin");
@@ -530,7 +538,9 @@ impl<'s> PyExtractor<'s> {
                     || t == "HTTP_429_TOO_MANY_REQUESTS"
                 {
                     self.b.raise_deny(DenySignal::Strong);
-                    self.rejection_site(node);
+                    if !self.plain_exceptions.contains(t) {
+                        self.rejection_site(node);
+                    }
                 }
                 if t == "request"
                     && self.global_request

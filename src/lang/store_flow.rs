@@ -631,6 +631,20 @@ impl<'a, 's> FunctionWalk<'a, 's> {
             s => s,
         };
         let key_limiterish = is_limiterish(&key) || is_limiterish(&resolved);
+        // `f"rl:{ip}:{int(time.time() // 60)}"`, `strftime('%H%M')`: the key
+        // names its window, so an expiry refresh cannot stretch it.
+        let time_bucketed = [
+            "strftime",
+            "time.time",
+            "time()",
+            "Date.now",
+            "getTime",
+            "datetime",
+            "isoformat",
+            "toISOString",
+        ]
+        .iter()
+        .any(|m| resolved.contains(m));
         self.ops.push(StoreOp {
             function: self.function,
             client,
@@ -650,6 +664,7 @@ impl<'a, 's> FunctionWalk<'a, 's> {
             named_limiter: self.named_limiter,
             limiter_context: self.limiter_context || is_limiterish(&resolved),
             limiter_key: key_limiterish,
+            time_bucketed,
             result_var: None,
             opaque_function: false,
             span: if matches!(object.kind(), "call" | "call_expression") {

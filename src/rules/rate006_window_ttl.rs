@@ -72,7 +72,8 @@ impl Rule for WindowTtl {
             let set_with_ttl = matches!(op.command.as_str(), "set" | "setex" | "psetex")
                 && op.value_counts
                 && op.sets_ttl
-                && !op.keeps_ttl;
+                && !op.keeps_ttl
+                && !op.time_bucketed;
             if set_with_ttl {
                 let how = if op.client == StoreClient::DjangoCache {
                     "`cache.set` with the count resets the key's timeout"
@@ -88,7 +89,9 @@ impl Rule for WindowTtl {
                 ));
                 continue;
             }
-            if !is_relative_expire(op) || op.nx {
+            // A key per window (`rl:{ip}:{minute}`): refreshing its expiry
+            // cannot stretch the window.
+            if !is_relative_expire(op) || op.nx || op.time_bucketed {
                 continue;
             }
             let counter = ops
