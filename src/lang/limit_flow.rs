@@ -39,7 +39,8 @@ pub struct LimitFlows {
 
 pub fn analyse(root: Node, src: &str, python: bool) -> LimitFlows {
     let mut functions = Vec::new();
-    collect_functions(root, src, &mut functions, 0);
+    let mut limiter_classes = Vec::new();
+    collect_functions(root, src, &mut functions, &mut limiter_classes, 0);
     let mut a = Analyser {
         src,
         python,
@@ -51,17 +52,31 @@ pub fn analyse(root: Node, src: &str, python: bool) -> LimitFlows {
     };
     // Function summaries ("returns a runtime value with no clamp"), twice so
     // that one helper calling another is followed, then a recording pass.
+    // Only functions that can hold a source (for summaries) or a sink (for
+    // findings) are walked: big bundles pass the file's prefilter on a word
+    // somewhere, and most of their functions have neither.
+    let sources = marker_offsets(src, SOURCE_MARKERS);
+    let sinks = marker_offsets(src, SINK_MARKERS);
+    let has = |offsets: &[usize], n: Node| {
+        let i = offsets.partition_point(|&o| o < n.start_byte());
+        i < offsets.len() && offsets[i] < n.end_byte()
+    };
     for _ in 0..2 {
         for &(name, node) in &functions {
-            if let Some(name) = name {
-                let taint = a.function(node, HashMap::new());
-                match taint {
-                    Some(t) => {
-                        a.summaries.insert(name.to_string(), t);
-                    }
-                    None => {
-                        a.summaries.remove(name);
-                    }
+            let Some(name) = name else { continue };
+            let calls_summarised = !a.summaries.is_empty() && {
+                let body = text(node, src);
+                a.summaries.keys().any(|k| body.contains(k.as_str()))
+            };
+            if !has(&sources, node) && !calls_summarised {
+                continue;
+            }
+            match a.function(node, HashMap::new()) {
+                Some(t) => {
+                    a.summaries.insert(name.to_string(), t);
+                }
+                None => {
+                    a.summaries.remove(name);
                 }
             }
         }
@@ -70,8 +85,15 @@ pub fn analyse(root: Node, src: &str, python: bool) -> LimitFlows {
     // Module level: start-up code, where reading configuration is fine; only
     // the sinks and the functions handed to them are looked at.
     a.block(root, &mut Env::new(false));
+    let in_limiter_class = |n: Node| {
+        limiter_classes
+            .iter()
+            .any(|&(start, end)| start <= n.start_byte() && n.end_byte() <= end)
+    };
     for &(_, node) in &functions {
-        a.function(node, HashMap::new());
+        if has(&sinks, node) || in_limiter_class(node) {
+            a.function(node, HashMap::new());
+        }
     }
     a.out.dynamic.sort_by_key(|d| d.span);
     a.out.dynamic.dedup_by_key(|d| d.span);
@@ -80,28 +102,83 @@ pub fn analyse(root: Node, src: &str, python: bool) -> LimitFlows {
     a.out
 }
 
+/// Words where a limit is applied (a limiter's name or option, a usage
+/// plan, a 429 check): the file prefilter and the per-function filter.
+pub const SINK_MARKERS: &[&str] = &[
+    "ateLimit",
+    "atelimit",
+    "imiter",
+    "hrottl",
+    "sagePlan",
+    "sage_plan",
+    "lowDown",
+    ".limit(",
+    "RATELIMIT",
+    "points",
+    "429",
+    "TOO_MANY",
+];
+
+/// Words of run-time sources: parsed responses, model SDKs, request data.
+const SOURCE_MARKERS: &[&str] = &[
+    ".json(",
+    "loads",
+    "JSON.parse",
+    "completions",
+    "messages",
+    "responses",
+    "invoke_model",
+    "converse",
+    "enerate",
+    "axios",
+    "got(",
+    "request",
+    "req.",
+    "req)",
+    "ctx.",
+    "searchParams",
+    "c.req",
+];
+
+/// Sorted start offsets of every occurrence of the markers.
+fn marker_offsets(src: &str, markers: &[&str]) -> Vec<usize> {
+    let mut out: Vec<usize> = markers
+        .iter()
+        .flat_map(|m| src.match_indices(m).map(|(i, _)| i))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 /// Every function node in the file with the name callers use for it.
+/// Also collects the byte ranges of classes named like a limiter (their
+/// methods set `self.limit`).
 fn collect_functions<'t>(
     node: Node<'t>,
     src: &'t str,
     out: &mut Vec<(Option<&'t str>, Node<'t>)>,
+    limiter_classes: &mut Vec<(usize, usize)>,
     depth: usize,
 ) {
     if depth > MAX_DEPTH {
         return;
     }
     for child in named_children(node) {
-        if is_function(child.kind()) {
+        let kind = child.kind();
+        if is_function(kind) {
             let name = field(child, "name").map(|n| text(n, src)).or_else(|| {
                 // `const limitFor = async (req) => …`
-                let parent = child.parent()?;
-                (parent.kind() == "variable_declarator")
-                    .then(|| field(parent, "name").map(|n| text(n, src)))
+                (node.kind() == "variable_declarator")
+                    .then(|| field(node, "name").map(|n| text(n, src)))
                     .flatten()
             });
             out.push((name, child));
+        } else if matches!(kind, "class_definition" | "class_declaration" | "class")
+            && field(child, "name").is_some_and(|n| is_limiter_name(text(n, src)))
+        {
+            limiter_classes.push((child.start_byte(), child.end_byte()));
         }
-        collect_functions(child, src, out, depth + 1);
+        collect_functions(child, src, out, limiter_classes, depth + 1);
     }
 }
 

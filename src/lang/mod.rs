@@ -98,22 +98,7 @@ fn add_flow_facts(
 ) {
     // Markers of the places a limit is applied (a limiter's name or option,
     // a usage plan, a 429 check); most library code has none of them.
-    let mentions_limits = [
-        "ateLimit",
-        "atelimit",
-        "imiter",
-        "hrottl",
-        "sagePlan",
-        "sage_plan",
-        "lowDown",
-        ".limit(",
-        "RATELIMIT",
-        "points",
-        "429",
-        "TOO_MANY",
-    ]
-    .iter()
-    .any(|m| src.contains(m));
+    let mentions_limits = limit_flow::SINK_MARKERS.iter().any(|m| src.contains(m));
     if ["edis", "emcache", "alkey", "core.cache"]
         .iter()
         .any(|m| src.contains(m))
@@ -136,7 +121,15 @@ fn add_client_keys(
     python: bool,
 ) {
     // Files with limiter state may key it on a parameter their callers fill.
-    let has_state = !facts.containers.is_empty() || !facts.store_calls.is_empty();
+    // (Only state keyed by something: a module-level list in a 9 MB bundle
+    // is no reason to walk it again.)
+    let has_state = !facts.store_calls.is_empty()
+        || facts.accesses.iter().any(|a| {
+            matches!(
+                a.key,
+                crate::facts::KeyClass::Param(_) | crate::facts::KeyClass::Client(_)
+            )
+        });
     if has_state || client_keys::worth_analysing(src) {
         let keys = client_keys::analyse(root, src, python);
         facts.client_keys = keys.uses;
