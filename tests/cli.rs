@@ -164,7 +164,9 @@ fn sarif_output_has_rules_locations_and_fingerprints() {
     assert_eq!(run["columnKind"], "utf16CodeUnits");
     assert!(run.get("automationDetails").is_none());
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    let rule = &rules[0];
+    // Every rule is listed, in id order; RATE001 comes first.
+    assert_eq!(rules[0]["id"], "RATE001");
+    let rule = &rules[1];
     assert_eq!(rule["id"], "RATE002");
     for key in [
         "shortDescription",
@@ -183,7 +185,7 @@ fn sarif_output_has_rules_locations_and_fingerprints() {
         .any(|t| t == "external/cwe/cwe-770"));
     let result = &run["results"][0];
     assert_eq!(result["ruleId"], "RATE002");
-    assert_eq!(result["ruleIndex"], 0);
+    assert_eq!(result["ruleIndex"], 1);
     assert_eq!(result["level"], "warning");
     let loc = &result["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "src%20dir/l%C3%AFmit.py");

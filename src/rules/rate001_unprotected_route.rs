@@ -1,0 +1,940 @@
+//! RATE001 unprotected-route: an HTTP route with no rate limiting at
+//! route, router/blueprint or app level.
+//!
+//! Routes, objects (apps, routers, blueprints) and registrations come from
+//! `RouteFacts`; this joins them across files: a router's protection is
+//! what its mounts (and their parents, up to an app) put in front of it,
+//! in registration order for Express, Koa and Hono. Precision first:
+//! anything that cannot be resolved (an unknown middleware, a router whose
+//! mount is not found, a computed path or list) makes the route
+//! unresolved, which is silent and only counted in `--statistics`.
+
+use super::{Rule, RuleOptions};
+use crate::facts::*;
+use crate::finding::{Finding, Severity};
+use crate::knowledge;
+use crate::lang::routes_js::join;
+use crate::project::{FileId, FnId, Project};
+use std::collections::HashSet;
+
+pub struct UnprotectedRoute;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Protected,
+    /// Full path when known.
+    Unprotected(Option<String>),
+    Unresolved(Why),
+    Skipped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Why {
+    /// The router's mount (or the owner object) was not found.
+    Unmounted,
+    /// A middleware, dependency or path cannot be read.
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mw {
+    Limiter,
+    Plain,
+    Unknown,
+}
+
+/// Route counts for `--statistics`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RouteStats {
+    pub seen: usize,
+    pub protected: usize,
+    pub unprotected: usize,
+    pub unresolved: usize,
+    pub skipped: usize,
+}
+
+impl Rule for UnprotectedRoute {
+    fn id(&self) -> &'static str {
+        "RATE001"
+    }
+
+    fn check_file(
+        &self,
+        project: &Project,
+        file: FileId,
+        options: &RuleOptions,
+        out: &mut Vec<Finding>,
+    ) {
+        let facts = &project.files[file];
+        if facts.routes.routes.is_empty() || knowledge::is_test_path(&facts.path) {
+            return;
+        }
+        let cx = Cx::new(project, file, options);
+        let mut seen_spans = HashSet::new();
+        for route in &facts.routes.routes {
+            let Status::Unprotected(full) = cx.judge(file, route) else {
+                continue;
+            };
+            if !seen_spans.insert((route.span.start, route.method.clone())) {
+                continue;
+            }
+            out.push(cx.finding(file, route, full));
+        }
+    }
+}
+
+/// Counts over every production file with routes.
+pub fn statistics(project: &Project, options: &RuleOptions) -> RouteStats {
+    let mut stats = RouteStats::default();
+    for (file, facts) in project.files.iter().enumerate() {
+        if facts.routes.routes.is_empty() || knowledge::is_test_path(&facts.path) {
+            continue;
+        }
+        let cx = Cx::new(project, file, options);
+        for route in &facts.routes.routes {
+            stats.seen += 1;
+            match cx.judge(file, route) {
+                Status::Protected => stats.protected += 1,
+                Status::Unprotected(_) => stats.unprotected += 1,
+                Status::Unresolved(_) => stats.unresolved += 1,
+                Status::Skipped => stats.skipped += 1,
+            }
+        }
+    }
+    stats
+}
+
+const HEALTH: &[&str] = &[
+    "health", "healthz", "ready", "readyz", "live", "livez", "metrics", "ping",
+];
+
+const BRUTE_FORCE: &[&str] = &[
+    "login", "signin", "auth", "token", "password", "reset", "otp", "mfa", "2fa", "verify",
+    "register", "signup", "forgot", "magic",
+];
+
+/// Packages whose middleware, decorators and dependencies never limit rates.
+const PLAIN_MODULES: &[&str] = &[
+    // JavaScript
+    "express",
+    "body-parser",
+    "cors",
+    "helmet",
+    "morgan",
+    "compression",
+    "cookie-parser",
+    "express-session",
+    "passport",
+    "multer",
+    "serve-static",
+    "serve-favicon",
+    "method-override",
+    "connect-flash",
+    "csurf",
+    "express-validator",
+    "http-errors",
+    "path",
+    "pino-http",
+    "express-winston",
+    "hpp",
+    "xss-clean",
+    "express-mongo-sanitize",
+    "@koa/cors",
+    "koa-bodyparser",
+    "koa-body",
+    "koa-static",
+    "koa-logger",
+    "koa-helmet",
+    "koa-compress",
+    "koa-session",
+    "koa-mount",
+    "koa-views",
+    "koa-json",
+    "@koa/router",
+    "koa-router",
+    "koa",
+    "hono",
+    "express-jwt",
+    "jsonwebtoken",
+    "express-fileupload",
+    "response-time",
+    "errorhandler",
+    "swagger-ui-express",
+    "connect-timeout",
+    "express-openid-connect",
+    "fastify",
+    "@fastify/cors",
+    "@fastify/helmet",
+    "@fastify/cookie",
+    "@fastify/jwt",
+    "@fastify/static",
+    "@fastify/multipart",
+    "@fastify/formbody",
+    "@fastify/swagger",
+    "@fastify/swagger-ui",
+    "@fastify/sensible",
+    "@fastify/auth",
+    "@nestjs/common",
+    "@nestjs/passport",
+    "express-async-handler",
+    "celebrate",
+    "joi",
+    "zod",
+    // Python
+    "flask",
+    "flask_login",
+    "flask_jwt_extended",
+    "functools",
+    "flask_cors",
+    "flask_caching",
+    "werkzeug",
+    "flask_httpauth",
+    "flask_security",
+    "flask_wtf",
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "typing",
+    "flask_principal",
+    "flask_restful",
+    "flask_smorest",
+    "django",
+    "rest_framework",
+    "sqlalchemy",
+    "jwt",
+    "fastapi_users",
+    "contextlib",
+    "asyncio",
+    "flask_cache",
+    "flask_compress",
+    "authlib",
+    "sentry_sdk",
+    "prometheus_client",
+];
+
+fn plain_module(module: &str) -> bool {
+    PLAIN_MODULES.iter().any(|m| {
+        module == *m
+            || module.starts_with(&format!("{m}."))
+            || module.starts_with(&format!("{m}/"))
+            || (m.starts_with('@') && module.starts_with(m))
+    }) || module.starts_with("hono/")
+        || module.starts_with("node:")
+}
+
+/// A module that names a project file (relative, or a Python package path
+/// that may be this project's).
+fn project_like_module(module: &str, python: bool) -> bool {
+    module.starts_with('.')
+        || module.starts_with('/')
+        || module.starts_with("@/")
+        || module.starts_with("~/")
+        || module.starts_with("src/")
+        || (python && !plain_module(module))
+}
+
+struct Cx<'p> {
+    project: &'p Project,
+    options: &'p RuleOptions,
+    /// Something in the project limits rates (a library, a named function,
+    /// a 429): without it, a router whose mount is not found is still
+    /// unprotected.
+    any_limiter: bool,
+    globals: Vec<GlobalGuard>,
+    flask_config_default: bool,
+    slowapi_middleware: bool,
+    drf_default: bool,
+    django_middleware_limits: bool,
+    next_middleware: Vec<&'p NextMiddleware>,
+    files: Vec<FileId>,
+}
+
+impl<'p> Cx<'p> {
+    fn new(project: &'p Project, file: FileId, options: &'p RuleOptions) -> Cx<'p> {
+        let files: Vec<FileId> = project.project_file_ids(file).collect();
+        let python = project.files[file].lang.is_some_and(|l| l.is_python());
+        let mut cx = Cx {
+            project,
+            options,
+            any_limiter: false,
+            globals: Vec::new(),
+            flask_config_default: !matches!(
+                project.config_setting(file, &["RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"]),
+                crate::project::ConfigSetting::Absent
+            ),
+            slowapi_middleware: false,
+            drf_default: false,
+            django_middleware_limits: false,
+            next_middleware: Vec::new(),
+            files,
+        };
+        for &fi in &cx.files {
+            let f = &project.files[fi];
+            if f.lang.is_some_and(|l| l.is_python()) != python {
+                continue;
+            }
+            cx.globals.extend(f.routes.global.iter().cloned());
+            cx.drf_default |= f.django.default_throttle_classes;
+            if let Some(m) = &f.routes.next_middleware {
+                cx.next_middleware.push(m);
+            }
+            let uses_limit = |t: &str| {
+                knowledge::is_limiter_name(t)
+                    || options.limiter_names.iter().any(|n| t.contains(n.as_str()))
+            };
+            cx.slowapi_middleware |= f
+                .routes
+                .uses
+                .iter()
+                .any(|u| u.items.iter().any(|i| i.name.starts_with("SlowAPI")));
+            cx.django_middleware_limits |= f.django.installed_apps.is_some()
+                && f.config_names.iter().any(|n| n == "RATELIMIT_MIDDLEWARE");
+            cx.any_limiter |= !f.limiter_setups.is_empty()
+                || !f.routes.global.is_empty()
+                || f.imports
+                    .iter()
+                    .any(|i| uses_limit(&i.module) || uses_limit(&i.local))
+                || f.functions
+                    .iter()
+                    .any(|func| func.calls_limiter || uses_limit(&func.name))
+                || f.rejections.iter().any(|r| r.says_rate_limit)
+                || !f.django.ratelimit_uses.is_empty()
+                || !f.django.throttle_class_uses.is_empty()
+                || f.django.default_throttle_classes
+                || f.routes
+                    .routes
+                    .iter()
+                    .any(|r| r.guards.iter().any(|g| uses_limit(&g.text)));
+        }
+        cx
+    }
+
+    fn limiterish(&self, text: &str) -> bool {
+        knowledge::is_limiter_name(text)
+            || self
+                .options
+                .limiter_names
+                .iter()
+                .any(|n| !n.is_empty() && text.contains(n.as_str()))
+    }
+
+    fn skipped(&self, path: &str) -> bool {
+        let last = path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if HEALTH.contains(&last.as_str()) {
+            return true;
+        }
+        self.options.skip_routes.iter().any(|s| {
+            if let Some(prefix) = s.strip_suffix('*') {
+                path.starts_with(prefix)
+            } else {
+                path == s || path.trim_end_matches('/') == s.trim_end_matches('/')
+            }
+        })
+    }
+
+    fn global_for(&self, framework: Framework) -> Option<&GlobalGuard> {
+        self.globals
+            .iter()
+            .find(|g| g.framework == framework && !g.opt_in_only)
+    }
+
+    // ------------------------------------------------------------ judging
+
+    fn judge(&self, file: FileId, route: &RouteDecl) -> Status {
+        if let Some(p) = &route.path {
+            if self.skipped(p) {
+                return Status::Skipped;
+            }
+        }
+        if route.opt_out {
+            return Status::Protected;
+        }
+        let mut unknown = route.dynamic_guards;
+        match route.framework {
+            Framework::Django => return self.judge_django(file, route),
+            Framework::NextJs => return self.judge_next(file, route),
+            _ => {}
+        }
+        for g in &route.guards {
+            match self.classify_guard(file, g, route.framework) {
+                Mw::Limiter => return Status::Protected,
+                Mw::Unknown => unknown = true,
+                Mw::Plain => {}
+            }
+        }
+        if let Some(f) = route.handler_fn {
+            if self.fn_protects((file, f), 0) {
+                return Status::Protected;
+            }
+        }
+        let global = match route.framework {
+            Framework::Flask => {
+                self.global_for(Framework::Flask).is_some() || self.flask_config_default
+            }
+            Framework::FastApi | Framework::Starlette => {
+                self.slowapi_middleware && self.global_for(Framework::FastApi).is_some()
+            }
+            fw => self.global_for(fw).is_some(),
+        };
+        if global {
+            return Status::Protected;
+        }
+        let status = match &route.owner {
+            None => Status::Unprotected(route.path.clone()),
+            Some(owner) => {
+                let ordered = matches!(
+                    route.framework,
+                    Framework::Express | Framework::Koa | Framework::Hono
+                );
+                let offset = if ordered {
+                    route.span.start
+                } else {
+                    usize::MAX
+                };
+                let mut visited = HashSet::new();
+                self.judge_object(file, owner, offset, route.path.clone(), &mut visited, 0)
+            }
+        };
+        match status {
+            Status::Unprotected(_) if unknown => Status::Unresolved(Why::Unknown),
+            Status::Unresolved(Why::Unmounted) if !self.any_limiter && !unknown => {
+                Status::Unprotected(None)
+            }
+            s => s,
+        }
+    }
+
+    /// Protection in front of routes of `owner` in `file` registered at
+    /// `offset`; `suffix` is the route's path below the object.
+    fn judge_object(
+        &self,
+        file: FileId,
+        owner: &str,
+        offset: usize,
+        suffix: Option<String>,
+        visited: &mut HashSet<(FileId, String)>,
+        depth: usize,
+    ) -> Status {
+        if depth > 8 || !visited.insert((file, owner.to_string())) {
+            return Status::Unresolved(Why::Unmounted);
+        }
+        let Some((ofile, oname)) = self.resolve_object(file, owner, 0) else {
+            return Status::Unresolved(Why::Unmounted);
+        };
+        let facts = &self.project.files[ofile];
+        let Some(obj) = facts.routes.objects.iter().find(|o| o.name == oname) else {
+            return Status::Unresolved(Why::Unmounted);
+        };
+        // Registrations on an imported object happen in its own file, in
+        // any order relative to this file's routes.
+        let offset = if ofile == file { offset } else { usize::MAX };
+        let ordered = matches!(
+            obj.framework,
+            Framework::Express | Framework::Koa | Framework::Hono
+        );
+        let mut unknown = obj.dynamic_guards;
+        for g in &obj.guards {
+            match self.classify(ofile, g, 0) {
+                Mw::Limiter => return Status::Protected,
+                Mw::Unknown => unknown = true,
+                Mw::Plain => {}
+            }
+        }
+        // Registrations on the object: in this file and in any file that
+        // imports it (`from app import app; app.before_request(...)`).
+        for (ufile, u) in self.uses_on(ofile, &oname) {
+            if ordered && ufile == file && u.offset >= offset {
+                continue;
+            }
+            let applies = match (&u.path, &suffix) {
+                (UsePath::None, _) => true,
+                (UsePath::Literal(p), Some(s)) => {
+                    let p = p.trim_end_matches('/');
+                    p.is_empty() || p == "*" || s.starts_with(p) || p.ends_with('*')
+                }
+                (UsePath::Literal(p), None) => p == "/" || p == "*",
+                (UsePath::Dynamic, _) => false,
+            };
+            let has_router = u.items.iter().any(|i| self.item_object(ufile, i).is_some());
+            if has_router {
+                continue; // a mount: judged from the mounted side
+            }
+            if !applies {
+                if u.path == UsePath::Dynamic {
+                    unknown = true;
+                }
+                continue;
+            }
+            if u.dynamic {
+                unknown = true;
+            }
+            for item in &u.items {
+                match self.classify(ufile, item, 0) {
+                    Mw::Limiter => return Status::Protected,
+                    Mw::Unknown => unknown = true,
+                    Mw::Plain => {}
+                }
+            }
+        }
+        let own = obj.prefix.clone();
+        let mounts = self.mounts_of(ofile, &oname);
+        if mounts.is_empty() {
+            if obj.is_app {
+                let path = suffix.map(|s| join(own.as_deref().unwrap_or(""), &s));
+                return if unknown {
+                    Status::Unresolved(Why::Unknown)
+                } else {
+                    Status::Unprotected(path)
+                };
+            }
+            return Status::Unresolved(Why::Unmounted);
+        }
+        let mut result: Option<Status> = None;
+        for (mfile, u) in mounts {
+            let prefix = match &u.path {
+                UsePath::Dynamic => {
+                    result.get_or_insert(Status::Unresolved(Why::Unknown));
+                    continue;
+                }
+                UsePath::Literal(p) => Some(p.clone()),
+                UsePath::None => None,
+            };
+            // Flask's url_prefix at registration replaces the blueprint's.
+            let local = if u.replaces_prefix && prefix.is_some() {
+                None
+            } else {
+                own.clone()
+            };
+            let below = suffix
+                .as_ref()
+                .map(|s| join(local.as_deref().unwrap_or(""), s));
+            let mut protected = false;
+            let mut mount_unknown = u.dynamic;
+            for item in &u.items {
+                if self.item_object(mfile, item).is_some() {
+                    continue;
+                }
+                match self.classify(mfile, item, 0) {
+                    Mw::Limiter => protected = true,
+                    Mw::Unknown => mount_unknown = true,
+                    Mw::Plain => {}
+                }
+            }
+            let status = if protected {
+                Status::Protected
+            } else {
+                let parent_suffix = below.map(|b| join(prefix.as_deref().unwrap_or(""), &b));
+                let mut v = visited.clone();
+                match self.judge_object(mfile, &u.owner, u.offset, parent_suffix, &mut v, depth + 1)
+                {
+                    Status::Unprotected(_) if mount_unknown || unknown => {
+                        Status::Unresolved(Why::Unknown)
+                    }
+                    s => s,
+                }
+            };
+            result = Some(match (result, status) {
+                (None, s) => s,
+                (Some(Status::Unprotected(p)), _) => Status::Unprotected(p),
+                (Some(_), Status::Unprotected(p)) => Status::Unprotected(p),
+                (Some(Status::Unresolved(w)), _) => Status::Unresolved(w),
+                (Some(_), Status::Unresolved(w)) => Status::Unresolved(w),
+                (Some(s), _) => s,
+            });
+        }
+        result.unwrap_or(Status::Unresolved(Why::Unmounted))
+    }
+
+    fn judge_django(&self, file: FileId, route: &RouteDecl) -> Status {
+        let Some(view) = route.guards.first() else {
+            return Status::Unresolved(Why::Unknown);
+        };
+        if self.django_middleware_limits {
+            return Status::Protected;
+        }
+        let name = view.name.rsplit('.').next().unwrap_or("").to_string();
+        let key = format!("view:{name}");
+        let mut found = false;
+        let mut drf = false;
+        let mut explicit_none = false;
+        for (ufile, u) in self.uses_on_any(&key) {
+            found = true;
+            for item in &u.items {
+                match item.name.as_str() {
+                    "__drf__" => drf = true,
+                    "no_throttle" => explicit_none = true,
+                    "throttle_classes" => return Status::Protected,
+                    _ => match self.classify(ufile, item, 0) {
+                        Mw::Limiter => return Status::Protected,
+                        // Django's own decorators are plain; others unknown.
+                        Mw::Unknown => return Status::Unresolved(Why::Unknown),
+                        Mw::Plain => {}
+                    },
+                }
+            }
+        }
+        let _ = file;
+        if !found {
+            return if self.any_limiter {
+                Status::Unresolved(Why::Unmounted)
+            } else {
+                Status::Unprotected(route.path.clone())
+            };
+        }
+        if drf && self.drf_default && !explicit_none {
+            return Status::Protected;
+        }
+        Status::Unprotected(route.path.clone())
+    }
+
+    fn judge_next(&self, file: FileId, route: &RouteDecl) -> Status {
+        let Some(f) = route.handler_fn else {
+            return Status::Unresolved(Why::Unknown);
+        };
+        if self.fn_protects((file, f), 0) {
+            return Status::Protected;
+        }
+        let path = route.path.clone().unwrap_or_default();
+        for m in &self.next_middleware {
+            if !m.limits {
+                continue;
+            }
+            if m.dynamic_matcher {
+                return Status::Unresolved(Why::Unknown);
+            }
+            if m.matchers.is_empty() || m.matchers.iter().any(|p| matcher_covers(p, &path)) {
+                return Status::Protected;
+            }
+        }
+        Status::Unprotected(route.path.clone())
+    }
+
+    // --------------------------------------------------------- resolution
+
+    /// Registrations on object `name` of `file`, from its own file and from
+    /// files that import it.
+    fn uses_on(&self, file: FileId, name: &str) -> Vec<(FileId, &'p UseSite)> {
+        let mut out = Vec::new();
+        for &fi in &self.files {
+            let f = &self.project.files[fi];
+            for u in &f.routes.uses {
+                let hit = if fi == file {
+                    u.owner == name
+                } else {
+                    self.resolve_object(fi, &u.owner, 0)
+                        .is_some_and(|(of, on)| of == file && on == name)
+                };
+                if hit {
+                    out.push((fi, u));
+                }
+            }
+        }
+        out
+    }
+
+    fn uses_on_any(&self, owner: &str) -> Vec<(FileId, &'p UseSite)> {
+        let mut out = Vec::new();
+        for &fi in &self.files {
+            for u in &self.project.files[fi].routes.uses {
+                if u.owner == owner {
+                    out.push((fi, u));
+                }
+            }
+        }
+        out
+    }
+
+    /// Where object `name` of `file` is mounted: (file, registration).
+    fn mounts_of(&self, file: FileId, name: &str) -> Vec<(FileId, &'p UseSite)> {
+        let mut out = Vec::new();
+        for &fi in &self.files {
+            for u in &self.project.files[fi].routes.uses {
+                let target = (file, name.to_string());
+                if u.owner == name && fi == file {
+                    continue;
+                }
+                if u.items
+                    .iter()
+                    .any(|i| self.item_object(fi, i).as_ref() == Some(&target))
+                {
+                    out.push((fi, u));
+                }
+            }
+        }
+        out
+    }
+
+    /// The router/app object an item of a registration names.
+    fn item_object(&self, file: FileId, item: &MwRef) -> Option<(FileId, String)> {
+        let t = item.text.as_str();
+        if let Some(rest) = t.strip_prefix("require(") {
+            let module = crate::lang::syntax_unquote(rest.split(')').next().unwrap_or(""));
+            let target = self.project.resolve_import(file, module)?;
+            let local = self.export_local(target, "default")?;
+            return self.project.files[target]
+                .routes
+                .objects
+                .iter()
+                .any(|o| o.name == local)
+                .then_some((target, local));
+        }
+        if item.function.is_some() {
+            return None;
+        }
+        self.resolve_object(file, &item.name, 0)
+    }
+
+    fn export_local(&self, file: FileId, exported: &str) -> Option<String> {
+        let f = &self.project.files[file];
+        if let Some((_, l)) = f.routes.exports.iter().find(|(e, _)| e == exported) {
+            return Some(l.clone());
+        }
+        // Python modules export every top-level name.
+        (f.lang.is_some_and(|l| l.is_python()) || exported != "default")
+            .then(|| exported.to_string())
+    }
+
+    /// Follow `name` in `file` to the file and local name of an app/router.
+    fn resolve_object(&self, file: FileId, name: &str, depth: usize) -> Option<(FileId, String)> {
+        let f = &self.project.files[file];
+        if f.routes.objects.iter().any(|o| o.name == name) {
+            return Some((file, name.to_string()));
+        }
+        if depth > 4 {
+            return None;
+        }
+        let import = f.imports.iter().find(|i| i.local == name)?;
+        let target = self.project.resolve_import(file, &import.module)?;
+        let exported = import.name.as_deref().unwrap_or("default");
+        let local = self.export_local(target, exported)?;
+        self.resolve_object(target, &local, depth + 1)
+    }
+
+    fn classify_guard(&self, file: FileId, g: &MwRef, framework: Framework) -> Mw {
+        if framework == Framework::NestJs {
+            if self.limiterish(&g.text) {
+                return Mw::Limiter;
+            }
+            // `@UseGuards(MyGuard)`: a project guard that limits.
+            if let Some(inner) = g.text.strip_prefix("@UseGuards(") {
+                for name in inner.trim_end_matches(')').split(',') {
+                    let name = name
+                        .trim()
+                        .trim_start_matches("new ")
+                        .trim_end_matches("()");
+                    if self.resolve_name(file, name, 0) == Mw::Limiter {
+                        return Mw::Limiter;
+                    }
+                }
+            }
+            return Mw::Plain;
+        }
+        self.classify(file, g, 0)
+    }
+
+    fn classify(&self, file: FileId, mw: &MwRef, depth: usize) -> Mw {
+        if self.limiterish(&mw.text) || self.limiterish(&mw.name) {
+            return Mw::Limiter;
+        }
+        if let Some(f) = mw.function {
+            return if self.fn_protects((file, f), 0) {
+                Mw::Limiter
+            } else {
+                Mw::Plain
+            };
+        }
+        if mw.text.starts_with("require(") {
+            return Mw::Unknown;
+        }
+        self.resolve_name(file, &mw.name, depth)
+    }
+
+    /// What a name used as middleware is, followed through local
+    /// definitions, initialisers and imports.
+    fn resolve_name(&self, file: FileId, name: &str, depth: usize) -> Mw {
+        if depth > 4 || name.is_empty() {
+            return Mw::Unknown;
+        }
+        if self.limiterish(name) {
+            return Mw::Limiter;
+        }
+        let f = &self.project.files[file];
+        let python = f.lang.is_some_and(|l| l.is_python());
+        // A function defined here (and the closures it returns).
+        let defined: Vec<usize> = f
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|(_, func)| {
+                (func.name == name && func.parent.is_none() && func.class.is_none())
+                    || func.class.as_deref() == Some(name)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if !defined.is_empty() {
+            let any = defined.iter().any(|&i| {
+                self.fn_protects((file, i), 0)
+                    || f.functions
+                        .iter()
+                        .enumerate()
+                        .any(|(j, c)| c.parent == Some(i) && self.fn_protects((file, j), 0))
+            });
+            return if any { Mw::Limiter } else { Mw::Plain };
+        }
+        if let Some((_, callee)) = f.routes.inits.iter().find(|(n, _)| n == name) {
+            if self.limiterish(callee) {
+                return Mw::Limiter;
+            }
+            let root = callee.split('.').next().unwrap_or("");
+            if root != name {
+                return self.resolve_name(file, root, depth + 1);
+            }
+        }
+        if let Some(import) = f.imports.iter().find(|i| i.local == name) {
+            if knowledge::limiter_library(python, &import.module, import.name.as_deref()).is_some()
+                || self.limiterish(&import.module)
+                || import.name.as_deref().is_some_and(|n| self.limiterish(n))
+            {
+                return Mw::Limiter;
+            }
+            if let Some(target) = self.project.resolve_import(file, &import.module) {
+                let exported = import.name.as_deref().unwrap_or("default");
+                return match self.export_local(target, exported) {
+                    Some(local) => self.resolve_name(target, &local, depth + 1),
+                    // `module.exports = function (req, res, next) {…}`.
+                    None => {
+                        let t = &self.project.files[target];
+                        let any = (0..t.functions.len()).any(|i| self.fn_protects((target, i), 0));
+                        if any {
+                            Mw::Limiter
+                        } else if t.functions.is_empty() {
+                            Mw::Unknown
+                        } else {
+                            Mw::Plain
+                        }
+                    }
+                };
+            }
+            if plain_module(&import.module) {
+                return Mw::Plain;
+            }
+            if project_like_module(&import.module, python) {
+                return Mw::Unknown;
+            }
+            return Mw::Unknown;
+        }
+        // Framework objects and builtins: `express.json()`, `Depends`.
+        if matches!(
+            name,
+            "express" | "bodyParser" | "Depends" | "Security" | "Middleware" | "csrf_exempt"
+        ) {
+            return Mw::Plain;
+        }
+        Mw::Unknown
+    }
+
+    /// The function (or what it calls, a few levels down) limits rates:
+    /// named like a limiter, calls a limiter, answers 429.
+    fn fn_protects(&self, f: FnId, depth: usize) -> bool {
+        let func = self.project.function(f);
+        if self
+            .project
+            .is_limiter_named(f, &self.options.limiter_names)
+            || func.calls_limiter
+            || func.deny == DenySignal::Strong
+            || func.calls.iter().any(|c| self.limiterish(&c.callee))
+        {
+            return true;
+        }
+        if self.project.files[f.0]
+            .rejections
+            .iter()
+            .any(|r| r.function == f.1 && r.says_rate_limit)
+        {
+            return true;
+        }
+        depth < 3
+            && self
+                .project
+                .callees_of(f)
+                .any(|c| c != f && self.fn_protects(c, depth + 1))
+    }
+
+    // ------------------------------------------------------------ reporting
+
+    fn finding(&self, file: FileId, route: &RouteDecl, full: Option<String>) -> Finding {
+        let facts = &self.project.files[file];
+        let path = full.or_else(|| route.path.clone());
+        let shown_path = path.clone().unwrap_or_else(|| "(path not resolved)".into());
+        let hay =
+            format!("{} {}", path.as_deref().unwrap_or(""), route.handler).to_ascii_lowercase();
+        let sensitive = BRUTE_FORCE.iter().any(|w| hay.contains(w))
+            || self
+                .options
+                .sensitive_routes
+                .iter()
+                .any(|s| !s.is_empty() && hay.contains(&s.to_ascii_lowercase()));
+        let severity = if sensitive {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let why = if sensitive {
+            "a brute-force target with no rate limit at route, router or app level"
+        } else {
+            "no rate limit at route, router or app level"
+        };
+        let handler = if route.handler == "anonymous handler" {
+            "inline handler".to_string()
+        } else {
+            format!("handler `{}`", route.handler)
+        };
+        Finding {
+            rule_id: "RATE001",
+            severity,
+            message: format!("`{} {}` ({handler}): {why}", route.method, shown_path),
+            path: facts.path.clone(),
+            span: route.span,
+            primary_label: "route registered here without rate limiting".into(),
+            labels: Vec::new(),
+            help: fix_for(route.framework).into(),
+        }
+    }
+}
+
+/// Does a Next.js `matcher` pattern cover `path`?
+fn matcher_covers(pattern: &str, path: &str) -> bool {
+    let base = pattern
+        .split([':', '(', '*'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
+    if pattern.starts_with("/((?!") {
+        // A negative lookahead: everything except the listed prefixes.
+        let inner = pattern.trim_start_matches("/((?!");
+        let excluded = inner.split(')').next().unwrap_or("");
+        return !excluded
+            .split('|')
+            .any(|e| !e.is_empty() && path.trim_start_matches('/').starts_with(e));
+    }
+    base.is_empty() || path == base || path.starts_with(&format!("{base}/"))
+}
+
+fn fix_for(framework: Framework) -> &'static str {
+    match framework {
+        Framework::Express => "add express-rate-limit before the route (`app.use(rateLimit({ …, store: new RedisStore(…) }))` with a shared store such as rate-limit-redis), or pass a limiter as route middleware",
+        Framework::Flask => "add flask-limiter with a shared store: `Limiter(get_remote_address, app=app, default_limits=[…], storage_uri=\"redis://…\")`, or `@limiter.limit(\"5/minute\")` on the route",
+        Framework::FastApi | Framework::Starlette => "add slowapi (`@limiter.limit(\"5/minute\")` with a `request` parameter, or `default_limits` with `SlowAPIMiddleware`) or a fastapi-limiter `Depends(RateLimiter(...))` dependency",
+        Framework::Django => "throttle the view: DRF `throttle_classes` / `DEFAULT_THROTTLE_CLASSES`, or django-ratelimit's `@ratelimit(key=\"ip\", rate=\"5/m\")` on a shared cache",
+        Framework::NestJs => "protect it with @nestjs/throttler: `ThrottlerGuard` as `APP_GUARD` (or `@UseGuards(ThrottlerGuard)` on the controller)",
+        Framework::Fastify => "register @fastify/rate-limit (global by default) with a shared `redis` store, or set `config: { rateLimit: {…} }` on the route",
+        Framework::Koa => "add koa-ratelimit before the router: `app.use(ratelimit({ driver: 'redis', db: redis, … }))`",
+        Framework::NextJs => "rate-limit in `middleware.ts` (with a `matcher` covering this route) or in the handler, e.g. `@upstash/ratelimit` with `Redis.fromEnv()`",
+        Framework::Hono => "add a limiter middleware before the route, e.g. `app.use(rateLimiter({ …, store }))` from hono-rate-limiter with a shared store",
+    }
+}
