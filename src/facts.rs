@@ -156,6 +156,9 @@ pub struct UseSite {
     pub dynamic: bool,
     /// Flask's `register_blueprint(url_prefix=…)` replaces the blueprint's own.
     pub replaces_prefix: bool,
+    /// The first item is a mounted router/app (`register_blueprint`,
+    /// `include_router`, Hono `route`, Fastify `register`), never middleware.
+    pub mount: bool,
 }
 
 #[derive(Debug, Clone)]

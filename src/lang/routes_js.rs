@@ -481,6 +481,7 @@ impl<'s> RoutesJs<'s, '_> {
                     items,
                     dynamic: false,
                     replaces_prefix: false,
+                    mount: true,
                 });
             }
             "use" => {
@@ -505,6 +506,7 @@ impl<'s> RoutesJs<'s, '_> {
                     items,
                     dynamic,
                     replaces_prefix: false,
+                    mount: false,
                 });
             }
             "addHook" if framework == Some(Framework::Fastify) => {
@@ -522,6 +524,7 @@ impl<'s> RoutesJs<'s, '_> {
                         items,
                         dynamic,
                         replaces_prefix: false,
+                        mount: false,
                     });
                 }
             }
@@ -561,6 +564,7 @@ impl<'s> RoutesJs<'s, '_> {
                         items,
                         dynamic: false,
                         replaces_prefix: false,
+                        mount: true,
                     });
                 }
             }

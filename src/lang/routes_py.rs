@@ -159,15 +159,18 @@ impl<'s> RoutesPy<'s, '_> {
     }
 
     fn collect_objects(&mut self, root: Node) {
-        for stmt in named_children(root) {
-            let assign = if stmt.kind() == "expression_statement" {
-                named_children(stmt).next()
-            } else {
-                None
-            };
-            let Some(a) = assign.filter(|a| a.kind() == "assignment") else {
-                continue;
-            };
+        // Module level and inside app factories (`def create_app(): app = Flask(...)`).
+        let mut assigns = Vec::new();
+        visit(
+            root,
+            &|n| matches!(n.kind(), "class_definition" | "lambda"),
+            &mut |n| {
+                if n.kind() == "assignment" {
+                    assigns.push(n);
+                }
+            },
+        );
+        for a in assigns {
             let (Some(left), Some(right)) = (field(a, "left"), field(a, "right")) else {
                 continue;
             };
@@ -321,6 +324,7 @@ impl<'s> RoutesPy<'s, '_> {
                     }],
                     dynamic: false,
                     replaces_prefix: false,
+                    mount: false,
                 });
                 continue;
             }
@@ -394,6 +398,7 @@ impl<'s> RoutesPy<'s, '_> {
                         items: vec![self.mw_ref(callee)],
                         dynamic: false,
                         replaces_prefix: false,
+                        mount: false,
                     });
                 }
             }
@@ -496,6 +501,7 @@ impl<'s> RoutesPy<'s, '_> {
                     items,
                     dynamic,
                     replaces_prefix: method == "register_blueprint",
+                    mount: true,
                 });
             }
             "before_request" | "before_app_request" | "add_middleware" => {
@@ -511,6 +517,7 @@ impl<'s> RoutesPy<'s, '_> {
                     items: vec![item],
                     dynamic: false,
                     replaces_prefix: false,
+                    mount: false,
                 });
             }
             _ => {}
@@ -694,6 +701,7 @@ impl<'s> RoutesPy<'s, '_> {
                 items,
                 dynamic: false,
                 replaces_prefix: false,
+                mount: false,
             });
         }
     }

@@ -66,7 +66,7 @@ impl Rule for UnprotectedRoute {
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
-        if facts.routes.routes.is_empty() || knowledge::is_test_path(&facts.path) {
+        if facts.routes.routes.is_empty() || not_an_app(&facts.path) {
             return;
         }
         let cx = Cx::new(project, file, options);
@@ -87,13 +87,24 @@ impl Rule for UnprotectedRoute {
 pub fn statistics(project: &Project, options: &RuleOptions) -> RouteStats {
     let mut stats = RouteStats::default();
     for (file, facts) in project.files.iter().enumerate() {
-        if facts.routes.routes.is_empty() || knowledge::is_test_path(&facts.path) {
+        if facts.routes.routes.is_empty() || not_an_app(&facts.path) {
             continue;
         }
         let cx = Cx::new(project, file, options);
         for route in &facts.routes.routes {
             stats.seen += 1;
-            match cx.judge(file, route) {
+            let status = cx.judge(file, route);
+            if std::env::var_os("RATECHECK_DEBUG_ROUTES").is_some() {
+                eprintln!(
+                    "route: {}:{} {} {:?} {} -> {status:?}",
+                    facts.path.display(),
+                    route.span.start,
+                    route.method,
+                    route.path,
+                    route.handler
+                );
+            }
+            match status {
                 Status::Protected => stats.protected += 1,
                 Status::Unprotected(_) => stats.unprotected += 1,
                 Status::Unresolved(_) => stats.unresolved += 1,
@@ -102,6 +113,64 @@ pub fn statistics(project: &Project, options: &RuleOptions) -> RouteStats {
         }
     }
     stats
+}
+
+/// Test suites, documentation snippets and the frameworks' own source
+/// (Django's admin urls, Express's router): code that serves no one's
+/// traffic, or that defines a framework rather than uses it. Judged on the
+/// path below the project root, so absolute paths work too.
+fn not_an_app(path: &std::path::Path) -> bool {
+    if knowledge::is_test_path(path) {
+        return true;
+    }
+    const MARKERS: &[&str] = &[
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "package.json",
+        "manage.py",
+        "requirements.txt",
+        ".git",
+    ];
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let root = abs
+        .ancestors()
+        .skip(1)
+        .find(|d| MARKERS.iter().any(|m| d.join(m).exists()));
+    let rel = match root {
+        Some(r) => abs.strip_prefix(r).unwrap_or(&abs).to_path_buf(),
+        None => path.to_path_buf(),
+    };
+    if knowledge::is_test_path(&rel) {
+        return true;
+    }
+    let mut parts = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_ascii_lowercase());
+    let first = parts.next().unwrap_or_default();
+    let first = if first == "src" || first == "lib" {
+        parts.next().unwrap_or_default()
+    } else {
+        first
+    };
+    matches!(
+        first.as_str(),
+        "docs"
+            | "docs_src"
+            | "doc"
+            | "documentation"
+            | "django"
+            | "flask"
+            | "fastapi"
+            | "starlette"
+            | "rest_framework"
+            | "quart"
+            | "express"
+            | "koa"
+            | "fastify"
+            | "hono"
+            | "router"
+    ) || rel.components().any(|c| c.as_os_str() == "node_modules")
 }
 
 const HEALTH: &[&str] = &[
@@ -460,7 +529,8 @@ impl<'p> Cx<'p> {
                 (UsePath::Literal(p), None) => p == "/" || p == "*",
                 (UsePath::Dynamic, _) => false,
             };
-            let has_router = u.items.iter().any(|i| self.item_object(ufile, i).is_some());
+            let has_router =
+                u.mount || u.items.iter().any(|i| self.item_object(ufile, i).is_some());
             if has_router {
                 continue; // a mount: judged from the mounted side
             }
@@ -515,8 +585,8 @@ impl<'p> Cx<'p> {
                 .map(|s| join(local.as_deref().unwrap_or(""), s));
             let mut protected = false;
             let mut mount_unknown = u.dynamic;
-            for item in &u.items {
-                if self.item_object(mfile, item).is_some() {
+            for (k, item) in u.items.iter().enumerate() {
+                if (u.mount && k == 0) || self.item_object(mfile, item).is_some() {
                     continue;
                 }
                 match self.classify(mfile, item, 0) {
@@ -685,6 +755,31 @@ impl<'p> Cx<'p> {
         }
         if item.function.is_some() {
             return None;
+        }
+        // `auth.bp`: an object of an imported module.
+        if let Some((module_local, attr)) = t.split_once('.') {
+            let is_ident =
+                |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+            if is_ident(module_local) && is_ident(attr) {
+                let f = &self.project.files[file];
+                if let Some(import) = f.imports.iter().find(|i| i.local == module_local) {
+                    let target = import
+                        .name
+                        .as_deref()
+                        .and_then(|n| {
+                            let sub = if import.module.ends_with('.') {
+                                format!("{}{n}", import.module)
+                            } else {
+                                format!("{}.{n}", import.module)
+                            };
+                            self.project.resolve_import(file, &sub)
+                        })
+                        .or_else(|| self.project.resolve_import(file, &import.module));
+                    if let Some(target) = target {
+                        return self.resolve_object(target, attr, 1);
+                    }
+                }
+            }
         }
         self.resolve_object(file, &item.name, 0)
     }
