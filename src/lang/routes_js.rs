@@ -163,7 +163,11 @@ impl<'s> RoutesJs<'s, '_> {
         };
         let callee_text = self.t(callee);
         let root = callee_text.split('.').next().unwrap_or("");
-        let module = self.import_module(root).unwrap_or("");
+        // `require('fastify')({ logger: true })`
+        let required = callee_text
+            .strip_prefix("require(")
+            .map(|r| unquote(r.trim_end_matches(')')));
+        let module = required.or_else(|| self.import_module(root)).unwrap_or("");
         let last = callee_text.rsplit('.').next().unwrap_or("");
         let prefix = args
             .and_then(|a| named_children(a).next())
@@ -177,6 +181,7 @@ impl<'s> RoutesJs<'s, '_> {
             ("koa", _) => Some((Framework::Koa, true, None)),
             ("hono", "Hono") => Some((Framework::Hono, true, None)),
             ("fastify", _) => Some((Framework::Fastify, true, None)),
+            (_, _) if required.is_some() => None,
             _ => None,
         }
     }
@@ -730,8 +735,10 @@ impl<'s> RoutesJs<'s, '_> {
         }
         // Method decorators may precede the method in the class body.
         let mut prev = n.prev_named_sibling();
-        while let Some(p) = prev.filter(|p| p.kind() == "decorator") {
-            out.push(p);
+        while let Some(p) = prev.filter(|p| matches!(p.kind(), "decorator" | "comment")) {
+            if p.kind() == "decorator" {
+                out.push(p);
+            }
             prev = p.prev_named_sibling();
         }
         out

@@ -62,6 +62,9 @@ pub fn analyse(root: Node, src: &str, path: &Path, facts: &mut FileFacts) {
     if is_urls {
         x.django_urls(root);
     }
+    if x.src.contains("starlette") {
+        x.starlette_routes(root);
+    }
     x.django_views(root);
     let out = x.out;
     facts.routes = out;
@@ -128,7 +131,8 @@ impl<'s> RoutesPy<'s, '_> {
             t
         };
         // `Depends(check)` names `check`.
-        let inner = if callee == "Depends" || callee.ends_with(".Depends") {
+        let wrapper = callee.rsplit('.').next().unwrap_or("");
+        let inner = if matches!(wrapper, "Depends" | "Security" | "Middleware") {
             positional(n).first().map(|a| self.mw_ref(*a).name)
         } else {
             None
@@ -595,6 +599,76 @@ impl<'s> RoutesPy<'s, '_> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// `Route("/p", endpoint, methods=[...])`, inside `Mount("/x", routes=[...])`
+    /// prefixes; the routes belong to the file's one Starlette app if it has one.
+    fn starlette_routes(&mut self, root: Node) {
+        let mut calls = Vec::new();
+        visit(root, &|_| false, &mut |n| {
+            if n.kind() == "call"
+                && field(n, "function").is_some_and(|f| {
+                    let t = text(f, self.src);
+                    t == "Route" || t.ends_with(".Route")
+                })
+            {
+                calls.push(n);
+            }
+        });
+        let apps: Vec<&RouterObject> = self
+            .out
+            .objects
+            .iter()
+            .filter(|o| o.framework == Framework::Starlette)
+            .collect();
+        let owner = (apps.len() == 1).then(|| apps[0].name.clone());
+        for call in calls {
+            let args = positional(call);
+            let Some(p) = args
+                .first()
+                .copied()
+                .or_else(|| kwarg(call, "path", self.src))
+            else {
+                continue;
+            };
+            let Some(endpoint) = args
+                .get(1)
+                .copied()
+                .or_else(|| kwarg(call, "endpoint", self.src))
+            else {
+                continue;
+            };
+            let mut path = self.string(p);
+            // Enclosing `Mount("/x", routes=[...])` prefixes.
+            let mut cur = call.parent();
+            while let Some(n) = cur {
+                if n.kind() == "call"
+                    && field(n, "function").is_some_and(|f| self.t(f).ends_with("Mount"))
+                {
+                    let prefix = positional(n).first().and_then(|a| self.string(*a));
+                    path = match (prefix, path) {
+                        (Some(pre), Some(p)) => Some(join(&pre, &p)),
+                        _ => None,
+                    };
+                }
+                cur = n.parent();
+            }
+            let name = self.t(endpoint).to_string();
+            let handler_fn = self.function_named(&name, 0);
+            let method = self.methods_kw(call).unwrap_or_else(|| "GET".into());
+            self.out.routes.push(RouteDecl {
+                framework: Framework::Starlette,
+                owner: owner.clone(),
+                method,
+                path,
+                handler: shorten(&name),
+                handler_fn,
+                guards: Vec::new(),
+                dynamic_guards: false,
+                opt_out: false,
+                span: span(call),
+            });
         }
     }
 
