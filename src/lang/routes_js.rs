@@ -425,24 +425,42 @@ impl<'s> RoutesJs<'s, '_> {
                     .collect()
             })
             .unwrap_or_default();
-        // `router.route('/p').get(h)`
+        // `router.route('/p').get(h)`, also chained: `.route(p).post(a).get(b)`.
         if object.kind() == "call_expression" && METHODS.contains(&method) {
-            let inner_callee = field(object, "function");
-            if let Some(ic) = inner_callee.filter(|c| c.kind() == "member_expression") {
-                let is_route = field(ic, "property").is_some_and(|p| self.t(p) == "route");
-                let owner = field(ic, "object").filter(|o| o.kind() == "identifier");
-                if let (true, Some(owner)) = (is_route, owner) {
-                    let path_arg =
-                        field(object, "arguments").and_then(|a| named_children(a).next());
+            // A chained registration is reported at its own `.get(` line.
+            let chained = field(object, "function")
+                .and_then(|f| field(f, "property"))
+                .is_some_and(|p| self.t(p) != "route");
+            let span_start = if chained { prop.start_byte() } else { 0 };
+            let mut base = object;
+            loop {
+                let Some(ic) = field(base, "function").filter(|c| c.kind() == "member_expression")
+                else {
+                    return;
+                };
+                let prop = field(ic, "property").map(|p| self.t(p)).unwrap_or("");
+                if prop == "route" {
+                    let Some(owner) = field(ic, "object").filter(|o| o.kind() == "identifier")
+                    else {
+                        return;
+                    };
+                    let path_arg = field(base, "arguments").and_then(|a| named_children(a).next());
                     let owner = self.t(owner).to_string();
                     if self.framework_of(&owner) == Some(Framework::Express)
                         || self.is_object(&owner)
                     {
-                        self.route(call, &owner, method, path_arg, &args, 0);
+                        self.route(call, &owner, method, path_arg, &args, span_start);
                     }
+                    return;
+                }
+                if !METHODS.contains(&prop) {
+                    return;
+                }
+                match field(ic, "object").filter(|o| o.kind() == "call_expression") {
+                    Some(next) => base = next,
+                    None => return,
                 }
             }
-            return;
         }
         if object.kind() != "identifier" {
             return;
@@ -594,7 +612,7 @@ impl<'s> RoutesJs<'s, '_> {
         method: &str,
         path: Option<Node>,
         rest: &[Node],
-        _depth: usize,
+        span_start: usize,
     ) {
         let Some(framework) = self.framework_of(owner) else {
             return;
@@ -646,7 +664,11 @@ impl<'s> RoutesJs<'s, '_> {
             guards,
             dynamic_guards,
             opt_out,
-            span: span(call),
+            span: if span_start > 0 {
+                crate::source::Span::new(span_start, call.end_byte())
+            } else {
+                span(call)
+            },
         });
     }
 
@@ -906,6 +928,30 @@ impl<'s> RoutesJs<'s, '_> {
                             .iter()
                             .position(|f| f.name == name && f.parent.is_none());
                         (name, f)
+                    }
+                    // `export default NextAuth(options)`: a library's handler.
+                    Some(v) if v.kind() == "call_expression" => {
+                        let callee = field(v, "function").map(|c| self.t(c)).unwrap_or("");
+                        let module = self.import_module(callee).unwrap_or("");
+                        if module == "next-auth" || module.starts_with("next-auth/") {
+                            self.out.routes.push(RouteDecl {
+                                framework: Framework::NextJs,
+                                owner: None,
+                                method: "ANY".into(),
+                                path: Some(url.clone()),
+                                handler: callee.to_string(),
+                                handler_fn: None,
+                                guards: vec![MwRef {
+                                    text: callee.to_string(),
+                                    name: "__library_handler__".into(),
+                                    function: None,
+                                }],
+                                dynamic_guards: false,
+                                opt_out: false,
+                                span: span(stmt),
+                            });
+                        }
+                        continue;
                     }
                     Some(v) => {
                         let f = self.function_at(v);

@@ -30,6 +30,9 @@ pub fn worth_analysing(src: &str) -> bool {
         "quart",
         "Blueprint",
         "APIRouter",
+        "Limiter",
+        "MIDDLEWARE",
+        "limiter",
     ]
     .iter()
     .any(|m| src.contains(m))
@@ -66,6 +69,7 @@ pub fn analyse(root: Node, src: &str, path: &Path, facts: &mut FileFacts) {
         x.starlette_routes(root);
     }
     x.django_views(root);
+    x.django_middleware(root);
     let out = x.out;
     facts.routes = out;
 }
@@ -332,7 +336,11 @@ impl<'s> RoutesPy<'s, '_> {
                 });
                 continue;
             }
-            guards.push(self.mw_ref(expr));
+            // Decorators above the route decorator wrap the function after
+            // Flask / FastAPI registered it: they never run for the route.
+            if !routes.is_empty() {
+                guards.push(self.mw_ref(expr));
+            }
         }
         if routes.is_empty() {
             return;
@@ -439,6 +447,25 @@ impl<'s> RoutesPy<'s, '_> {
             return;
         }
         let args = positional(call);
+        // `limiter.exempt(blueprint)`: an explicit opt-out for a blueprint.
+        if method == "exempt" {
+            if let Some(target) = args.first().filter(|a| a.kind() == "identifier") {
+                self.out.uses.push(UseSite {
+                    owner: self.t(*target).to_string(),
+                    offset: 0,
+                    path: UsePath::None,
+                    items: vec![MwRef {
+                        text: callee_text.to_string(),
+                        name: "__exempt__".into(),
+                        function: None,
+                    }],
+                    dynamic: false,
+                    replaces_prefix: false,
+                    mount: false,
+                });
+            }
+            return;
+        }
         match method {
             "add_url_rule" => {
                 let Some(first) = args.first() else { return };
@@ -602,28 +629,73 @@ impl<'s> RoutesPy<'s, '_> {
         }
     }
 
-    /// `Route("/p", endpoint, methods=[...])`, inside `Mount("/x", routes=[...])`
-    /// prefixes; the routes belong to the file's one Starlette app if it has one.
+    /// `Route("/p", endpoint, methods=[...])` in `Starlette(routes=[...])`,
+    /// in a module-level list (`routes = [...]`, a router object mounted
+    /// elsewhere) or inside `Mount("/x", routes=[...], middleware=[...])`;
+    /// `Mount("/x", routes=other.routes)` mounts a list from another module.
     fn starlette_routes(&mut self, root: Node) {
         let mut calls = Vec::new();
         visit(root, &|_| false, &mut |n| {
-            if n.kind() == "call"
-                && field(n, "function").is_some_and(|f| {
-                    let t = text(f, self.src);
-                    t == "Route" || t.ends_with(".Route")
-                })
-            {
-                calls.push(n);
+            if n.kind() == "call" {
+                let callee = field(n, "function")
+                    .map(|f| text(f, self.src))
+                    .unwrap_or("");
+                let last = callee.rsplit('.').next().unwrap_or("");
+                if last == "Route" || last == "Mount" {
+                    calls.push((n, last == "Route"));
+                }
             }
         });
-        let apps: Vec<&RouterObject> = self
-            .out
-            .objects
-            .iter()
-            .filter(|o| o.framework == Framework::Starlette)
-            .collect();
-        let owner = (apps.len() == 1).then(|| apps[0].name.clone());
-        for call in calls {
+        for (call, is_route) in calls {
+            // Walk up: Mount prefixes and middleware, then the owner (the
+            // Starlette app or the module-level list variable).
+            let mut prefix: Option<String> = Some(String::new());
+            let mut guards = Vec::new();
+            let mut owner = None;
+            let mut cur = call.parent();
+            while let Some(n) = cur {
+                if n.kind() == "call" {
+                    let callee = field(n, "function").map(|f| self.t(f)).unwrap_or("");
+                    if callee.ends_with("Mount") {
+                        if is_route && !guards.iter().any(|g: &MwRef| g.name == "__in_mount__") {
+                            guards.push(MwRef {
+                                text: "Mount".into(),
+                                name: "__in_mount__".into(),
+                                function: None,
+                            });
+                        }
+                        let pre = positional(n).first().and_then(|a| self.string(*a));
+                        prefix = match (pre, prefix) {
+                            (Some(pre), Some(p)) => Some(join(&pre, &p)),
+                            _ => None,
+                        };
+                        if let Some(mw) = kwarg(n, "middleware", self.src) {
+                            self.list_items(mw, &mut guards);
+                        }
+                    }
+                }
+                if n.kind() == "assignment"
+                    && n.parent()
+                        .is_some_and(|p| p.parent().is_some_and(|pp| pp.kind() == "module"))
+                {
+                    if let Some(left) = field(n, "left").filter(|l| l.kind() == "identifier") {
+                        owner = Some(self.t(left).to_string());
+                    }
+                    break;
+                }
+                cur = n.parent();
+            }
+            let Some(owner) = owner else { continue };
+            if !self.out.objects.iter().any(|o| o.name == owner) {
+                self.out.objects.push(RouterObject {
+                    name: owner.clone(),
+                    framework: Framework::Starlette,
+                    is_app: false,
+                    prefix: None,
+                    guards: Vec::new(),
+                    dynamic_guards: false,
+                });
+            }
             let args = positional(call);
             let Some(p) = args
                 .first()
@@ -632,6 +704,38 @@ impl<'s> RoutesPy<'s, '_> {
             else {
                 continue;
             };
+            if !is_route {
+                // A Mount of a route list defined elsewhere.
+                let Some(target) = kwarg(call, "routes", self.src)
+                    .or_else(|| kwarg(call, "app", self.src))
+                    .or_else(|| args.get(1).copied())
+                else {
+                    continue;
+                };
+                if target.kind() == "list" {
+                    continue;
+                }
+                let path = match (self.string(p), &prefix) {
+                    (Some(m), Some(pre)) => UsePath::Literal(join(pre, &m)),
+                    _ => UsePath::Dynamic,
+                };
+                let mut items = vec![self.mw_ref(target)];
+                items[0].text = self.t(target).to_string();
+                items.extend(guards);
+                if let Some(mw) = kwarg(call, "middleware", self.src) {
+                    self.list_items(mw, &mut items);
+                }
+                self.out.uses.push(UseSite {
+                    owner,
+                    offset: call.start_byte(),
+                    path,
+                    items,
+                    dynamic: false,
+                    replaces_prefix: false,
+                    mount: true,
+                });
+                continue;
+            }
             let Some(endpoint) = args
                 .get(1)
                 .copied()
@@ -639,35 +743,64 @@ impl<'s> RoutesPy<'s, '_> {
             else {
                 continue;
             };
-            let mut path = self.string(p);
-            // Enclosing `Mount("/x", routes=[...])` prefixes.
-            let mut cur = call.parent();
-            while let Some(n) = cur {
-                if n.kind() == "call"
-                    && field(n, "function").is_some_and(|f| self.t(f).ends_with("Mount"))
-                {
-                    let prefix = positional(n).first().and_then(|a| self.string(*a));
-                    path = match (prefix, path) {
-                        (Some(pre), Some(p)) => Some(join(&pre, &p)),
-                        _ => None,
-                    };
-                }
-                cur = n.parent();
-            }
+            let path = match (prefix, self.string(p)) {
+                (Some(pre), Some(p)) => Some(join(&pre, &p)),
+                _ => None,
+            };
             let name = self.t(endpoint).to_string();
             let handler_fn = self.function_named(&name, 0);
             let method = self.methods_kw(call).unwrap_or_else(|| "GET".into());
             self.out.routes.push(RouteDecl {
                 framework: Framework::Starlette,
-                owner: owner.clone(),
+                owner: Some(owner),
                 method,
                 path,
                 handler: shorten(&name),
                 handler_fn,
-                guards: Vec::new(),
+                guards,
                 dynamic_guards: false,
                 opt_out: false,
                 span: span(call),
+            });
+        }
+    }
+
+    /// `MIDDLEWARE = [...]` in a settings module: a use on `django:middleware`.
+    fn django_middleware(&mut self, root: Node) {
+        for stmt in named_children(root) {
+            let Some(a) = named_children(stmt)
+                .next()
+                .filter(|a| a.kind() == "assignment")
+            else {
+                continue;
+            };
+            let (Some(left), Some(right)) = (field(a, "left"), field(a, "right")) else {
+                continue;
+            };
+            if self.t(left) != "MIDDLEWARE" {
+                continue;
+            }
+            let mut items = Vec::new();
+            let mut dynamic = right.kind() != "list";
+            for e in named_children(right) {
+                match self.string(e) {
+                    Some(dotted) => items.push(MwRef {
+                        name: dotted.rsplit('.').next().unwrap_or("").to_string(),
+                        text: dotted,
+                        function: None,
+                    }),
+                    None if e.kind() != "comment" => dynamic = true,
+                    None => {}
+                }
+            }
+            self.out.uses.push(UseSite {
+                owner: "django:middleware".into(),
+                offset: a.start_byte(),
+                path: UsePath::None,
+                items,
+                dynamic,
+                replaces_prefix: false,
+                mount: false,
             });
         }
     }
@@ -728,7 +861,10 @@ impl<'s> RoutesPy<'s, '_> {
                             for d in named_children(s).filter(|c| c.kind() == "decorator") {
                                 if let Some(e) = named_children(d).next() {
                                     let m = self.mw_ref(e);
-                                    if crate::knowledge::is_limiter_name(&m.text) {
+                                    // `@action(throttle_classes=...)` limits one action only.
+                                    if crate::knowledge::is_limiter_name(&m.text)
+                                        && !m.text.starts_with("action(")
+                                    {
                                         items.push(m);
                                     }
                                 }

@@ -355,7 +355,9 @@ impl<'p> Cx<'p> {
                 .routes
                 .uses
                 .iter()
-                .any(|u| u.items.iter().any(|i| i.name.starts_with("SlowAPI")));
+                .flat_map(|u| &u.items)
+                .chain(f.routes.objects.iter().flat_map(|o| &o.guards))
+                .any(|i| i.name.starts_with("SlowAPI"));
             cx.django_middleware_limits |= f.django.installed_apps.is_some()
                 && f.config_names.iter().any(|n| n == "RATELIMIT_MIDDLEWARE");
             cx.any_limiter |= !f.limiter_setups.is_empty()
@@ -376,6 +378,55 @@ impl<'p> Cx<'p> {
                     .any(|r| r.guards.iter().any(|g| uses_limit(&g.text)));
         }
         cx
+    }
+
+    /// Names that say what else a middleware does (authentication, parsing,
+    /// logging): not a limiter, even when its module cannot be read.
+    fn clearly_not_limiter(&self, name: &str) -> bool {
+        let n = name.to_ascii_lowercase();
+        !self.limiterish(name)
+            && [
+                "auth",
+                "user",
+                "session",
+                "login",
+                "cors",
+                "log",
+                "json",
+                "body",
+                "pars",
+                "cookie",
+                "csrf",
+                "helmet",
+                "static",
+                "compress",
+                "valid",
+                "upload",
+                "multer",
+                "cache",
+                "error",
+                "i18n",
+                "locale",
+                "tenant",
+                "trace",
+                "requestid",
+                "metric",
+                "timing",
+                "jwt",
+                "passport",
+                "permission",
+                "role",
+                "admin",
+                "owner",
+                "db",
+                "swagger",
+                "favicon",
+                "morgan",
+                "sanitize",
+                "schema",
+            ]
+            .iter()
+            .any(|w| n.contains(w))
     }
 
     fn limiterish(&self, text: &str) -> bool {
@@ -445,8 +496,19 @@ impl<'p> Cx<'p> {
             Framework::Flask => {
                 self.global_for(Framework::Flask).is_some() || self.flask_config_default
             }
-            Framework::FastApi | Framework::Starlette => {
+            Framework::FastApi => {
                 self.slowapi_middleware && self.global_for(Framework::FastApi).is_some()
+            }
+            // SlowAPIMiddleware finds only top-level routes' endpoints: a
+            // route inside a `Mount` is skipped (slowapi 0.1.9 `_find_route_handler`).
+            Framework::Starlette => {
+                self.slowapi_middleware
+                    && self.global_for(Framework::FastApi).is_some()
+                    && !route.guards.iter().any(|g| g.name == "__in_mount__")
+                    && route
+                        .owner
+                        .as_deref()
+                        .is_none_or(|o| self.mounts_of(file, o).is_empty())
             }
             fw => self.global_for(fw).is_some(),
         };
@@ -522,11 +584,8 @@ impl<'p> Cx<'p> {
             }
             let applies = match (&u.path, &suffix) {
                 (UsePath::None, _) => true,
-                (UsePath::Literal(p), Some(s)) => {
-                    let p = p.trim_end_matches('/');
-                    p.is_empty() || p == "*" || s.starts_with(p) || p.ends_with('*')
-                }
-                (UsePath::Literal(p), None) => p == "/" || p == "*",
+                (UsePath::Literal(p), Some(s)) => path_covers(p, s),
+                (UsePath::Literal(p), None) => path_covers(p, ""),
                 (UsePath::Dynamic, _) => false,
             };
             let has_router =
@@ -627,6 +686,21 @@ impl<'p> Cx<'p> {
         if self.django_middleware_limits {
             return Status::Protected;
         }
+        // Project-wide middleware from the settings' MIDDLEWARE list.
+        let mut mw_unknown = false;
+        for (_, u) in self.uses_on_any("django:middleware") {
+            mw_unknown |= u.dynamic;
+            for item in &u.items {
+                match self.django_middleware(item) {
+                    Mw::Limiter => return Status::Protected,
+                    Mw::Unknown => mw_unknown = true,
+                    Mw::Plain => {}
+                }
+            }
+        }
+        if mw_unknown {
+            return Status::Unresolved(Why::Unknown);
+        }
         let name = view.name.rsplit('.').next().unwrap_or("").to_string();
         let key = format!("view:{name}");
         let mut found = false;
@@ -648,7 +722,27 @@ impl<'p> Cx<'p> {
                 }
             }
         }
-        let _ = file;
+        // A view imported from Django or DRF itself (`LoginView`,
+        // `PasswordChangeView`, `obtain_auth_token`): no limit of its own;
+        // DRF's `ObtainAuthToken` even sets `throttle_classes = ()`.
+        if !found {
+            let f = &self.project.files[file];
+            let root = view.name.split('.').next().unwrap_or("");
+            let from_framework = f.imports.iter().any(|i| {
+                (i.local == root || i.local == name)
+                    && (i.module.starts_with("django.") || i.module.starts_with("rest_framework"))
+            });
+            if from_framework {
+                let token_view = name == "obtain_auth_token" || name == "ObtainAuthToken";
+                let drf_view = f.imports.iter().any(|i| {
+                    (i.local == root || i.local == name) && i.module.starts_with("rest_framework")
+                });
+                if drf_view && !token_view && self.drf_default {
+                    return Status::Protected;
+                }
+                return Status::Unprotected(route.path.clone());
+            }
+        }
         if !found {
             return if self.any_limiter {
                 Status::Unresolved(Why::Unmounted)
@@ -662,12 +756,61 @@ impl<'p> Cx<'p> {
         Status::Unprotected(route.path.clone())
     }
 
+    /// A `MIDDLEWARE` entry: Django's own and well-known packages are plain;
+    /// a project class limits if one of its methods does.
+    fn django_middleware(&self, item: &MwRef) -> Mw {
+        // django-ratelimit's middleware only turns `Ratelimited` into a
+        // response; the limits are the decorators'.
+        if item
+            .text
+            .ends_with("ratelimit.middleware.RatelimitMiddleware")
+        {
+            return Mw::Plain;
+        }
+        if self.limiterish(&item.text) {
+            return Mw::Limiter;
+        }
+        let known = [
+            "django.",
+            "corsheaders.",
+            "whitenoise.",
+            "debug_toolbar.",
+            "allauth.",
+            "csp.",
+            "django_otp.",
+            "silk.",
+            "simple_history.",
+            "axes.",
+        ];
+        if known.iter().any(|k| item.text.starts_with(k)) {
+            return Mw::Plain;
+        }
+        let mut found = false;
+        for &fi in &self.files {
+            let f = &self.project.files[fi];
+            for (i, func) in f.functions.iter().enumerate() {
+                if func.class.as_deref() == Some(item.name.as_str()) {
+                    found = true;
+                    if self.fn_protects((fi, i), 0) {
+                        return Mw::Limiter;
+                    }
+                }
+            }
+        }
+        if found || self.clearly_not_limiter(&item.name) {
+            Mw::Plain
+        } else {
+            Mw::Unknown
+        }
+    }
+
     fn judge_next(&self, file: FileId, route: &RouteDecl) -> Status {
-        let Some(f) = route.handler_fn else {
-            return Status::Unresolved(Why::Unknown);
-        };
-        if self.fn_protects((file, f), 0) {
-            return Status::Protected;
+        let library = route.guards.iter().any(|g| g.name == "__library_handler__");
+        match route.handler_fn {
+            Some(f) if self.fn_protects((file, f), 0) => return Status::Protected,
+            Some(_) => {}
+            None if library => {}
+            None => return Status::Unresolved(Why::Unknown),
         }
         let path = route.path.clone().unwrap_or_default();
         for m in &self.next_middleware {
@@ -812,6 +955,10 @@ impl<'p> Cx<'p> {
 
     fn classify_guard(&self, file: FileId, g: &MwRef, framework: Framework) -> Mw {
         if framework == Framework::NestJs {
+            // `@Throttle()` only sets metadata; ThrottlerGuard enforces it.
+            if g.text.starts_with("@Throttle(") {
+                return Mw::Plain;
+            }
             if self.limiterish(&g.text) {
                 return Mw::Limiter;
             }
@@ -833,6 +980,14 @@ impl<'p> Cx<'p> {
     }
 
     fn classify(&self, file: FileId, mw: &MwRef, depth: usize) -> Mw {
+        // slowapi's middleware applies `default_limits` (judged app-wide),
+        // nothing by itself.
+        if mw.name.starts_with("SlowAPI") || mw.name == "__in_mount__" {
+            return Mw::Plain;
+        }
+        if mw.name == "__exempt__" {
+            return Mw::Limiter; // an explicit opt-out counts as handled
+        }
         if self.limiterish(&mw.text) || self.limiterish(&mw.name) {
             return Mw::Limiter;
         }
@@ -843,10 +998,29 @@ impl<'p> Cx<'p> {
                 Mw::Plain
             };
         }
-        if mw.text.starts_with("require(") {
-            return Mw::Unknown;
+        if let Some(rest) = mw.text.strip_prefix("require(") {
+            // `app.use(require('./session'))`: what the module exports.
+            let module = crate::lang::syntax_unquote(rest.split(')').next().unwrap_or(""));
+            if let Some(target) = self.project.resolve_import(file, module) {
+                let t = &self.project.files[target];
+                return if (0..t.functions.len()).any(|i| self.fn_protects((target, i), 0)) {
+                    Mw::Limiter
+                } else if t.functions.is_empty() {
+                    Mw::Unknown
+                } else {
+                    Mw::Plain
+                };
+            }
+            return if self.clearly_not_limiter(module) {
+                Mw::Plain
+            } else {
+                Mw::Unknown
+            };
         }
-        self.resolve_name(file, &mw.name, depth)
+        match self.resolve_name(file, &mw.name, depth) {
+            Mw::Unknown if self.clearly_not_limiter(&mw.text) => Mw::Plain,
+            m => m,
+        }
     }
 
     /// What a name used as middleware is, followed through local
@@ -1000,6 +1174,20 @@ impl<'p> Cx<'p> {
             help: fix_for(route.framework).into(),
         }
     }
+}
+
+/// Does middleware registered at `prefix` (`/api`, `/api/*`, `*`) run for
+/// `path`? Express and Koa match whole segments: `/api` covers `/api/x`,
+/// not `/api-docs`.
+fn path_covers(prefix: &str, path: &str) -> bool {
+    let p = prefix
+        .trim_end_matches('*')
+        .trim_end_matches("(.*)")
+        .trim_end_matches('/');
+    if p.is_empty() {
+        return true;
+    }
+    path == p || path.starts_with(&format!("{p}/"))
 }
 
 /// Does a Next.js `matcher` pattern cover `path`?
