@@ -316,6 +316,7 @@ struct Cx<'p> {
     django_middleware_limits: bool,
     next_middleware: Vec<&'p NextMiddleware>,
     files: Vec<FileId>,
+    file_set: HashSet<FileId>,
 }
 
 impl<'p> Cx<'p> {
@@ -335,6 +336,7 @@ impl<'p> Cx<'p> {
             drf_default: false,
             django_middleware_limits: false,
             next_middleware: Vec::new(),
+            file_set: files.iter().copied().collect(),
             files,
         };
         for &fi in &cx.files {
@@ -1127,11 +1129,12 @@ impl<'p> Cx<'p> {
         {
             return true;
         }
+        // Callees are matched by name: only this project's count.
         depth < 3
             && self
                 .project
                 .callees_of(f)
-                .any(|c| c != f && self.fn_protects(c, depth + 1))
+                .any(|c| c != f && self.file_set.contains(&c.0) && self.fn_protects(c, depth + 1))
     }
 
     // ------------------------------------------------------------ reporting
