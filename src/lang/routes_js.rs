@@ -370,6 +370,13 @@ impl<'s> RoutesJs<'s, '_> {
         // export default x; export { a, b as c }; export const x = ...
         let default = named_children(n).any(|c| c.kind() == "default")
             || self.t(n).starts_with("export default");
+        if let Some(decl) = field(n, "declaration").filter(|_| default) {
+            if let Some(name) = field(decl, "name") {
+                self.out
+                    .exports
+                    .push(("default".into(), self.t(name).into()));
+            }
+        }
         if let Some(value) = field(n, "value") {
             if default && value.kind() == "identifier" {
                 self.out
@@ -465,7 +472,25 @@ impl<'s> RoutesJs<'s, '_> {
         if object.kind() != "identifier" {
             return;
         }
-        let owner = self.t(object).to_string();
+        let mut owner = self.t(object).to_string();
+        let mut in_fp = false;
+        if !self.is_object(&owner) {
+            // A Fastify plugin's instance parameter: the plugin is the router.
+            if let Some((plugin, wrapped)) = self.fastify_plugin(call, &owner) {
+                if !self.is_object(&plugin) {
+                    self.out.objects.push(RouterObject {
+                        name: plugin.clone(),
+                        framework: Framework::Fastify,
+                        is_app: false,
+                        prefix: None,
+                        guards: Vec::new(),
+                        dynamic_guards: false,
+                    });
+                }
+                owner = plugin;
+                in_fp = wrapped;
+            }
+        }
         let known = self.is_object(&owner);
         let framework = self.framework_of(&owner);
         if framework.is_none() {
@@ -562,7 +587,23 @@ impl<'s> RoutesJs<'s, '_> {
                     || module == "fastify-rate-limit"
                     || plugin_text.contains("@fastify/rate-limit")
                     || crate::knowledge::is_limiter_name(root);
-                if is_limiter {
+                let root_instance = self.out.objects.iter().any(|o| o.name == owner && o.is_app);
+                if is_limiter && !root_instance && !in_fp {
+                    // Encapsulated: covers this plugin's routes only.
+                    self.out.uses.push(UseSite {
+                        owner,
+                        offset: call.start_byte(),
+                        path: UsePath::None,
+                        items: vec![MwRef {
+                            text: "@fastify/rate-limit".into(),
+                            name: "rateLimit".into(),
+                            function: None,
+                        }],
+                        dynamic: false,
+                        replaces_prefix: false,
+                        mount: false,
+                    });
+                } else if is_limiter {
                     let opts = args.get(1).filter(|o| o.kind() == "object");
                     let opt_in_only = opts
                         .and_then(|o| self.prop(*o, "global"))
@@ -593,6 +634,82 @@ impl<'s> RoutesJs<'s, '_> {
             }
             _ => {}
         }
+    }
+
+    /// When `owner` is the first parameter of an enclosing function that is
+    /// a Fastify plugin: (the plugin's name, wrapped in `fastify-plugin`).
+    fn fastify_plugin(&mut self, call: Node, owner: &str) -> Option<(String, bool)> {
+        let mut cur = call.parent();
+        while let Some(n) = cur {
+            if matches!(
+                n.kind(),
+                "arrow_function" | "function_declaration" | "function_expression" | "function"
+            ) {
+                let params = field(n, "parameters").or_else(|| field(n, "parameter"))?;
+                let first = if params.kind() == "identifier" {
+                    Some(params)
+                } else {
+                    named_children(params).next()
+                };
+                let first_name = first
+                    .map(|p| {
+                        let p = field(p, "pattern").unwrap_or(p);
+                        self.t(p).to_string()
+                    })
+                    .unwrap_or_default();
+                if first_name != owner {
+                    cur = n.parent();
+                    continue;
+                }
+                let fastifyish = owner == "fastify"
+                    || self.src.contains("fastify")
+                    || self.src.contains("Fastify");
+                if !fastifyish {
+                    return None;
+                }
+                // Its name: declared, assigned, or the default export.
+                let mut wrapped = false;
+                let mut up = n;
+                let name = loop {
+                    if let Some(name) = field(up, "name") {
+                        break Some(self.t(name).to_string());
+                    }
+                    let Some(parent) = up.parent() else {
+                        break None;
+                    };
+                    match parent.kind() {
+                        "variable_declarator" => {
+                            break field(parent, "name").map(|x| self.t(x).to_string())
+                        }
+                        "export_statement" => break Some("default".to_string()),
+                        "arguments" => {
+                            let callee = parent
+                                .parent()
+                                .and_then(|c| field(c, "function"))
+                                .map(|f| self.t(f))
+                                .unwrap_or("");
+                            if callee == "fp" || callee.contains("lugin") {
+                                wrapped = true;
+                                up = parent.parent()?;
+                                continue;
+                            }
+                            break None;
+                        }
+                        "assignment_expression" => {
+                            let left = field(parent, "left").map(|l| self.t(l)).unwrap_or("");
+                            break (left == "module.exports").then(|| "default".to_string());
+                        }
+                        _ => break None,
+                    }
+                }?;
+                if name == "default" && !self.out.exports.iter().any(|(e, _)| e == "default") {
+                    self.out.exports.push(("default".into(), "default".into()));
+                }
+                return Some((name, wrapped));
+            }
+            cur = n.parent();
+        }
+        None
     }
 
     fn use_path(&self, n: Node) -> UsePath {

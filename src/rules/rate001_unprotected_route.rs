@@ -1145,7 +1145,7 @@ impl<'p> Cx<'p> {
         let shown_path = path.clone().unwrap_or_else(|| "(path not resolved)".into());
         let hay =
             format!("{} {}", path.as_deref().unwrap_or(""), route.handler).to_ascii_lowercase();
-        let sensitive = BRUTE_FORCE.iter().any(|w| hay.contains(w))
+        let sensitive = brute_force_target(path.as_deref().unwrap_or(""), &route.handler)
             || self
                 .options
                 .sensitive_routes
@@ -1177,6 +1177,55 @@ impl<'p> Cx<'p> {
             help: fix_for(route.framework).into(),
         }
     }
+}
+
+/// Words of a path or handler name: `/api/resetPassword` → api, reset,
+/// password.
+fn words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Login, token, password reset, OTP/MFA, signup, verification routes:
+/// by whole words, so `/authors` is not `auth`.
+fn brute_force_target(path: &str, handler: &str) -> bool {
+    let mut ws = words(path);
+    ws.extend(words(handler));
+    let joined: Vec<String> = ws.windows(2).map(|w| format!("{}{}", w[0], w[1])).collect();
+    ws.iter().chain(joined.iter()).any(|w| {
+        let w = w.as_str();
+        matches!(
+            w,
+            "auth" | "oauth" | "oauth2" | "authn" | "otp" | "otps" | "mfa" | "2fa" | "totp"
+        ) || w.starts_with("authenticat")
+            || w.starts_with("authoriz")
+            || BRUTE_FORCE
+                .iter()
+                .filter(|k| !matches!(**k, "auth" | "otp" | "mfa" | "2fa"))
+                .any(|k| w.starts_with(k))
+            || w.starts_with("registration")
+            || w.starts_with("verification")
+            || w.starts_with("passwd")
+    })
 }
 
 /// Does middleware registered at `prefix` (`/api`, `/api/*`, `*`) run for
@@ -1222,5 +1271,41 @@ fn fix_for(framework: Framework) -> &'static str {
         Framework::Koa => "add koa-ratelimit before the router: `app.use(ratelimit({ driver: 'redis', db: redis, … }))`",
         Framework::NextJs => "rate-limit in `middleware.ts` (with a `matcher` covering this route) or in the handler, e.g. `@upstash/ratelimit` with `Redis.fromEnv()`",
         Framework::Hono => "add a limiter middleware before the route, e.g. `app.use(rateLimiter({ …, store }))` from hono-rate-limiter with a shared store",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brute_force_targets_by_whole_words() {
+        assert!(brute_force_target("/auth/login", "handler"));
+        assert!(brute_force_target("/api/x", "resetPassword"));
+        assert!(brute_force_target("/v1/otp/confirm", "confirm"));
+        assert!(brute_force_target("/sign-in", "h"));
+        assert!(brute_force_target("/users/registration", "h"));
+        assert!(!brute_force_target("/api/authors", "list_authors"));
+        assert!(!brute_force_target("/items", "index"));
+    }
+
+    #[test]
+    fn use_paths_match_whole_segments() {
+        assert!(path_covers("/api", "/api/items"));
+        assert!(path_covers("/api/*", "/api/items"));
+        assert!(path_covers("*", "/x"));
+        assert!(!path_covers("/api", "/api-docs.json"));
+        assert!(!path_covers("/api/*", "/og/x"));
+    }
+
+    #[test]
+    fn next_matchers() {
+        assert!(matcher_covers("/api/:path*", "/api/login"));
+        assert!(!matcher_covers("/api/login/:path*", "/api/public"));
+        assert!(matcher_covers(
+            "/((?!_next/static|favicon.ico).*)",
+            "/api/x"
+        ));
+        assert!(!matcher_covers("/((?!api|_next).*)", "/api/x"));
     }
 }
