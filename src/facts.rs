@@ -136,6 +136,10 @@ pub struct RouterObject {
     /// Object-level dependencies (`APIRouter(dependencies=[…])`).
     pub guards: Vec<MwRef>,
     pub dynamic_guards: bool,
+    /// A function's parameter standing for the app or router it is given
+    /// (an Express route module `module.exports = (app) => …`, a Fastify
+    /// plugin): mounted where the function is called or registered.
+    pub param_of: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

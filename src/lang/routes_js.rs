@@ -26,6 +26,8 @@ pub fn worth_analysing(src: &str, path: &Path) -> bool {
             "Router",
             "next/",
             "middleware",
+            "app.",
+            "router.",
         ]
         .iter()
         .any(|m| src.contains(m))
@@ -217,6 +219,7 @@ impl<'s> RoutesJs<'s, '_> {
                     prefix,
                     guards: Vec::new(),
                     dynamic_guards: false,
+                    param_of: false,
                 });
             }
             let call = if value.kind() == "await_expression" {
@@ -329,6 +332,13 @@ impl<'s> RoutesJs<'s, '_> {
             };
             let l = self.t(left);
             if l == "module.exports" || l == "exports.default" {
+                if let Some(name) = field(right, "name").filter(|_| {
+                    matches!(right.kind(), "function_expression" | "function" | "class")
+                }) {
+                    self.out
+                        .exports
+                        .push(("default".into(), self.t(name).into()));
+                }
                 match right.kind() {
                     "identifier" => self
                         .out
@@ -417,6 +427,37 @@ impl<'s> RoutesJs<'s, '_> {
         let Some(callee) = field(call, "function") else {
             return;
         };
+        // `require('./routes')(app)`, `registerRoutes(app)`: the function gets
+        // the app (or router) and registers on it.
+        if matches!(callee.kind(), "identifier" | "call_expression") {
+            let callee_text = self.t(callee);
+            let is_fn = callee.kind() == "identifier" || callee_text.starts_with("require(");
+            let target = field(call, "arguments")
+                .and_then(|a| named_children(a).next())
+                .filter(|a| a.kind() == "identifier")
+                .map(|a| self.t(a).to_string())
+                .filter(|a| self.is_object(a));
+            if let (true, Some(target)) = (is_fn, target) {
+                self.out.uses.push(UseSite {
+                    owner: target,
+                    offset: call.start_byte(),
+                    path: UsePath::None,
+                    items: vec![MwRef {
+                        text: callee_text.to_string(),
+                        name: callee_text
+                            .split(['.', '('])
+                            .next()
+                            .unwrap_or("")
+                            .to_string(),
+                        function: None,
+                    }],
+                    dynamic: false,
+                    replaces_prefix: false,
+                    mount: true,
+                });
+            }
+            return;
+        }
         if callee.kind() != "member_expression" {
             return;
         }
@@ -475,16 +516,18 @@ impl<'s> RoutesJs<'s, '_> {
         let mut owner = self.t(object).to_string();
         let mut in_fp = false;
         if !self.is_object(&owner) {
-            // A Fastify plugin's instance parameter: the plugin is the router.
-            if let Some((plugin, wrapped)) = self.fastify_plugin(call, &owner) {
+            // A Fastify plugin's instance parameter, an Express route
+            // module's `app`: the function is the router.
+            if let Some((plugin, wrapped, framework)) = self.param_object(call, &owner) {
                 if !self.is_object(&plugin) {
                     self.out.objects.push(RouterObject {
                         name: plugin.clone(),
-                        framework: Framework::Fastify,
+                        framework,
                         is_app: false,
                         prefix: None,
                         guards: Vec::new(),
                         dynamic_guards: false,
+                        param_of: true,
                     });
                 }
                 owner = plugin;
@@ -638,7 +681,7 @@ impl<'s> RoutesJs<'s, '_> {
 
     /// When `owner` is the first parameter of an enclosing function that is
     /// a Fastify plugin: (the plugin's name, wrapped in `fastify-plugin`).
-    fn fastify_plugin(&mut self, call: Node, owner: &str) -> Option<(String, bool)> {
+    fn param_object(&mut self, call: Node, owner: &str) -> Option<(String, bool, Framework)> {
         let mut cur = call.parent();
         while let Some(n) = cur {
             if matches!(
@@ -664,9 +707,20 @@ impl<'s> RoutesJs<'s, '_> {
                 let fastifyish = owner == "fastify"
                     || self.src.contains("fastify")
                     || self.src.contains("Fastify");
-                if !fastifyish {
+                // An Express route module or setup function: `(app) => { app.get(…) }`.
+                let expressish = matches!(owner, "app" | "router" | "server" | "api" | "routes")
+                    && self
+                        .facts
+                        .frameworks
+                        .iter()
+                        .all(|f| *f == Framework::Express);
+                let framework = if fastifyish {
+                    Framework::Fastify
+                } else if expressish {
+                    Framework::Express
+                } else {
                     return None;
-                }
+                };
                 // Its name: declared, assigned, or the default export.
                 let mut wrapped = false;
                 let mut up = n;
@@ -705,7 +759,7 @@ impl<'s> RoutesJs<'s, '_> {
                 if name == "default" && !self.out.exports.iter().any(|(e, _)| e == "default") {
                     self.out.exports.push(("default".into(), "default".into()));
                 }
-                return Some((name, wrapped));
+                return Some((name, wrapped, framework));
             }
             cur = n.parent();
         }

@@ -216,6 +216,7 @@ impl<'s> RoutesPy<'s, '_> {
                 prefix,
                 guards,
                 dynamic_guards,
+                param_of: false,
             });
         }
     }
@@ -694,6 +695,7 @@ impl<'s> RoutesPy<'s, '_> {
                     prefix: None,
                     guards: Vec::new(),
                     dynamic_guards: false,
+                    param_of: false,
                 });
             }
             let args = positional(call);

@@ -593,6 +593,15 @@ impl<'p> Cx<'p> {
             let has_router =
                 u.mount || u.items.iter().any(|i| self.item_object(ufile, i).is_some());
             if has_router {
+                // A setup function given the app (`security(app)`) registers
+                // on the app itself: its middleware covers what comes after.
+                if ordered && applies {
+                    match self.setup_function_limits(ufile, u) {
+                        Some(Mw::Limiter) => return Status::Protected,
+                        Some(Mw::Unknown) => unknown = true,
+                        _ => {}
+                    }
+                }
                 continue; // a mount: judged from the mounted side
             }
             if !applies {
@@ -679,6 +688,37 @@ impl<'p> Cx<'p> {
             });
         }
         result.unwrap_or(Status::Unresolved(Why::Unmounted))
+    }
+
+    /// What an Express function given the app registers on it as
+    /// middleware (not routes): `Limiter` if a limiter.
+    fn setup_function_limits(&self, file: FileId, u: &UseSite) -> Option<Mw> {
+        let (tf, tn) = self.item_object(file, u.items.first()?)?;
+        let obj = self.project.files[tf]
+            .routes
+            .objects
+            .iter()
+            .find(|o| o.name == tn)?;
+        if !obj.param_of || obj.framework != Framework::Express {
+            return None;
+        }
+        let mut result = Mw::Plain;
+        for (f2, u2) in self.uses_on(tf, &tn) {
+            if u2.mount || u2.path != UsePath::None {
+                continue;
+            }
+            for item in &u2.items {
+                if self.item_object(f2, item).is_some() {
+                    continue;
+                }
+                match self.classify(f2, item, 0) {
+                    Mw::Limiter => return Some(Mw::Limiter),
+                    Mw::Unknown => result = Mw::Unknown,
+                    Mw::Plain => {}
+                }
+            }
+        }
+        Some(result)
     }
 
     fn judge_django(&self, file: FileId, route: &RouteDecl) -> Status {
