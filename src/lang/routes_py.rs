@@ -418,6 +418,37 @@ impl<'s> RoutesPy<'s, '_> {
             return;
         }
         let last = callee_text.rsplit('.').next().unwrap_or("");
+        // flask-limiter attached to an app: `Limiter(..., app=app)`,
+        // `limiter.init_app(app)`; app-wide defaults apply to that app only.
+        let attached = if last == "Limiter" {
+            kwarg(call, "app", self.src)
+        } else if last == "init_app" {
+            let receiver = callee_text.rsplit_once('.').map(|(r, _)| r).unwrap_or("");
+            let is_limiter = crate::knowledge::is_limiter_name(receiver)
+                || self
+                    .out
+                    .inits
+                    .iter()
+                    .any(|(n, c)| n == receiver && c.ends_with("Limiter"));
+            positional(call).first().copied().filter(|_| is_limiter)
+        } else {
+            None
+        };
+        if let Some(app) = attached.filter(|a| a.kind() == "identifier") {
+            self.out.uses.push(UseSite {
+                owner: self.t(app).to_string(),
+                offset: call.start_byte(),
+                path: UsePath::None,
+                items: vec![MwRef {
+                    text: callee_text.to_string(),
+                    name: "__flask_limiter__".into(),
+                    function: None,
+                }],
+                dynamic: false,
+                replaces_prefix: false,
+                mount: false,
+            });
+        }
         // Limiter(..., default_limits=[...]): every route of the app.
         if last == "Limiter" && kwarg(call, "default_limits", self.src).is_some() {
             let module = self.import_module("Limiter").unwrap_or("");
@@ -779,6 +810,27 @@ impl<'s> RoutesPy<'s, '_> {
             let (Some(left), Some(right)) = (field(a, "left"), field(a, "right")) else {
                 continue;
             };
+            if self.t(left) == "REST_FRAMEWORK"
+                && self.t(right).contains("DEFAULT_THROTTLE_CLASSES")
+            {
+                // Only ScopedRateThrottle by default: views without a
+                // `throttle_scope` are not throttled.
+                let t = self.t(right);
+                let classes = t
+                    .split("DEFAULT_THROTTLE_CLASSES")
+                    .nth(1)
+                    .and_then(|r| r.split(']').next())
+                    .unwrap_or("");
+                let scoped_only = classes.contains("ScopedRateThrottle")
+                    && classes.matches("Throttle").count()
+                        == classes.matches("ScopedRateThrottle").count();
+                self.out.global.push(GlobalGuard {
+                    framework: Framework::Django,
+                    opt_in_only: scoped_only,
+                    what: "DEFAULT_THROTTLE_CLASSES".into(),
+                });
+                continue;
+            }
             if self.t(left) != "MIDDLEWARE" {
                 continue;
             }
@@ -840,7 +892,17 @@ impl<'s> RoutesPy<'s, '_> {
                 .collect();
             if def.kind() == "class_definition" {
                 let bases = field(def, "superclasses").map(|b| self.t(b)).unwrap_or("");
-                if let Some(body) = field(def, "body") {
+                let body_text = field(def, "body").map(|b| self.t(b)).unwrap_or("");
+                // ScopedRateThrottle without a `throttle_scope` allows everything.
+                let scoped_only = body_text.contains("ScopedRateThrottle")
+                    && !body_text.contains("throttle_scope")
+                    && body_text
+                        .lines()
+                        .find(|l| l.trim_start().starts_with("throttle_classes"))
+                        .is_some_and(|l| {
+                            l.matches("Throttle").count() == l.matches("ScopedRateThrottle").count()
+                        });
+                if let Some(body) = field(def, "body").filter(|_| !scoped_only) {
                     for s in named_children(body) {
                         let t = self.t(s);
                         if t.starts_with("throttle_classes") || t.starts_with("throttle_scope") {

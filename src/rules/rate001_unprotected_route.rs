@@ -496,7 +496,8 @@ impl<'p> Cx<'p> {
         }
         let global = match route.framework {
             Framework::Flask => {
-                self.global_for(Framework::Flask).is_some() || self.flask_config_default
+                (self.global_for(Framework::Flask).is_some() || self.flask_config_default)
+                    && self.flask_limiter_attached(file, route)
             }
             Framework::FastApi => {
                 self.slowapi_middleware && self.global_for(Framework::FastApi).is_some()
@@ -690,6 +691,57 @@ impl<'p> Cx<'p> {
         result.unwrap_or(Status::Unresolved(Why::Unmounted))
     }
 
+    /// Is flask-limiter attached (`Limiter(app=…)`, `init_app`) to the app
+    /// this route ends up on? Unknown attachments count as attached.
+    fn flask_limiter_attached(&self, file: FileId, route: &RouteDecl) -> bool {
+        let attached: Vec<(FileId, &UseSite)> = self
+            .files
+            .iter()
+            .flat_map(|&fi| {
+                self.project.files[fi]
+                    .routes
+                    .uses
+                    .iter()
+                    .filter(|u| u.items.iter().any(|i| i.name == "__flask_limiter__"))
+                    .map(move |u| (fi, u))
+            })
+            .collect();
+        if attached.is_empty() {
+            return true;
+        }
+        let Some(owner) = &route.owner else {
+            return true;
+        };
+        let roots = self.root_apps(file, owner, 0);
+        if roots.is_empty() {
+            return true;
+        }
+        roots.iter().all(|(rf, rn)| {
+            attached.iter().any(|(af, u)| {
+                self.resolve_object(*af, &u.owner, 0)
+                    .is_some_and(|(f, n)| f == *rf && &n == rn)
+            })
+        })
+    }
+
+    /// The apps an object is (transitively) mounted on.
+    fn root_apps(&self, file: FileId, owner: &str, depth: usize) -> Vec<(FileId, String)> {
+        let Some((of, on)) = self.resolve_object(file, owner, 0) else {
+            return Vec::new();
+        };
+        if depth > 6 {
+            return Vec::new();
+        }
+        let mounts = self.mounts_of(of, &on);
+        if mounts.is_empty() {
+            return vec![(of, on)];
+        }
+        mounts
+            .into_iter()
+            .flat_map(|(mf, u)| self.root_apps(mf, &u.owner, depth + 1))
+            .collect()
+    }
+
     /// What an Express function given the app registers on it as
     /// middleware (not routes): `Limiter` if a limiter.
     fn setup_function_limits(&self, file: FileId, u: &UseSite) -> Option<Mw> {
@@ -779,7 +831,15 @@ impl<'p> Cx<'p> {
                 let drf_view = f.imports.iter().any(|i| {
                     (i.local == root || i.local == name) && i.module.starts_with("rest_framework")
                 });
-                if drf_view && !token_view && self.drf_default {
+                let scoped_only = self
+                    .globals
+                    .iter()
+                    .all(|g| g.framework != Framework::Django || g.opt_in_only)
+                    && self
+                        .globals
+                        .iter()
+                        .any(|g| g.framework == Framework::Django);
+                if drf_view && !token_view && self.drf_default && !scoped_only {
                     return Status::Protected;
                 }
                 return Status::Unprotected(route.path.clone());
@@ -792,7 +852,15 @@ impl<'p> Cx<'p> {
                 Status::Unprotected(route.path.clone())
             };
         }
-        if drf && self.drf_default && !explicit_none {
+        let scoped_only = self
+            .globals
+            .iter()
+            .any(|g| g.framework == Framework::Django && g.opt_in_only)
+            && !self
+                .globals
+                .iter()
+                .any(|g| g.framework == Framework::Django && !g.opt_in_only);
+        if drf && self.drf_default && !explicit_none && !scoped_only {
             return Status::Protected;
         }
         Status::Unprotected(route.path.clone())
@@ -1024,7 +1092,10 @@ impl<'p> Cx<'p> {
     fn classify(&self, file: FileId, mw: &MwRef, depth: usize) -> Mw {
         // slowapi's middleware applies `default_limits` (judged app-wide),
         // nothing by itself.
-        if mw.name.starts_with("SlowAPI") || mw.name == "__in_mount__" {
+        if mw.name.starts_with("SlowAPI")
+            || mw.name == "__in_mount__"
+            || mw.name == "__flask_limiter__"
+        {
             return Mw::Plain;
         }
         if mw.name == "__exempt__" {
