@@ -551,7 +551,7 @@ impl<'s> RoutesJs<'s, '_> {
                 if !(p.starts_with('/') || p.is_empty() || p == "*" || known) {
                     return;
                 }
-                if !known && !looks_like_router_name(&owner) {
+                if !known && !self.project_import(&owner) {
                     return;
                 }
                 self.route(call, &owner, m, Some(*first), &args[1..], 0);
@@ -576,7 +576,7 @@ impl<'s> RoutesJs<'s, '_> {
                 });
             }
             "use" => {
-                if !known && !looks_like_router_name(&owner) {
+                if !known && !self.project_import(&owner) {
                     return;
                 }
                 let (path, rest) = match args.first() {
@@ -764,6 +764,19 @@ impl<'s> RoutesJs<'s, '_> {
             cur = n.parent();
         }
         None
+    }
+
+    /// An app or router imported from a project file (`const app =
+    /// require('./app')`): HTTP clients (`axios.create()`) and package
+    /// objects are not.
+    fn project_import(&self, owner: &str) -> bool {
+        looks_like_router_name(owner)
+            && self.import_module(owner).is_some_and(|m| {
+                m.starts_with('.')
+                    || m.starts_with("@/")
+                    || m.starts_with("~/")
+                    || m.starts_with("src/")
+            })
     }
 
     fn use_path(&self, n: Node) -> UsePath {

@@ -450,13 +450,10 @@ impl<'p> Cx<'p> {
         if HEALTH.contains(&last.as_str()) {
             return true;
         }
-        self.options.skip_routes.iter().any(|s| {
-            if let Some(prefix) = s.strip_suffix('*') {
-                path.starts_with(prefix)
-            } else {
-                path == s || path.trim_end_matches('/') == s.trim_end_matches('/')
-            }
-        })
+        self.options
+            .skip_routes
+            .iter()
+            .any(|s| route_pattern_matches(s, path))
     }
 
     fn global_for(&self, framework: Framework) -> Option<&GlobalGuard> {
@@ -1257,11 +1254,13 @@ impl<'p> Cx<'p> {
         let hay =
             format!("{} {}", path.as_deref().unwrap_or(""), route.handler).to_ascii_lowercase();
         let sensitive = brute_force_target(path.as_deref().unwrap_or(""), &route.handler)
-            || self
-                .options
-                .sensitive_routes
-                .iter()
-                .any(|s| !s.is_empty() && hay.contains(&s.to_ascii_lowercase()));
+            || self.options.sensitive_routes.iter().any(|s| {
+                if s.starts_with('/') {
+                    route_pattern_matches(s, path.as_deref().unwrap_or(""))
+                } else {
+                    !s.is_empty() && hay.contains(&s.to_ascii_lowercase())
+                }
+            });
         let severity = if sensitive {
             Severity::Error
         } else {
@@ -1287,6 +1286,16 @@ impl<'p> Cx<'p> {
             labels: Vec::new(),
             help: fix_for(route.framework).into(),
         }
+    }
+}
+
+/// A `skip-routes` / `sensitive-routes` entry against a full path:
+/// `/internal/*` is a prefix (whole segments), `/ping` the exact path.
+fn route_pattern_matches(pattern: &str, path: &str) -> bool {
+    if pattern.ends_with('*') {
+        path_covers(pattern, path)
+    } else {
+        path.trim_end_matches('/') == pattern.trim_end_matches('/')
     }
 }
 
