@@ -16,21 +16,33 @@ const METHODS: &[&str] = &[
 
 /// Cheap pre-check: files that cannot register a route are skipped.
 pub fn worth_analysing(src: &str, path: &Path) -> bool {
+    // Bundles and generated files register no routes of their own.
+    const MAX_BYTES: usize = 1 << 20;
     next_route_kind(path).is_some()
-        || [
-            "express",
-            "koa",
-            "hono",
-            "fastify",
-            "@nestjs",
-            "Router",
-            "next/",
-            "middleware",
-            "app.",
-            "router.",
-        ]
-        .iter()
-        .any(|m| src.contains(m))
+        || (src.len() <= MAX_BYTES
+            && [
+                ".get(",
+                ".post(",
+                ".put(",
+                ".patch(",
+                ".delete(",
+                ".all(",
+                ".use(",
+                ".route(",
+                ".register(",
+                ".addHook(",
+                "@Controller",
+                "APP_GUARD",
+                "useGlobalGuards",
+                "module.exports",
+                "export default",
+                "express",
+                "Koa",
+                "Hono",
+                "astify",
+            ]
+            .iter()
+            .any(|m| src.contains(m)))
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -118,7 +130,6 @@ pub fn analyse(root: Node, src: &str, path: &Path, facts: &mut FileFacts) {
         facts,
         out: RouteFacts::default(),
     };
-    x.collect_objects(root);
     x.walk(root);
     if let Some(kind) = next_route_kind(path) {
         x.next_file(root, path, kind);
@@ -198,17 +209,15 @@ impl<'s> RoutesJs<'s, '_> {
         })
     }
 
-    fn collect_objects(&mut self, root: Node) {
+    fn collect_objects(&mut self, declarators: &[Node]) {
         let mut found = Vec::new();
-        visit(root, &|_| false, &mut |n| {
-            if n.kind() == "variable_declarator" {
-                if let (Some(name), Some(value)) = (field(n, "name"), field(n, "value")) {
-                    if name.kind() == "identifier" {
-                        found.push((name, value));
-                    }
+        for n in declarators {
+            if let (Some(name), Some(value)) = (field(*n, "name"), field(*n, "value")) {
+                if name.kind() == "identifier" {
+                    found.push((name, value));
                 }
             }
-        });
+        }
         for (name, value) in found {
             let name_text = self.t(name).to_string();
             if let Some((framework, is_app, prefix)) = self.object_kind(value) {
@@ -307,12 +316,15 @@ impl<'s> RoutesJs<'s, '_> {
         let mut calls = Vec::new();
         let mut classes = Vec::new();
         let mut exports = Vec::new();
+        let mut declarators = Vec::new();
         visit(root, &|_| false, &mut |n| match n.kind() {
             "call_expression" => calls.push(n),
             "class_declaration" | "class" => classes.push(n),
             "export_statement" | "assignment_expression" => exports.push(n),
+            "variable_declarator" => declarators.push(n),
             _ => {}
         });
+        self.collect_objects(&declarators);
         for c in calls {
             self.call(c);
         }

@@ -608,6 +608,23 @@ impl<'s> RoutesPy<'s, '_> {
                     if view.kind() == "call"
                         && field(*view, "function").is_some_and(|f| self.t(f).ends_with("include"))
                     {
+                        // `path("api/", include("api.urls"))`: a prefix for that module.
+                        let module = positional(*view).first().and_then(|m| self.string(*m));
+                        if let (Some(prefix), Some(module)) = (self.string(*p), module) {
+                            self.out.uses.push(UseSite {
+                                owner: "django:include".into(),
+                                offset: call.start_byte(),
+                                path: UsePath::Literal(django_path(&prefix)),
+                                items: vec![MwRef {
+                                    text: module,
+                                    name: "__include__".into(),
+                                    function: None,
+                                }],
+                                dynamic: false,
+                                replaces_prefix: false,
+                                mount: true,
+                            });
+                        }
                         continue;
                     }
                     let path = self.string(*p).map(|s| django_path(&s));

@@ -739,6 +739,24 @@ impl<'p> Cx<'p> {
             .collect()
     }
 
+    /// The prefix `include("app.urls")` gives this urls module, joined up
+    /// the include chain; `None` when nothing includes it.
+    fn django_prefix(&self, file: FileId, depth: usize) -> Option<String> {
+        if depth > 5 {
+            return None;
+        }
+        for (ufile, u) in self.uses_on_any("django:include") {
+            let (UsePath::Literal(prefix), Some(item)) = (&u.path, u.items.first()) else {
+                continue;
+            };
+            if self.project.resolve_import(ufile, &item.text) == Some(file) {
+                let above = self.django_prefix(ufile, depth + 1).unwrap_or_default();
+                return Some(join(&above, prefix));
+            }
+        }
+        None
+    }
+
     /// What an Express function given the app registers on it as
     /// middleware (not routes): `Limiter` if a limiter.
     fn setup_function_limits(&self, file: FileId, u: &UseSite) -> Option<Mw> {
@@ -1249,7 +1267,12 @@ impl<'p> Cx<'p> {
 
     fn finding(&self, file: FileId, route: &RouteDecl, full: Option<String>) -> Finding {
         let facts = &self.project.files[file];
-        let path = full.or_else(|| route.path.clone());
+        let mut path = full.or_else(|| route.path.clone());
+        if route.framework == Framework::Django {
+            if let (Some(prefix), Some(p)) = (self.django_prefix(file, 0), &path) {
+                path = Some(join(&prefix, p));
+            }
+        }
         let shown_path = path.clone().unwrap_or_else(|| "(path not resolved)".into());
         let hay =
             format!("{} {}", path.as_deref().unwrap_or(""), route.handler).to_ascii_lowercase();
