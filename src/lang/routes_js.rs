@@ -255,12 +255,19 @@ impl<'s> RoutesJs<'s, '_> {
         if let Some(o) = self.out.objects.iter().find(|o| o.name == owner) {
             return Some(o.framework);
         }
-        self.facts.frameworks.iter().copied().find(|f| {
-            matches!(
-                f,
-                Framework::Express | Framework::Koa | Framework::Hono | Framework::Fastify
-            )
-        })
+        self.facts
+            .frameworks
+            .iter()
+            .copied()
+            .find(|f| {
+                matches!(
+                    f,
+                    Framework::Express | Framework::Koa | Framework::Hono | Framework::Fastify
+                )
+            })
+            // An app imported from a project file (`require('./app')`): the
+            // rule reads the framework from the object itself.
+            .or_else(|| self.project_import(owner).then_some(Framework::Express))
     }
 
     fn mw_ref(&self, n: Node) -> MwRef {

@@ -561,9 +561,6 @@ impl<'p> Cx<'p> {
         let Some(obj) = facts.routes.objects.iter().find(|o| o.name == oname) else {
             return Status::Unresolved(Why::Unmounted);
         };
-        // Registrations on an imported object happen in its own file, in
-        // any order relative to this file's routes.
-        let offset = if ofile == file { offset } else { usize::MAX };
         let ordered = matches!(
             obj.framework,
             Framework::Express | Framework::Koa | Framework::Hono
@@ -579,7 +576,11 @@ impl<'p> Cx<'p> {
         // Registrations on the object: in this file and in any file that
         // imports it (`from app import app; app.before_request(...)`).
         for (ufile, u) in self.uses_on(ofile, &oname) {
-            if ordered && ufile == file && u.offset >= offset {
+            // Order: within the registering file by offset; a file that
+            // imports the object runs after the object's own module body,
+            // so its middleware misses routes registered there. Other
+            // combinations have no known order and count.
+            if ordered && ((ufile == file && u.offset >= offset) || (ufile != file && file == ofile)) {
                 continue;
             }
             let applies = match (&u.path, &suffix) {
