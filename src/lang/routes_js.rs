@@ -1136,24 +1136,29 @@ impl<'s> RoutesJs<'s, '_> {
                     Some(v) if v.kind() == "call_expression" => {
                         let callee = field(v, "function").map(|c| self.t(c)).unwrap_or("");
                         let module = self.import_module(callee).unwrap_or("");
-                        if module == "next-auth" || module.starts_with("next-auth/") {
-                            self.out.routes.push(RouteDecl {
-                                framework: Framework::NextJs,
-                                owner: None,
-                                method: "ANY".into(),
-                                path: Some(url.clone()),
-                                handler: callee.to_string(),
-                                handler_fn: None,
-                                guards: vec![MwRef {
-                                    text: callee.to_string(),
-                                    name: "__library_handler__".into(),
-                                    function: None,
-                                }],
-                                dynamic_guards: false,
-                                opt_out: false,
-                                span: span(stmt),
-                            });
-                        }
+                        let library = module == "next-auth" || module.starts_with("next-auth/");
+                        // `withRateLimit(handler)` protects; another wrapper
+                        // (`withAuth(handler)`) cannot be judged here.
+                        self.out.routes.push(RouteDecl {
+                            framework: Framework::NextJs,
+                            owner: None,
+                            method: "ANY".into(),
+                            path: Some(url.clone()),
+                            handler: callee.to_string(),
+                            handler_fn: None,
+                            guards: vec![MwRef {
+                                text: callee.to_string(),
+                                name: if library {
+                                    "__library_handler__".into()
+                                } else {
+                                    callee.to_string()
+                                },
+                                function: None,
+                            }],
+                            dynamic_guards: !library,
+                            opt_out: false,
+                            span: span(stmt),
+                        });
                         continue;
                     }
                     Some(v) => {

@@ -580,7 +580,9 @@ impl<'p> Cx<'p> {
             // imports the object runs after the object's own module body,
             // so its middleware misses routes registered there. Other
             // combinations have no known order and count.
-            if ordered && ((ufile == file && u.offset >= offset) || (ufile != file && file == ofile)) {
+            if ordered
+                && ((ufile == file && u.offset >= offset) || (ufile != file && file == ofile))
+            {
                 continue;
             }
             let applies = match (&u.path, &suffix) {
@@ -931,6 +933,9 @@ impl<'p> Cx<'p> {
     }
 
     fn judge_next(&self, file: FileId, route: &RouteDecl) -> Status {
+        if route.guards.iter().any(|g| self.limiterish(&g.text)) {
+            return Status::Protected;
+        }
         let library = route.guards.iter().any(|g| g.name == "__library_handler__");
         match route.handler_fn {
             Some(f) if self.fn_protects((file, f), 0) => return Status::Protected,
