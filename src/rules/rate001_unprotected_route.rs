@@ -533,7 +533,18 @@ impl<'p> Cx<'p> {
         };
         match status {
             Status::Unprotected(_) if unknown => Status::Unresolved(Why::Unknown),
-            Status::Unresolved(Why::Unmounted) if !self.any_limiter && !unknown => {
+            // Nothing limits anywhere: a router whose mount is not found is
+            // unprotected all the same. Only for a known app or router: an
+            // owner that resolves to nothing may not be a server at all
+            // (`import api from './api'; api.get('/users', config)`).
+            Status::Unresolved(Why::Unmounted)
+                if !self.any_limiter
+                    && !unknown
+                    && route
+                        .owner
+                        .as_deref()
+                        .is_some_and(|o| self.resolve_object(file, o, 0).is_some()) =>
+            {
                 Status::Unprotected(None)
             }
             s => s,
