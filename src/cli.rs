@@ -87,7 +87,7 @@ struct Cli {
     #[arg(long, short = 'q')]
     quiet: bool,
 
-    /// Print counts per rule and files scanned on standard error
+    /// Print counts per rule, files scanned and RATE001's route counts on standard error
     #[arg(long)]
     statistics: bool,
 
@@ -232,9 +232,12 @@ fn run(cli: Cli) -> Result<i32, String> {
         jobs: cli.jobs,
         rule_options: RuleOptions {
             limiter_names: config.limiter_names.clone().unwrap_or_default(),
+            sensitive_routes: config.sensitive_routes.clone().unwrap_or_default(),
+            skip_routes: config.skip_routes.clone().unwrap_or_default(),
         },
         rules: selected,
         severity_overrides,
+        route_statistics: cli.statistics,
     };
 
     if cli.bench_parse_only {
@@ -354,4 +357,11 @@ fn print_statistics(report: &Report) {
         report.findings.len(),
         s.suppressed
     );
+    if let Some(r) = &s.routes {
+        let _ = writeln!(
+            err,
+            "routes (RATE001): {} seen, {} protected, {} unprotected, {} unresolved, {} skipped (health checks, skip-routes)",
+            r.seen, r.protected, r.unprotected, r.unresolved, r.skipped
+        );
+    }
 }

@@ -47,6 +47,8 @@ pub struct Options {
     /// Rule ids to run (already resolved from select/ignore).
     pub rules: Vec<&'static str>,
     pub severity_overrides: HashMap<String, Severity>,
+    /// Count RATE001's routes for `--statistics` (costs a second pass).
+    pub route_statistics: bool,
 }
 
 impl Default for Options {
@@ -60,6 +62,7 @@ impl Default for Options {
             rule_options: RuleOptions::default(),
             rules: rules::RULES.iter().map(|r| r.id()).collect(),
             severity_overrides: HashMap::new(),
+            route_statistics: false,
         }
     }
 }
@@ -122,6 +125,8 @@ pub struct Stats {
     pub files_parsed: usize,
     pub bytes_parsed: u64,
     pub suppressed: usize,
+    /// RATE001's route counts, when asked for and the rule ran.
+    pub routes: Option<rules::rate001_unprotected_route::RouteStats>,
 }
 
 #[derive(Debug, Default)]
@@ -225,6 +230,7 @@ fn run_in_pool(options: &Options) -> Report {
     let mut report = check_project(facts, options, &mut problems, &mut timer);
     report.stats = Stats {
         suppressed: report.stats.suppressed,
+        routes: report.stats.routes,
         ..stats
     };
     problems.sort();
@@ -444,6 +450,12 @@ fn check_project(
     }
     timer.lap("rules");
     let mut report = Report::default();
+    if options.route_statistics && options.rules.contains(&"RATE001") {
+        report.stats.routes = Some(rules::rate001_unprotected_route::statistics(
+            &project,
+            &options.rule_options,
+        ));
+    }
     report.findings = locate(findings, &project, problems, &mut report.stats);
     timer.lap("locate and sort");
     report

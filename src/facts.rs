@@ -69,6 +69,118 @@ pub struct FileFacts {
     pub param_key_uses: Vec<ParamKeyUse>,
     /// Client keys passed as call arguments: `limiter.allow(request.remote_addr)`.
     pub key_args: Vec<KeyArg>,
+    /// Routes, apps/routers and middleware registrations (RATE001).
+    pub routes: RouteFacts,
+}
+
+/// What RATE001 needs from a file: routes, the app and router objects
+/// they hang on, and what is registered on those objects.
+#[derive(Debug, Default, Clone)]
+pub struct RouteFacts {
+    pub routes: Vec<RouteDecl>,
+    pub objects: Vec<RouterObject>,
+    pub uses: Vec<UseSite>,
+    /// (exported name, local name); `default` for `module.exports = x` /
+    /// `export default x`.
+    pub exports: Vec<(String, String)>,
+    /// Top-level variables initialised by a call: (name, callee as written).
+    pub inits: Vec<(String, String)>,
+    /// App-wide protection declared here.
+    pub global: Vec<GlobalGuard>,
+    /// A Next.js `middleware.ts`: what it does and which paths it covers.
+    pub next_middleware: Option<NextMiddleware>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteDecl {
+    pub framework: Framework,
+    /// The app/router variable it is registered on; `None` for routes
+    /// that need no mount (NestJS controllers, Next.js files, Django urls).
+    pub owner: Option<String>,
+    /// Upper-case (`GET`), `ANY` for all methods.
+    pub method: String,
+    /// `None` when the path is computed.
+    pub path: Option<String>,
+    pub handler: String,
+    /// Index into `functions` of the handler, when defined here.
+    pub handler_fn: Option<usize>,
+    /// Route-level middleware, decorators, dependencies, guards.
+    pub guards: Vec<MwRef>,
+    /// Guards that cannot be read (a spread, a computed list).
+    pub dynamic_guards: bool,
+    /// `@limiter.exempt`, `@SkipThrottle()`, `config: { rateLimit: false }`.
+    pub opt_out: bool,
+    /// The registration (decorator, `app.get(` call, exported function).
+    pub span: Span,
+}
+
+/// A middleware, decorator or dependency as written.
+#[derive(Debug, Clone)]
+pub struct MwRef {
+    pub text: String,
+    /// The root identifier (`limiter` for `limiter.limit("5/minute")`,
+    /// `rateLimit` for `rateLimit({...})`).
+    pub name: String,
+    /// An inline function: its index in `functions`.
+    pub function: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouterObject {
+    pub name: String,
+    pub framework: Framework,
+    /// An application (`express()`, `Flask()`): routes on it need no mount.
+    pub is_app: bool,
+    /// `Blueprint(url_prefix=…)`, `APIRouter(prefix=…)`, `new Router({ prefix })`.
+    pub prefix: Option<String>,
+    /// Object-level dependencies (`APIRouter(dependencies=[…])`).
+    pub guards: Vec<MwRef>,
+    pub dynamic_guards: bool,
+    /// A function's parameter standing for the app or router it is given
+    /// (an Express route module `module.exports = (app) => …`, a Fastify
+    /// plugin): mounted where the function is called or registered.
+    pub param_of: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsePath {
+    None,
+    Literal(String),
+    Dynamic,
+}
+
+/// `owner.use(...)`, `register_blueprint`, `include_router`, hooks.
+#[derive(Debug, Clone)]
+pub struct UseSite {
+    pub owner: String,
+    /// Byte offset: registration order within the file.
+    pub offset: usize,
+    pub path: UsePath,
+    pub items: Vec<MwRef>,
+    pub dynamic: bool,
+    /// Flask's `register_blueprint(url_prefix=…)` replaces the blueprint's own.
+    pub replaces_prefix: bool,
+    /// The first item is a mounted router/app (`register_blueprint`,
+    /// `include_router`, Hono `route`, Fastify `register`), never middleware.
+    pub mount: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct GlobalGuard {
+    pub framework: Framework,
+    /// The limiter applies to every route unless it opts in per route
+    /// (`@fastify/rate-limit` with `global: false`).
+    pub opt_in_only: bool,
+    pub what: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NextMiddleware {
+    /// The middleware calls a limiter (or is named like one).
+    pub limits: bool,
+    /// `config.matcher` patterns; empty means every path.
+    pub matchers: Vec<String>,
+    pub dynamic_matcher: bool,
 }
 
 /// Web frameworks (and edge runtimes) a file is written against; chooses the

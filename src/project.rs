@@ -266,6 +266,15 @@ impl Project {
             .map(|&fi| &self.files[fi])
     }
 
+    /// Ids of the production files of the same project as `file`.
+    pub fn project_file_ids(&self, file: FileId) -> impl Iterator<Item = FileId> + '_ {
+        self.production_files
+            .get(&self.roots[file])
+            .into_iter()
+            .flatten()
+            .copied()
+    }
+
     /// What the project of `file` configures under any of `names`
     /// (`RATELIMIT_STORAGE_URI`, …).
     pub fn config_setting(&self, file: FileId, names: &[&str]) -> ConfigSetting {

@@ -164,7 +164,9 @@ fn sarif_output_has_rules_locations_and_fingerprints() {
     assert_eq!(run["columnKind"], "utf16CodeUnits");
     assert!(run.get("automationDetails").is_none());
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    let rule = &rules[0];
+    // Every rule is listed, in id order; RATE001 comes first.
+    assert_eq!(rules[0]["id"], "RATE001");
+    let rule = &rules[1];
     assert_eq!(rule["id"], "RATE002");
     for key in [
         "shortDescription",
@@ -183,7 +185,7 @@ fn sarif_output_has_rules_locations_and_fingerprints() {
         .any(|t| t == "external/cwe/cwe-770"));
     let result = &run["results"][0];
     assert_eq!(result["ruleId"], "RATE002");
-    assert_eq!(result["ruleIndex"], 0);
+    assert_eq!(result["ruleIndex"], 1);
     assert_eq!(result["level"], "warning");
     let loc = &result["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "src%20dir/l%C3%AFmit.py");
@@ -523,4 +525,36 @@ fn deeply_nested_generated_code_is_truncated_not_a_crash() {
     assert!(err.contains("deep.js: nesting too deep"), "{err}");
     // The limiter after the generated part is still found.
     assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+}
+
+#[test]
+fn rate001_statistics_and_route_settings() {
+    let app = b"from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get(\"/internal/sync\")\ndef sync():\n    return \"ok\"\n\n\n@app.get(\"/admin/users\")\ndef users():\n    return \"[]\"\n\n\n@app.get(\"/items\")\ndef items():\n    return \"[]\"\n";
+    let p = Project::new(&[("app.py", app)]);
+    std::fs::write(
+        p.path().join("ratecheck.toml"),
+        "sensitive-routes = [\"/admin/*\"]\nskip-routes = [\"/internal/*\"]\n",
+    )
+    .unwrap();
+    let o = p.run(&["--select", "RATE001", "--format", "concise", "--statistics"]);
+    let out = stdout(&o);
+    assert!(!out.contains("/internal/sync"), "{out}");
+    assert!(out.contains("`GET /admin/users`"), "{out}");
+    assert!(out.contains("`GET /items`"), "{out}");
+    let json = p.run(&["--select", "RATE001", "--format", "json"]);
+    let v: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let sev: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    assert_eq!(sev, ["error", "warning"]);
+    assert!(
+        stderr(&o).contains(
+            "routes (RATE001): 3 seen, 0 protected, 2 unprotected, 0 unresolved, 1 skipped"
+        ),
+        "{}",
+        stderr(&o)
+    );
 }

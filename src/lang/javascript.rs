@@ -39,6 +39,11 @@ pub fn extract(path: &Path, lang: super::Lang, src: &str, tree: &Tree) -> FileFa
     x.settle_insurance(root);
     super::add_flow_facts(&mut x.b.facts, root, src, false);
     super::add_client_keys(&mut x.b.facts, root, src, false);
+    if super::routes_js::worth_analysing(src, path) {
+        let mut facts = x.b.facts;
+        super::routes_js::analyse(root, src, path, &mut facts);
+        return facts;
+    }
     x.b.facts
 }
 

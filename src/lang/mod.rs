@@ -8,6 +8,8 @@ mod client_keys;
 pub mod javascript;
 mod limit_flow;
 pub mod python;
+pub mod routes_js;
+pub mod routes_py;
 pub mod store_flow;
 mod syntax;
 
@@ -53,6 +55,11 @@ impl Lang {
 
 thread_local! {
     static PARSERS: RefCell<[Option<Parser>; 4]> = const { RefCell::new([None, None, None, None]) };
+}
+
+/// A string literal's value without its quotes (see `syntax::unquote`).
+pub fn syntax_unquote(s: &str) -> &str {
+    syntax::unquote(s.trim())
 }
 
 /// Error and missing nodes in a tree; only walked when the root says there

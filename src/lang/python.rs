@@ -33,6 +33,9 @@ pub fn extract(path: &Path, src: &str, tree: &Tree) -> FileFacts {
     x.walk(root, None);
     super::add_flow_facts(&mut x.b.facts, root, src, true);
     super::add_client_keys(&mut x.b.facts, root, src, true);
+    if super::routes_py::worth_analysing(src) {
+        super::routes_py::analyse(root, src, path, &mut x.b.facts);
+    }
     x.b.facts
 }
 

@@ -3,6 +3,7 @@
 //! same text feeds `--explain`, `--list-rules`, SARIF rule metadata and the
 //! README's rule table (a test keeps them in agreement).
 
+pub mod rate001_unprotected_route;
 mod rate002_in_memory_limiter;
 mod rate003_client_key;
 mod rate004_non_atomic_check;
@@ -21,6 +22,10 @@ use crate::project::{FileId, Project};
 pub struct RuleOptions {
     /// Extra identifiers that count as rate limiting (`limiter-names`).
     pub limiter_names: Vec<String>,
+    /// Extra words that make a route a brute-force target (`sensitive-routes`).
+    pub sensitive_routes: Vec<String>,
+    /// Route paths RATE001 skips besides health checks (`skip-routes`).
+    pub skip_routes: Vec<String>,
 }
 
 pub trait Rule: Sync {
@@ -37,6 +42,7 @@ pub trait Rule: Sync {
 }
 
 pub static RULES: &[&dyn Rule] = &[
+    &rate001_unprotected_route::UnprotectedRoute,
     &rate002_in_memory_limiter::InMemoryLimiter,
     &rate003_client_key::ClientKeyRule,
     &rate004_non_atomic_check::NonAtomicCheck,
@@ -50,6 +56,7 @@ pub static RULES: &[&dyn Rule] = &[
 
 /// Documentation pages, by rule id, compiled in.
 static DOCS: &[(&str, &str)] = &[
+    ("RATE001", include_str!("../../rules/RATE001.md")),
     ("RATE002", include_str!("../../rules/RATE002.md")),
     ("RATE003", include_str!("../../rules/RATE003.md")),
     ("RATE004", include_str!("../../rules/RATE004.md")),
