@@ -21,11 +21,13 @@ function rateLimit({ windowMs, max }) {
 }
 
 const app = express();
+app.set('trust proxy', 1); // one load balancer in front: req.ip is the client
 app.use(express.json());
 app.use('/api', rateLimit({ windowMs: 60_000, max: 100 }));
 app.use('/search', redisLimiter);
 
 app.get('/api/orders', (req, res) => res.json([]));
 app.get('/search', (req, res) => res.json({ results: [] }));
+app.post('/signup', (req, res) => res.status(201).json({ ok: true }));
 
 app.listen(3000);

@@ -29,6 +29,12 @@ def login():
     return jsonify(token=f"token-for-{user}")
 
 
+@app.route("/password-reset", methods=["POST"])
+def password_reset():
+    email = request.json.get("email")
+    return jsonify(sent=True, email=email)
+
+
 @app.route("/health")
 def health():
     return "ok"
