@@ -4,7 +4,8 @@
 //! line where a finding's primary location starts).
 //!
 //! Each top-level file in a rule folder is a project of its own; each
-//! subfolder is one multi-file project.
+//! subfolder is one multi-file project. A folder named `RATE004+RATE005`
+//! checks its projects against each rule it names.
 
 use ratecheck::engine::{run, Options};
 use std::collections::BTreeSet;
@@ -55,7 +56,10 @@ fn fixtures_match_their_annotations() {
         let lang = lang.unwrap().path();
         for rule_dir in std::fs::read_dir(&lang).unwrap() {
             let rule_dir = rule_dir.unwrap().path();
-            let rule = rule_dir.file_name().unwrap().to_string_lossy().to_string();
+            // `RATE004+RATE005+RATE006`: scenarios judged by several rules
+            // (one copy of the project, every rule's annotations checked).
+            let folder = rule_dir.file_name().unwrap().to_string_lossy().to_string();
+            let rules: Vec<String> = folder.split('+').map(str::to_string).collect();
             let mut entries: Vec<_> = std::fs::read_dir(&rule_dir)
                 .unwrap()
                 .map(|e| e.unwrap().path())
@@ -71,8 +75,6 @@ fn fixtures_match_their_annotations() {
                     continue;
                 }
                 projects += 1;
-                let want = expected(&files, &rule);
-                expected_total += want.len();
                 let report = run(&Options {
                     paths: vec![project.clone()],
                     ..Default::default()
@@ -83,17 +85,21 @@ fn fixtures_match_their_annotations() {
                     project.display(),
                     report.problems
                 );
-                let got: BTreeSet<(String, usize)> = report
-                    .findings
-                    .iter()
-                    .filter(|f| f.finding.rule_id == rule)
-                    .map(|f| (f.finding.path.display().to_string(), f.start.line))
-                    .collect();
-                for missing in want.difference(&got) {
-                    failures.push(format!("missing  {rule} at {}:{}", missing.0, missing.1));
-                }
-                for extra in got.difference(&want) {
-                    failures.push(format!("unexpected {rule} at {}:{}", extra.0, extra.1));
+                for rule in &rules {
+                    let want = expected(&files, rule);
+                    expected_total += want.len();
+                    let got: BTreeSet<(String, usize)> = report
+                        .findings
+                        .iter()
+                        .filter(|f| f.finding.rule_id == rule.as_str())
+                        .map(|f| (f.finding.path.display().to_string(), f.start.line))
+                        .collect();
+                    for missing in want.difference(&got) {
+                        failures.push(format!("missing  {rule} at {}:{}", missing.0, missing.1));
+                    }
+                    for extra in got.difference(&want) {
+                        failures.push(format!("unexpected {rule} at {}:{}", extra.0, extra.1));
+                    }
                 }
             }
         }
