@@ -415,6 +415,11 @@ fn check_project(
         .into_par_iter()
         .flat_map_iter(|fi| {
             let mut out = Vec::new();
+            // Test files and mocks never serve traffic: no rule judges them
+            // (they still feed the project phase, e.g. call resolution).
+            if crate::knowledge::is_test_path(&project.files[fi].path) {
+                return out;
+            }
             for rule in &rules {
                 let mut found = Vec::new();
                 let ran = catch_unwind(AssertUnwindSafe(|| {

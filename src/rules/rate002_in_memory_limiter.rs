@@ -41,9 +41,6 @@ impl Rule for InMemoryLimiter {
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
-        if knowledge::is_test_path(&facts.path) {
-            return;
-        }
         for setup in &facts.limiter_setups {
             if let Some(finding) = library_on_memory(project, file, setup) {
                 out.push(finding);

@@ -97,9 +97,6 @@ impl Rule for ClientKeyRule {
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
-        if knowledge::is_test_path(&facts.path) {
-            return;
-        }
         let trust = project_trust(project, file);
         let mut seen: HashSet<Span> = HashSet::new();
         // `hits.get(req.ip)` … `hits.set(req.ip, n)`: one key, one finding.

@@ -16,7 +16,6 @@
 use super::{Rule, RuleOptions};
 use crate::facts::{AccessKind, StoreOp};
 use crate::finding::{Finding, Label, Severity};
-use crate::knowledge;
 use crate::lang::store_flow::{COUNTING_WRITES, READS};
 use crate::project::{FileId, Project};
 
@@ -41,9 +40,6 @@ impl Rule for NonAtomicCheck {
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
-        if knowledge::is_test_path(&facts.path) {
-            return;
-        }
         let python = facts.lang.is_some_and(|l| l.is_python());
         in_memory_races(project, file, _options, python, out);
         let ops = &facts.store_ops;

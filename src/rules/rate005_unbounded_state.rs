@@ -14,7 +14,6 @@
 use super::{Rule, RuleOptions};
 use crate::facts::{StoreClient, StoreOp};
 use crate::finding::{Finding, Severity};
-use crate::knowledge;
 use crate::lang::store_flow::COUNTING_WRITES;
 use crate::project::{FileId, Project};
 
@@ -37,9 +36,6 @@ impl Rule for UnboundedState {
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
-        if knowledge::is_test_path(&facts.path) {
-            return;
-        }
         let python = facts.lang.is_some_and(|l| l.is_python());
         in_memory_growth(project, file, options, out);
         let ops = &facts.store_ops;

@@ -11,7 +11,6 @@
 use super::{Rule, RuleOptions};
 use crate::facts::{StoreClient, StoreOp};
 use crate::finding::{Finding, Label, Severity};
-use crate::knowledge;
 use crate::project::{FileId, Project};
 
 pub struct WindowTtl;
@@ -41,9 +40,6 @@ impl Rule for WindowTtl {
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
-        if knowledge::is_test_path(&facts.path) {
-            return;
-        }
         let python = facts.lang.is_some_and(|l| l.is_python());
         let ops = &facts.store_ops;
         let finding = |op: &StoreOp,

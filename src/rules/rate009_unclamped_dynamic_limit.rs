@@ -9,7 +9,6 @@
 use super::{Rule, RuleOptions};
 use crate::facts::LimitSource;
 use crate::finding::{Finding, Label, Severity};
-use crate::knowledge;
 use crate::project::{FileId, Project};
 
 pub struct UnclampedDynamicLimit;
@@ -27,9 +26,6 @@ impl Rule for UnclampedDynamicLimit {
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
-        if knowledge::is_test_path(&facts.path) {
-            return;
-        }
         let python = facts.lang.is_some_and(|l| l.is_python());
         for limit in &facts.dynamic_limits {
             let (origin, consequence, help) = match limit.source {

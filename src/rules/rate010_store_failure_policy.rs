@@ -29,9 +29,6 @@ impl Rule for StoreFailurePolicy {
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
-        if knowledge::is_test_path(&facts.path) {
-            return;
-        }
         for setup in &facts.limiter_setups {
             out.extend(unhandled_outage(project, file, setup));
         }
