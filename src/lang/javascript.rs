@@ -8,8 +8,8 @@ use super::builder::{
     combine_keys, key_from_text, Builder, LocalCtor, NameRef, PipelineStep, MAX_KEY_TEXT,
 };
 use super::syntax::{
-    children, comparison_guards_nothing, field, last_segment, named_children, span, text, unquote,
-    visit,
+    call_arguments, children, comparison_guards_nothing, field, last_segment, named_children, span,
+    text, unquote, visit,
 };
 use crate::facts::*;
 use crate::knowledge;
@@ -874,13 +874,7 @@ impl<'s> JsExtractor<'s> {
     /// `new RateLimiterMemory({...})`, `fastify.register(rateLimit, {...})`,
     /// `ThrottlerModule.forRoot(...)`. `call` is a call or `new` expression.
     fn limiter_setup(&mut self, call: Node, callee: Node) {
-        let args: Vec<Node> = field(call, "arguments")
-            .map(|a| {
-                named_children(a)
-                    .filter(|c| c.kind() != "comment")
-                    .collect()
-            })
-            .unwrap_or_default();
+        let args: Vec<Node> = call_arguments(call);
         let (object, name) = match callee.kind() {
             "identifier" => (None, self.t(callee)),
             // `require('express-rate-limit')({...})`

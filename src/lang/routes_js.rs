@@ -5,7 +5,7 @@
 //! Only records what is written; joining mounts across files and judging
 //! middleware is the rule's job (it needs the project).
 
-use super::syntax::{field, named_children, span, text, unquote, visit};
+use super::syntax::{call_arguments, field, named_children, span, text, unquote, visit};
 use crate::facts::*;
 use std::path::Path;
 use tree_sitter::Node;
@@ -485,13 +485,7 @@ impl<'s> RoutesJs<'s, '_> {
             return;
         };
         let method = self.t(prop);
-        let args: Vec<Node> = field(call, "arguments")
-            .map(|a| {
-                named_children(a)
-                    .filter(|c| c.kind() != "comment")
-                    .collect()
-            })
-            .unwrap_or_default();
+        let args: Vec<Node> = call_arguments(call);
         // `router.route('/p').get(h)`, also chained: `.route(p).post(a).get(b)`.
         if object.kind() == "call_expression" && METHODS.contains(&method) {
             // A chained registration is reported at its own `.get(` line.

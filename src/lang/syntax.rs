@@ -53,6 +53,17 @@ pub fn visit<'t>(node: Node<'t>, stop: &dyn Fn(Node<'t>) -> bool, f: &mut dyn Fn
     }
 }
 
+/// A call's (or `new` expression's) arguments, comments left out.
+pub fn call_arguments(call: Node<'_>) -> Vec<Node<'_>> {
+    field(call, "arguments")
+        .map(|a| {
+            named_children(a)
+                .filter(|c| c.kind() != "comment")
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Function-like nodes of both grammars (Python and JS/TS).
 pub fn is_function_kind(kind: &str) -> bool {
     matches!(
