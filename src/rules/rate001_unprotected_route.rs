@@ -1368,6 +1368,9 @@ fn words(s: &str) -> Vec<String> {
 /// Login, token, password reset, OTP/MFA, signup, verification routes:
 /// by whole words, so `/authors` is not `auth`.
 fn brute_force_target(path: &str, handler: &str) -> bool {
+    // The handler's own name, not the module it comes from:
+    // `auth_views.LogoutView` is a logout view.
+    let handler = handler.rsplit('.').next().unwrap_or(handler);
     let mut ws = words(path);
     ws.extend(words(handler));
     let joined: Vec<String> = ws.windows(2).map(|w| format!("{}{}", w[0], w[1])).collect();
@@ -1447,6 +1450,11 @@ mod tests {
         assert!(brute_force_target("/users/registration", "h"));
         assert!(!brute_force_target("/api/authors", "list_authors"));
         assert!(!brute_force_target("/items", "index"));
+        assert!(!brute_force_target(
+            "/accounts/logout/",
+            "auth_views.LogoutView"
+        ));
+        assert!(brute_force_target("/x", "auth_views.PasswordResetView"));
     }
 
     #[test]
