@@ -7,8 +7,10 @@
 use crate::facts::*;
 use crate::knowledge;
 use rayon::prelude::*;
+use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 pub type FileId = usize;
 pub type FnId = (FileId, usize);
@@ -35,6 +37,75 @@ pub struct Project {
     calls: Vec<Vec<Vec<Vec<FnId>>>>,
     /// Callers of each function (inverse of `calls`).
     callers: HashMap<FnId, Vec<FnId>>,
+    /// Per project root, what its production files say as a whole.
+    summaries: HashMap<usize, ProjectSummary>,
+    /// Frameworks used anywhere in the run, per language family
+    /// (`[javascript, python]`), with how many files import each.
+    frameworks_by_family: [BTreeMap<Framework, usize>; 2],
+    /// Values a rule computes once per project and reuses for every file
+    /// (see `per_project`).
+    memo: Mutex<HashMap<(TypeId, usize, u64), Arc<dyn Any + Send + Sync>>>,
+    /// Folder → the deployment files found there, read once per run.
+    deployment_files: Mutex<HashMap<PathBuf, Arc<Vec<String>>>>,
+}
+
+/// Files that set the environment a deployed app runs with: slowapi (and
+/// flask-limiter via python-dotenv) read `RATELIMIT_*` from `.env`,
+/// uvicorn takes `FORWARDED_ALLOW_IPS` / `--proxy-headers` from the
+/// environment or its command line.
+const DEPLOYMENT_FILES: &[&str] = &[
+    ".env",
+    ".env.production",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+    "compose.yml",
+    "compose.yaml",
+    "Dockerfile",
+    "Procfile",
+];
+
+/// Project-wide facts, gathered once per project root so that rules look
+/// them up instead of scanning every file of the project for every file
+/// (which made the rule phase quadratic in the file count).
+#[derive(Debug, Default)]
+pub struct ProjectSummary {
+    /// Request-logging middleware somewhere (every 429 is in the access log).
+    pub access_logging: bool,
+    /// A global handler for store errors.
+    pub store_error_handler: bool,
+    /// DRF `DEFAULT_THROTTLE_RATES` configured.
+    pub django_throttle_rates: bool,
+    /// Project classes that override DRF's `get_ident`.
+    pub drf_ident_classes: HashSet<String>,
+    /// Limiter libraries set up anywhere (`LIMITER_LIBRARIES` indexes).
+    pub limiter_libraries: HashSet<usize>,
+    /// Names limiter instances are bound to.
+    pub limiter_bound_names: HashSet<String>,
+    /// Proxy settings: (file, index into its `proxy_settings`).
+    pub proxy_settings: Vec<(FileId, usize)>,
+    /// Configuration names → the files that mention them.
+    pub config_files: HashMap<String, Vec<FileId>>,
+}
+
+impl ProjectSummary {
+    fn add(&mut self, fi: FileId, f: &FileFacts) {
+        self.access_logging |= f.access_logging;
+        self.store_error_handler |= f.store_error_handler;
+        self.django_throttle_rates |= f.django.throttle_rates;
+        self.drf_ident_classes
+            .extend(f.drf_ident_classes.iter().cloned());
+        for s in &f.limiter_setups {
+            self.limiter_libraries.insert(s.library);
+            if let Some(name) = &s.bound_to {
+                self.limiter_bound_names.insert(name.clone());
+            }
+        }
+        self.proxy_settings
+            .extend((0..f.proxy_settings.len()).map(|i| (fi, i)));
+        for name in &f.config_names {
+            self.config_files.entry(name.clone()).or_default().push(fi);
+        }
+    }
 }
 
 impl Project {
@@ -76,13 +147,24 @@ impl Project {
         }
         let roots = find_project_roots(&files);
         let mut production_files: HashMap<usize, Vec<FileId>> = HashMap::new();
+        let mut summaries: HashMap<usize, ProjectSummary> = HashMap::new();
+        let mut frameworks_by_family: [BTreeMap<Framework, usize>; 2] = Default::default();
         for (fi, f) in files.iter().enumerate() {
+            let family = usize::from(f.lang.is_some_and(|l| l.is_python()));
+            for fw in &f.frameworks {
+                *frameworks_by_family[family].entry(*fw).or_default() += 1;
+            }
             if !knowledge::is_test_path(&f.path) {
                 production_files.entry(roots[fi]).or_default().push(fi);
+                summaries.entry(roots[fi]).or_default().add(fi, f);
             }
         }
         let mut project = Project {
             production_files,
+            summaries,
+            frameworks_by_family,
+            memo: Mutex::new(HashMap::new()),
+            deployment_files: Mutex::new(HashMap::new()),
             request_context: Vec::new(),
             client_params: HashSet::new(),
             process_classes: HashSet::new(),
@@ -266,6 +348,77 @@ impl Project {
             .map(|&fi| &self.files[fi])
     }
 
+    /// What the production files of `file`'s project say as a whole.
+    pub fn summary(&self, file: FileId) -> &ProjectSummary {
+        static EMPTY: std::sync::OnceLock<ProjectSummary> = std::sync::OnceLock::new();
+        self.summaries
+            .get(&self.roots[file])
+            .unwrap_or_else(|| EMPTY.get_or_init(ProjectSummary::default))
+    }
+
+    /// A value computed once per project (root of `file`) and `variant`,
+    /// then shared by every file of that project: for rule context that
+    /// depends only on the project. Two threads may both compute it once;
+    /// the first stored wins.
+    pub fn per_project<T: Any + Send + Sync>(
+        &self,
+        file: FileId,
+        variant: u64,
+        make: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let key = (TypeId::of::<T>(), self.roots[file], variant);
+        let cached = self
+            .memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(hit) = cached.and_then(|v| v.downcast::<T>().ok()) {
+            return hit;
+        }
+        let made: Arc<T> = Arc::new(make());
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        let stored = memo.entry(key).or_insert_with(|| made.clone()).clone();
+        stored.downcast::<T>().unwrap_or(made)
+    }
+
+    /// Do the deployment files beside `file` or in the folders above it
+    /// (six levels) mention any of `names`? Each folder is read once.
+    pub fn deployment_files_mention(&self, file: FileId, names: &[&str]) -> bool {
+        let path = &self.files[file].path;
+        let start = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        start.ancestors().skip(1).take(6).any(|dir| {
+            let cached = self
+                .deployment_files
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(dir)
+                .cloned();
+            let texts = cached.unwrap_or_else(|| {
+                let read: Arc<Vec<String>> = Arc::new(
+                    DEPLOYMENT_FILES
+                        .iter()
+                        .map(|f| dir.join(f))
+                        // Only regular files of sane size: a FIFO or device
+                        // named `.env` must not block or exhaust the run.
+                        .filter(|p| {
+                            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() < 1 << 20)
+                        })
+                        .filter_map(|p| std::fs::read_to_string(p).ok())
+                        .collect(),
+                );
+                self.deployment_files
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(dir.to_path_buf(), read.clone());
+                read
+            });
+            texts
+                .iter()
+                .any(|text| names.iter().any(|n| text.contains(n)))
+        })
+    }
+
     /// Ids of the production files of the same project as `file`.
     pub fn project_file_ids(&self, file: FileId) -> impl Iterator<Item = FileId> + '_ {
         self.production_files
@@ -279,8 +432,10 @@ impl Project {
     /// (`RATELIMIT_STORAGE_URI`, …).
     pub fn config_setting(&self, file: FileId, names: &[&str]) -> ConfigSetting {
         let mut found = ConfigSetting::Absent;
-        for f in self.project_files(file) {
-            for name in names.iter().filter(|n| f.config_names.contains(**n)) {
+        let summary = self.summary(file);
+        for name in names {
+            for &fi in summary.config_files.get(*name).into_iter().flatten() {
+                let f = &self.files[fi];
                 // Several values (a dev and a prod config class): any shared
                 // one wins; a mention without a literal value is unknown,
                 // so treated as shared (silence).
@@ -447,15 +602,7 @@ impl Project {
                 return Some(*fw);
             }
         }
-        let python = f.lang.is_some_and(|l| l.is_python());
-        let mut seen: BTreeMap<Framework, usize> = BTreeMap::new();
-        for other in &self.files {
-            if other.lang.is_some_and(|l| l.is_python()) == python {
-                for fw in &other.frameworks {
-                    *seen.entry(*fw).or_default() += 1;
-                }
-            }
-        }
+        let seen = &self.frameworks_by_family[usize::from(f.lang.is_some_and(|l| l.is_python()))];
         if seen.len() == 1 {
             seen.keys().next().copied()
         } else {

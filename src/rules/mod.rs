@@ -188,31 +188,6 @@ pub fn markdown_table() -> String {
     out
 }
 
-/// Settings that live outside the code: slowapi (and flask-limiter via
-/// python-dotenv) read `RATELIMIT_*` from a `.env` file, uvicorn takes
-/// `FORWARDED_ALLOW_IPS` / `--proxy-headers` from the environment or its
-/// command line. Looks beside the file and in the folders above it.
-pub(crate) fn deployment_files_mention(path: &std::path::Path, names: &[&str]) -> bool {
-    // Deployment files that set the environment count too.
-    const ENV_FILES: &[&str] = &[
-        ".env",
-        ".env.production",
-        "docker-compose.yml",
-        "docker-compose.yaml",
-        "compose.yml",
-        "compose.yaml",
-        "Dockerfile",
-        "Procfile",
-    ];
-    let start = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    start.ancestors().skip(1).take(6).any(|dir| {
-        ENV_FILES.iter().any(|file| {
-            std::fs::read_to_string(dir.join(file))
-                .is_ok_and(|env| names.iter().any(|n| env.contains(n)))
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

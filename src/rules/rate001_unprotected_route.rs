@@ -15,7 +15,8 @@ use crate::finding::{Finding, Severity};
 use crate::knowledge;
 use crate::lang::routes_js::join;
 use crate::project::{FileId, FnId, Project};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 pub struct UnprotectedRoute;
 
@@ -305,6 +306,13 @@ fn project_like_module(module: &str, python: bool) -> bool {
 struct Cx<'p> {
     project: &'p Project,
     options: &'p RuleOptions,
+    shared: Arc<Shared>,
+}
+
+/// What RATE001 needs to know about a whole project (one language
+/// family), computed once per project and shared by all its route files.
+#[derive(Default)]
+struct Shared {
     /// Something in the project limits rates (a library, a named function,
     /// a 429): without it, a router whose mount is not found is still
     /// unprotected.
@@ -314,18 +322,57 @@ struct Cx<'p> {
     slowapi_middleware: bool,
     drf_default: bool,
     django_middleware_limits: bool,
-    next_middleware: Vec<&'p NextMiddleware>,
+    /// Files with a Next.js `middleware.ts`.
+    next_middleware: Vec<FileId>,
     files: Vec<FileId>,
     file_set: HashSet<FileId>,
+    /// Registrations (file, index in `routes.uses`) by their owner's text.
+    uses_by_owner: HashMap<String, Vec<(FileId, usize)>>,
+    /// Registrations by the object they are made on: (file, local name).
+    uses_by_object: HashMap<(FileId, String), Vec<(FileId, usize)>>,
+    /// Registrations that mount an object, by that object.
+    mounts_by_object: HashMap<(FileId, String), Vec<(FileId, usize)>>,
+    /// Project methods by their class name.
+    methods_by_class: HashMap<String, Vec<FnId>>,
+    /// `item_object` of every registration item, by file, item text and
+    /// name (judging asks for them once per route).
+    item_objects: HashMap<FileId, HashMap<ItemKey, Option<(FileId, String)>>>,
+}
+
+type ItemKey = (String, String, bool);
+
+fn item_key(item: &MwRef) -> ItemKey {
+    (
+        item.text.clone(),
+        item.name.clone(),
+        item.function.is_some(),
+    )
+}
+
+impl std::ops::Deref for Cx<'_> {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 impl<'p> Cx<'p> {
     fn new(project: &'p Project, file: FileId, options: &'p RuleOptions) -> Cx<'p> {
-        let files: Vec<FileId> = project.project_file_ids(file).collect();
         let python = project.files[file].lang.is_some_and(|l| l.is_python());
-        let mut cx = Cx {
+        let shared = project.per_project(file, u64::from(python), || {
+            Self::shared(project, file, options)
+        });
+        Cx {
             project,
             options,
+            shared,
+        }
+    }
+
+    fn shared(project: &'p Project, file: FileId, options: &'p RuleOptions) -> Shared {
+        let files: Vec<FileId> = project.project_file_ids(file).collect();
+        let python = project.files[file].lang.is_some_and(|l| l.is_python());
+        let mut cx = Shared {
             any_limiter: false,
             globals: Vec::new(),
             flask_config_default: !matches!(
@@ -338,16 +385,26 @@ impl<'p> Cx<'p> {
             next_middleware: Vec::new(),
             file_set: files.iter().copied().collect(),
             files,
+            ..Shared::default()
         };
         for &fi in &cx.files {
             let f = &project.files[fi];
+            // Middleware classes are looked up in both language families.
+            for (k, func) in f.functions.iter().enumerate() {
+                if let Some(class) = &func.class {
+                    cx.methods_by_class
+                        .entry(class.clone())
+                        .or_default()
+                        .push((fi, k));
+                }
+            }
             if f.lang.is_some_and(|l| l.is_python()) != python {
                 continue;
             }
             cx.globals.extend(f.routes.global.iter().cloned());
             cx.drf_default |= f.django.default_throttle_classes;
-            if let Some(m) = &f.routes.next_middleware {
-                cx.next_middleware.push(m);
+            if f.routes.next_middleware.is_some() {
+                cx.next_middleware.push(fi);
             }
             let uses_limit = |t: &str| {
                 knowledge::is_limiter_name(t)
@@ -379,7 +436,78 @@ impl<'p> Cx<'p> {
                     .iter()
                     .any(|r| r.guards.iter().any(|g| uses_limit(&g.text)));
         }
-        cx
+        // Index the registrations; resolving objects needs the context.
+        let mut indexed = Cx {
+            project,
+            options,
+            shared: Arc::new(cx),
+        };
+        let index = indexed.index_uses();
+        let mut item_objects: HashMap<FileId, HashMap<ItemKey, Option<(FileId, String)>>> =
+            HashMap::new();
+        for &fi in &indexed.files {
+            for u in &project.files[fi].routes.uses {
+                for item in &u.items {
+                    let resolved = indexed.resolve_item_object(fi, item);
+                    item_objects
+                        .entry(fi)
+                        .or_default()
+                        .insert(item_key(item), resolved);
+                }
+            }
+        }
+        let shared = Arc::get_mut(&mut indexed.shared).expect("not shared yet");
+        shared.item_objects = item_objects;
+        (
+            shared.uses_by_owner,
+            shared.uses_by_object,
+            shared.mounts_by_object,
+        ) = index;
+        Arc::try_unwrap(indexed.shared).unwrap_or_default()
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn index_uses(
+        &self,
+    ) -> (
+        HashMap<String, Vec<(FileId, usize)>>,
+        HashMap<(FileId, String), Vec<(FileId, usize)>>,
+        HashMap<(FileId, String), Vec<(FileId, usize)>>,
+    ) {
+        let mut by_owner: HashMap<String, Vec<(FileId, usize)>> = HashMap::new();
+        let mut by_object: HashMap<(FileId, String), Vec<(FileId, usize)>> = HashMap::new();
+        let mut mounts: HashMap<(FileId, String), Vec<(FileId, usize)>> = HashMap::new();
+        for &fi in &self.files {
+            for (ui, u) in self.project.files[fi].routes.uses.iter().enumerate() {
+                by_owner.entry(u.owner.clone()).or_default().push((fi, ui));
+                by_object
+                    .entry((fi, u.owner.clone()))
+                    .or_default()
+                    .push((fi, ui));
+                if let Some(target) = self.resolve_object(fi, &u.owner, 0) {
+                    if target.0 != fi {
+                        by_object.entry(target).or_default().push((fi, ui));
+                    }
+                }
+                let mut targets: Vec<(FileId, String)> = u
+                    .items
+                    .iter()
+                    .filter_map(|i| self.resolve_item_object(fi, i))
+                    // A router's own registrations do not mount it.
+                    .filter(|(tf, tn)| !(*tf == fi && *tn == u.owner))
+                    .collect();
+                targets.dedup();
+                for target in targets {
+                    let entry = mounts.entry(target).or_default();
+                    if entry.last() != Some(&(fi, ui)) {
+                        entry.push((fi, ui));
+                    }
+                }
+            }
+        }
+        // Lists are in registration order (files in project order, then
+        // registrations within a file), as the judging expects.
+        (by_owner, by_object, mounts)
     }
 
     /// Names that say what else a middleware does (authentication, parsing,
@@ -924,16 +1052,11 @@ impl<'p> Cx<'p> {
         if known.iter().any(|k| item.text.starts_with(k)) {
             return Mw::Plain;
         }
-        let mut found = false;
-        for &fi in &self.files {
-            let f = &self.project.files[fi];
-            for (i, func) in f.functions.iter().enumerate() {
-                if func.class.as_deref() == Some(item.name.as_str()) {
-                    found = true;
-                    if self.fn_protects((fi, i), 0) {
-                        return Mw::Limiter;
-                    }
-                }
+        let methods = self.methods_by_class.get(&item.name);
+        let found = methods.is_some_and(|m| !m.is_empty());
+        for &f in methods.into_iter().flatten() {
+            if self.fn_protects(f, 0) {
+                return Mw::Limiter;
             }
         }
         if found || self.clearly_not_limiter(&item.name) {
@@ -955,7 +1078,12 @@ impl<'p> Cx<'p> {
             None => return Status::Unresolved(Why::Unknown),
         }
         let path = route.path.clone().unwrap_or_default();
-        for m in &self.next_middleware {
+        let project: &'p Project = self.project;
+        for m in self
+            .next_middleware
+            .iter()
+            .filter_map(|&fi| project.files[fi].routes.next_middleware.as_ref())
+        {
             if !m.limits {
                 continue;
             }
@@ -974,58 +1102,41 @@ impl<'p> Cx<'p> {
     /// Registrations on object `name` of `file`, from its own file and from
     /// files that import it.
     fn uses_on(&self, file: FileId, name: &str) -> Vec<(FileId, &'p UseSite)> {
-        let mut out = Vec::new();
-        for &fi in &self.files {
-            let f = &self.project.files[fi];
-            for u in &f.routes.uses {
-                let hit = if fi == file {
-                    u.owner == name
-                } else {
-                    self.resolve_object(fi, &u.owner, 0)
-                        .is_some_and(|(of, on)| of == file && on == name)
-                };
-                if hit {
-                    out.push((fi, u));
-                }
-            }
-        }
-        out
+        let key = (file, name.to_string());
+        self.use_sites(self.uses_by_object.get(&key))
     }
 
     fn uses_on_any(&self, owner: &str) -> Vec<(FileId, &'p UseSite)> {
-        let mut out = Vec::new();
-        for &fi in &self.files {
-            for u in &self.project.files[fi].routes.uses {
-                if u.owner == owner {
-                    out.push((fi, u));
-                }
-            }
-        }
-        out
+        self.use_sites(self.uses_by_owner.get(owner))
     }
 
     /// Where object `name` of `file` is mounted: (file, registration).
     fn mounts_of(&self, file: FileId, name: &str) -> Vec<(FileId, &'p UseSite)> {
-        let mut out = Vec::new();
-        for &fi in &self.files {
-            for u in &self.project.files[fi].routes.uses {
-                let target = (file, name.to_string());
-                if u.owner == name && fi == file {
-                    continue;
-                }
-                if u.items
-                    .iter()
-                    .any(|i| self.item_object(fi, i).as_ref() == Some(&target))
-                {
-                    out.push((fi, u));
-                }
-            }
-        }
-        out
+        let key = (file, name.to_string());
+        self.use_sites(self.mounts_by_object.get(&key))
+    }
+
+    fn use_sites(&self, ids: Option<&Vec<(FileId, usize)>>) -> Vec<(FileId, &'p UseSite)> {
+        let project: &'p Project = self.project;
+        ids.into_iter()
+            .flatten()
+            .map(|&(fi, ui)| (fi, &project.files[fi].routes.uses[ui]))
+            .collect()
     }
 
     /// The router/app object an item of a registration names.
     fn item_object(&self, file: FileId, item: &MwRef) -> Option<(FileId, String)> {
+        match self
+            .item_objects
+            .get(&file)
+            .and_then(|m| m.get(&item_key(item)))
+        {
+            Some(known) => known.clone(),
+            None => self.resolve_item_object(file, item),
+        }
+    }
+
+    fn resolve_item_object(&self, file: FileId, item: &MwRef) -> Option<(FileId, String)> {
         let t = item.text.as_str();
         if let Some(rest) = t.strip_prefix("require(") {
             let module = crate::lang::syntax_unquote(rest.split(')').next().unwrap_or(""));
@@ -1402,7 +1513,8 @@ fn path_covers(prefix: &str, path: &str) -> bool {
     if p.is_empty() {
         return true;
     }
-    path == p || path.starts_with(&format!("{p}/"))
+    path.strip_prefix(p)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Does a Next.js `matcher` pattern cover `path`?

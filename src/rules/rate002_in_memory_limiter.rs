@@ -176,9 +176,7 @@ fn library_on_memory(project: &Project, file: FileId, setup: &LimiterSetup) -> O
             None => match project.config_setting(file, config_names) {
                 ConfigSetting::Shared => return None,
                 ConfigSetting::Memory => "the configuration sets a `memory://` storage".to_string(),
-                ConfigSetting::Absent
-                    if super::deployment_files_mention(&facts.path, config_names) =>
-                {
+                ConfigSetting::Absent if project.deployment_files_mention(file, config_names) => {
                     return None
                 }
                 ConfigSetting::Absent => {

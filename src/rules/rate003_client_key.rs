@@ -39,9 +39,12 @@ struct Trust<'p> {
 fn project_trust(project: &Project, file: FileId) -> Trust<'_> {
     let python = is_python(&project.files[file]);
     let settings: Vec<(&PathBuf, &ProxySetting)> = project
-        .project_files(file)
-        .filter(|f| is_python(f) == python)
-        .flat_map(|f| f.proxy_settings.iter().map(move |s| (&f.path, s)))
+        .summary(file)
+        .proxy_settings
+        .iter()
+        .map(|&(fi, i)| (&project.files[fi], i))
+        .filter(|(f, _)| is_python(f) == python)
+        .map(|(f, i)| (&f.path, &f.proxy_settings[i]))
         .collect();
     let only_all = settings.iter().all(|(_, s)| s.trust == ProxyTrust::All);
     // uvicorn / gunicorn proxy settings in the deployment files.
@@ -53,8 +56,8 @@ fn project_trust(project: &Project, file: FileId) -> Trust<'_> {
     let deployed = python
         && settings.is_empty()
         && may_judge
-        && super::deployment_files_mention(
-            &project.files[file].path,
+        && project.deployment_files_mention(
+            file,
             &[
                 "FORWARDED_ALLOW_IPS",
                 "forwarded-allow-ips",
@@ -235,19 +238,18 @@ fn limiter_use(
             // `@limiter.limit("5/minute", key_func=…)`: a per-route key of a
             // flask-limiter / slowapi limiter set up in the project.
             let project_has = name == "key_func"
-                && project.project_files(file).any(|f| {
-                    f.limiter_setups.iter().any(|s| {
-                        packages.contains(&knowledge::LIMITER_LIBRARIES[s.library].package)
-                    })
-                });
+                && project
+                    .summary(file)
+                    .limiter_libraries
+                    .iter()
+                    .any(|&l| packages.contains(&knowledge::LIMITER_LIBRARIES[l].package));
             project_has.then_some((None, None))
         }
         KeySite::Consume { receiver } => {
-            let bound = project.project_files(file).any(|f| {
-                f.limiter_setups
-                    .iter()
-                    .any(|s| s.bound_to.as_deref() == Some(receiver.as_str()))
-            });
+            let bound = project
+                .summary(file)
+                .limiter_bound_names
+                .contains(receiver.as_str());
             let lower = receiver.to_ascii_lowercase();
             let named = knowledge::is_limiter_name(receiver)
                 || lower.contains("limit")
@@ -452,14 +454,11 @@ fn drf_throttles(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<F
         return;
     }
     // Throttles without rates do nothing.
-    let rates = project.project_files(file).any(|f| f.django.throttle_rates);
-    if !rates {
+    let summary = project.summary(file);
+    if !summary.django_throttle_rates {
         return;
     }
-    let subclasses: HashSet<&str> = project
-        .project_files(file)
-        .flat_map(|f| f.drf_ident_classes.iter().map(String::as_str))
-        .collect();
+    let subclasses = &summary.drf_ident_classes;
     for (name, span) in &facts.drf_throttle_refs {
         let builtin = matches!(
             name.as_str(),

@@ -26,7 +26,7 @@ impl Rule for SilentRejection {
     ) {
         let facts = &project.files[file];
         // With request-logging middleware every 429 is in the access log.
-        if project.project_files(file).any(|f| f.access_logging) {
+        if project.summary(file).access_logging {
             return;
         }
         for rejection in project.limiter_rejections(file, |f| project.function(f).logs_or_counts) {

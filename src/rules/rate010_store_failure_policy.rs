@@ -48,7 +48,7 @@ fn hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     if facts.store_calls.is_empty() {
         return;
     }
-    let handled_globally = || project.project_files(file).any(|f| f.store_error_handler);
+    let handled_globally = || project.summary(file).store_error_handler;
     let mut reported = std::collections::HashSet::new();
     for call in &facts.store_calls {
         let Some(func) = call.function else { continue };
@@ -130,9 +130,8 @@ fn guard_from_callers(project: &Project, f: FnId) -> Guard {
 
 /// Is one of `names` set in the production code of `file`'s project?
 fn configured(project: &Project, file: FileId, names: &[&str]) -> bool {
-    project
-        .project_files(file)
-        .any(|f| names.iter().any(|n| f.config_names.contains(*n)))
+    let config = &project.summary(file).config_files;
+    names.iter().any(|n| config.contains_key(*n))
 }
 
 /// Does this setup count in a shared store (as opposed to process memory)?
