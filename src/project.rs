@@ -44,7 +44,7 @@ pub struct Project {
     frameworks_by_family: [BTreeMap<Framework, usize>; 2],
     /// Values a rule computes once per project and reuses for every file
     /// (see `per_project`).
-    memo: Mutex<HashMap<(TypeId, usize, u64), Arc<dyn Any + Send + Sync>>>,
+    memo: Mutex<HashMap<MemoKey, Arc<dyn Any + Send + Sync>>>,
     /// Folder → the deployment files found there, read once per run.
     deployment_files: Mutex<HashMap<PathBuf, Arc<Vec<String>>>>,
 }
@@ -63,6 +63,9 @@ const DEPLOYMENT_FILES: &[&str] = &[
     "Dockerfile",
     "Procfile",
 ];
+
+/// (type of the value, project root, variant).
+type MemoKey = (TypeId, usize, u64);
 
 /// Project-wide facts, gathered once per project root so that rules look
 /// them up instead of scanning every file of the project for every file
