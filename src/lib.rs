@@ -12,6 +12,7 @@ pub mod ir;
 pub mod knowledge;
 pub mod lang;
 pub mod lower;
+pub mod model;
 pub mod output;
 pub mod project;
 pub mod rules;

@@ -751,7 +751,7 @@ fn similar_names(receiver: &str, class: &str) -> bool {
 }
 
 /// Finds project files by the module names used in imports.
-struct PathIndex {
+pub(crate) struct PathIndex {
     /// Normalised path without extension → file.
     by_stem_path: HashMap<PathBuf, FileId>,
     /// Module name (file stem, or the folder of an `__init__`/`index`)
@@ -763,10 +763,15 @@ const JS_EXTENSIONS: &[&str] = &["js", "ts", "mjs", "cjs", "jsx", "tsx", "mts", 
 
 impl PathIndex {
     fn new(files: &[FileFacts]) -> PathIndex {
+        PathIndex::from_paths(files.iter().map(|f| f.path.as_path()))
+    }
+
+    /// An index of `paths`; a file's id is its position.
+    pub(crate) fn from_paths<'a>(paths: impl IntoIterator<Item = &'a Path>) -> PathIndex {
         let mut by_stem_path = HashMap::new();
         let mut by_module_name: HashMap<String, Vec<(PathBuf, FileId)>> = HashMap::new();
-        for (i, f) in files.iter().enumerate() {
-            let stem_path = normalize(&f.path.with_extension(""));
+        for (i, path) in paths.into_iter().enumerate() {
+            let stem_path = normalize(&path.with_extension(""));
             let stem = stem_path
                 .file_name()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -803,7 +808,7 @@ impl PathIndex {
     }
 
     /// Resolve an import of `module` written in `from_file`.
-    fn resolve(&self, from_file: &Path, module: &str, python: bool) -> Option<FileId> {
+    pub(crate) fn resolve(&self, from_file: &Path, module: &str, python: bool) -> Option<FileId> {
         let dir = from_file.parent().unwrap_or(Path::new(""));
         if python {
             let dots = module.chars().take_while(|c| *c == '.').count();

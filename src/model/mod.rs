@@ -1,0 +1,887 @@
+//! The project model of the second-generation core: modules linked by
+//! their imports, and value roles propagated to a fixed point over the IR
+//! (`crate::ir`). See README "Architecture" and `../shared/design/MODELS.md`.
+//!
+//! A value's roles say what it is for the rules: a request, a client
+//! address in one of its forms, a store client, an instance of a project
+//! class, a project function... They flow through locals, module globals,
+//! instance attributes (`self.r`, `this.store`), returns, arguments into
+//! parameters, imports and `or` / `??` / ternary joins. The state is a map
+//! from slots (where a value can live) to small role sets; each round
+//! re-reads every statement once, and the sets only grow, so the loop ends
+//! (bounded by `MAX_ROUNDS`). No code here knows syntax or branches on the
+//! language for it; library and framework knowledge is in `tables`.
+
+pub mod tables;
+
+use crate::ir::*;
+use crate::project::PathIndex;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModId(pub u32);
+
+/// The forms a client address takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Addr {
+    /// The TCP peer: `remote_addr`, `client.host`, `socket.remoteAddress`.
+    Peer,
+    /// `req.ip` / `ctx.ip` / `request.ip`: the peer, or the forwarded
+    /// address the app's proxy trust selects.
+    ReqIp,
+    /// The whole `X-Forwarded-For` / `Forwarded` header value.
+    ForwardedWhole,
+    /// The forwarded addresses as a list (`req.ips`, `access_route`,
+    /// `header.split(",")`).
+    ForwardedList,
+    /// The leftmost forwarded entry: written by the client.
+    ForwardedLeftmost,
+    /// The rightmost forwarded entry: written by the nearest proxy.
+    ForwardedRightmost,
+    /// `X-Real-IP`-style single-address headers.
+    RealIpHeader,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// A value from outside the project, by access path (`flask.request`,
+    /// `redis.Redis()`): tables give it a meaning.
+    Ext(String),
+    Request,
+    /// A request's headers (or WSGI environ / Django `META`).
+    Headers,
+    /// ASGI `request.client`.
+    ClientInfo,
+    /// Node's `req.socket` / `req.connection`.
+    Socket,
+    Addr(Addr),
+    /// A function that, given the request, returns this address
+    /// (`get_remote_address`, a project `key_func`).
+    KeyFunc(Addr),
+    /// The `request-ip` middleware, which sets `req.clientIp`.
+    RequestIpMiddleware,
+    /// A Redis / Memcached / cache client.
+    Store,
+    /// A literal string or number.
+    Const,
+    Module(ModId),
+    Class(ModId, ClassId),
+    Instance(ModId, ClassId),
+    Func(ModId, FuncId),
+}
+
+/// Where a value can live.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// A local (or parameter) of a function.
+    Local(ModId, FuncId, String),
+    /// A module-level name.
+    Global(ModId, String),
+    /// An attribute of a project class's instances (or a class attribute).
+    Field(ModId, ClassId, String),
+    /// What a function returns.
+    Return(ModId, FuncId),
+}
+
+/// A small set of roles; beyond `MAX_ROLES` new roles are dropped (the
+/// set stays monotone, so propagation still ends).
+pub type Roles = Vec<Role>;
+const MAX_ROLES: usize = 12;
+const MAX_ROUNDS: usize = 8;
+/// Access paths of external values longer than this are not followed.
+const MAX_EXT_LEN: usize = 120;
+
+/// Where an import of a module leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Project(ModId),
+    External(String),
+}
+
+pub struct Model<'m> {
+    pub modules: &'m [Module],
+    /// Per module, per import: where its module specifier leads.
+    targets: Vec<Vec<Target>>,
+    /// Per module, per function: names bound in that function's scope.
+    bound: Vec<Vec<HashSet<String>>>,
+    /// Per module, per function: names declared `global` there.
+    globals: Vec<Vec<HashSet<String>>>,
+    slots: HashMap<Slot, Roles>,
+    changed: bool,
+}
+
+impl<'m> Model<'m> {
+    /// Link the modules and propagate roles to a fixed point.
+    pub fn build(modules: &'m [Module]) -> Model<'m> {
+        let index = PathIndex::from_paths(modules.iter().map(|m| m.path.as_path()));
+        let targets = modules
+            .iter()
+            .map(|m| {
+                m.imports
+                    .iter()
+                    .map(
+                        |imp| match index.resolve(&m.path, &imp.module, m.is_python()) {
+                            Some(id) => Target::Project(ModId(id as u32)),
+                            None => Target::External(external_module(&imp.module)),
+                        },
+                    )
+                    .collect()
+            })
+            .collect();
+        let (bound, globals) = modules.iter().map(scopes).unzip();
+        let mut model = Model {
+            modules,
+            targets,
+            bound,
+            globals,
+            slots: HashMap::new(),
+            changed: false,
+        };
+        model.seed_parameters();
+        for _ in 0..MAX_ROUNDS {
+            model.changed = false;
+            for m in 0..modules.len() {
+                model.propagate_module(ModId(m as u32));
+            }
+            if !model.changed {
+                break;
+            }
+        }
+        model
+    }
+
+    pub fn module(&self, m: ModId) -> &'m Module {
+        &self.modules[m.0 as usize]
+    }
+
+    /// The roles `expr`, in function `f` of module `m`, can have.
+    pub fn roles(&self, m: ModId, f: FuncId, expr: ExprId) -> Roles {
+        self.eval(m, f, expr, 0)
+    }
+
+    /// The roles stored in a slot.
+    pub fn slot(&self, slot: &Slot) -> &[Role] {
+        self.slots.get(slot).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The client-address forms an expression can carry (directly, or as
+    /// part of a key built from it).
+    pub fn addresses(&self, m: ModId, f: FuncId, expr: ExprId) -> Vec<Addr> {
+        let mut out: Vec<Addr> = self
+            .roles(m, f, expr)
+            .into_iter()
+            .filter_map(|r| match r {
+                Role::Addr(a) => Some(a),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    // ---------------------------------------------------------- seeding
+
+    /// Request parameters of handlers and middleware, by annotation or
+    /// (weaker) by name; defaults flow into their parameters.
+    fn seed_parameters(&mut self) {
+        for (mi, module) in self.modules.iter().enumerate() {
+            let m = ModId(mi as u32);
+            for (fi, func) in module.functions.iter().enumerate() {
+                let f = FuncId(fi as u32);
+                for p in &func.params {
+                    let annotated = p
+                        .annotation
+                        .and_then(|a| module.dotted(a))
+                        .is_some_and(|t| {
+                            let last = t.rsplit('.').next().unwrap_or(&t);
+                            tables::REQUEST_TYPES.contains(&last)
+                        });
+                    if annotated || tables::REQUEST_PARAM_NAMES.contains(&p.name.as_str()) {
+                        self.add(Slot::Local(m, f, p.name.clone()), vec![Role::Request]);
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------ propagation
+
+    fn propagate_module(&mut self, m: ModId) {
+        let module = self.module(m);
+        for fi in 0..module.functions.len() {
+            let f = FuncId(fi as u32);
+            let func = module.func(f);
+            for p in &func.params {
+                if let Some(d) = p.default {
+                    let roles = self.eval(m, f, d, 0);
+                    self.add(Slot::Local(m, f, p.name.clone()), roles);
+                }
+            }
+            let mut stmts = Vec::new();
+            walk_stmts(module, &func.body, &mut |s| stmts.push(s));
+            for s in stmts {
+                self.propagate_stmt(m, f, s);
+            }
+        }
+        for (ci, class) in module.classes.iter().enumerate() {
+            let c = ClassId(ci as u32);
+            for &s in &class.body {
+                if let StmtKind::Assign { target, value, .. } = &module.stmt(s).kind {
+                    let roles = self.eval(m, class.function, *value, 0);
+                    if let Some(name) = field_name(module, *target) {
+                        self.add(Slot::Field(m, c, name), roles);
+                    }
+                }
+            }
+            // Methods are reachable as attributes of instances.
+            for &method in &class.methods {
+                if let Some(name) = &module.func(method).name {
+                    self.add(Slot::Field(m, c, name.clone()), vec![Role::Func(m, method)]);
+                }
+            }
+        }
+    }
+
+    fn propagate_stmt(&mut self, m: ModId, f: FuncId, s: StmtId) {
+        let module = self.module(m);
+        match &module.stmt(s).kind {
+            StmtKind::Assign {
+                target, value, op, ..
+            } => {
+                if matches!(op, None | Some(BinOp::Nullish) | Some(BinOp::Or)) {
+                    let roles = self.eval(m, f, *value, 0);
+                    self.assign(m, f, *target, roles);
+                }
+            }
+            StmtKind::Return(Some(e)) => {
+                let roles = self.eval(m, f, *e, 0);
+                self.add(Slot::Return(m, f), roles);
+            }
+            StmtKind::With { items, .. } => {
+                for (ctx, target) in items {
+                    if let Some(t) = target {
+                        let roles = self.eval(m, f, *ctx, 0);
+                        self.assign(m, f, *t, roles);
+                    }
+                }
+            }
+            StmtKind::FunctionDef(g) => {
+                if let Some(name) = &module.func(*g).name {
+                    let slot = self.name_slot(m, f, name);
+                    self.add(slot, vec![Role::Func(m, *g)]);
+                }
+            }
+            StmtKind::ClassDef(c) => {
+                if let Some(name) = &module.class(*c).name {
+                    let slot = self.name_slot(m, f, name);
+                    self.add(slot, vec![Role::Class(m, *c)]);
+                }
+            }
+            _ => {}
+        }
+        // Arguments flow into the parameters of the project functions called.
+        let mut calls = Vec::new();
+        stmt_exprs(module, s, &mut |e| {
+            walk_expr(module, e, &mut |x| {
+                if matches!(module.expr(x).kind, ExprKind::Call(_)) {
+                    calls.push(x);
+                }
+            })
+        });
+        for call in calls {
+            self.bind_arguments(m, f, call);
+        }
+    }
+
+    fn bind_arguments(&mut self, m: ModId, f: FuncId, call_expr: ExprId) {
+        let module = self.module(m);
+        let ExprKind::Call(call) = &module.expr(call_expr).kind else {
+            return;
+        };
+        for callee in self.eval(m, f, call.callee, 0) {
+            let (tm, target) = match callee {
+                Role::Func(tm, g) => (tm, g),
+                Role::Class(tm, c) => match constructor(self.module(tm), c) {
+                    Some(g) => (tm, g),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let target_module = self.module(tm);
+            let params = &target_module.func(target).params;
+            // Python methods take the instance first (lowered as `This`
+            // when named `self`).
+            let skip = usize::from(
+                target_module.is_python()
+                    && target_module.func(target).class.is_some()
+                    && !target_module.func(target).is_static,
+            );
+            for (i, &arg) in call.args.iter().enumerate() {
+                if let Some(p) = params.get(i + skip) {
+                    if p.rest {
+                        break;
+                    }
+                    let roles = self.eval(m, f, arg, 0);
+                    self.add(Slot::Local(tm, target, p.name.clone()), roles);
+                }
+            }
+            for (name, arg) in &call.keywords {
+                if params.iter().any(|p| &p.name == name) {
+                    let roles = self.eval(m, f, *arg, 0);
+                    self.add(Slot::Local(tm, target, name.clone()), roles);
+                }
+            }
+        }
+    }
+
+    /// Store `roles` where `target` (a name, `this.x`, `obj.x`) lives.
+    fn assign(&mut self, m: ModId, f: FuncId, target: ExprId, roles: Roles) {
+        if roles.is_empty() {
+            return;
+        }
+        let module = self.module(m);
+        match &module.expr(target).kind {
+            ExprKind::Name(n) => {
+                let slot = self.name_slot(m, f, n);
+                self.add(slot, roles);
+            }
+            ExprKind::Attr { obj, name } => {
+                for owner in self.eval(m, f, *obj, 0) {
+                    let slot = match owner {
+                        Role::Instance(om, c) | Role::Class(om, c) => {
+                            Slot::Field(om, c, name.clone())
+                        }
+                        Role::Module(om) => Slot::Global(om, name.clone()),
+                        _ => continue,
+                    };
+                    self.add(slot, roles.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn add(&mut self, slot: Slot, roles: Roles) {
+        if roles.is_empty() {
+            return;
+        }
+        let set = self.slots.entry(slot).or_default();
+        for r in roles {
+            if set.len() >= MAX_ROLES {
+                break;
+            }
+            if !set.contains(&r) {
+                set.push(r);
+                self.changed = true;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ names
+
+    /// The slot a name assigned in function `f` lives in.
+    fn name_slot(&self, m: ModId, f: FuncId, name: &str) -> Slot {
+        let mi = m.0 as usize;
+        if f == Module::TOP || self.globals[mi][f.index()].contains(name) {
+            Slot::Global(m, name.to_string())
+        } else {
+            Slot::Local(m, f, name.to_string())
+        }
+    }
+
+    /// The roles of a name read in function `f`: the innermost scope that
+    /// binds it, else a module global or import.
+    fn lookup(&self, m: ModId, f: FuncId, name: &str, depth: usize) -> Roles {
+        let module = self.module(m);
+        let mi = m.0 as usize;
+        let mut scope = Some(f);
+        while let Some(s) = scope {
+            if s == Module::TOP {
+                break;
+            }
+            if self.globals[mi][s.index()].contains(name) {
+                break;
+            }
+            if self.bound[mi][s.index()].contains(name) {
+                let mut roles = self.slot(&Slot::Local(m, s, name.to_string())).to_vec();
+                merge(&mut roles, self.import_roles(m, s, name, depth));
+                return roles;
+            }
+            scope = module.func(s).parent;
+        }
+        let mut roles = self.slot(&Slot::Global(m, name.to_string())).to_vec();
+        merge(&mut roles, self.import_roles(m, Module::TOP, name, depth));
+        roles
+    }
+
+    /// What an import binding `name` in scope `f` brings in.
+    fn import_roles(&self, m: ModId, f: FuncId, name: &str, depth: usize) -> Roles {
+        let module = self.module(m);
+        let Some(i) = module
+            .imports
+            .iter()
+            .rposition(|imp| imp.local == name && imp.function == f)
+        else {
+            return Vec::new();
+        };
+        let imp = &module.imports[i];
+        match &self.targets[m.0 as usize][i] {
+            Target::External(path) => {
+                let full = match imp.name.as_deref() {
+                    None | Some("default") => path.clone(),
+                    Some(member) => format!("{path}.{member}"),
+                };
+                external(full)
+            }
+            Target::Project(tm) => match imp.name.as_deref() {
+                None => {
+                    let mut roles = vec![Role::Module(*tm)];
+                    // `require('./x')` is what `module.exports` holds.
+                    if !self.module(*tm).is_python() {
+                        merge(&mut roles, self.export_roles(*tm, "default", depth + 1));
+                    }
+                    roles
+                }
+                Some(member) => self.export_roles(*tm, member, depth + 1),
+            },
+        }
+    }
+
+    /// The roles of what module `m` exports as `name`.
+    fn export_roles(&self, m: ModId, name: &str, depth: usize) -> Roles {
+        if depth > 8 {
+            return Vec::new();
+        }
+        let module = self.module(m);
+        if module.is_python() {
+            let mut roles = self.lookup(m, Module::TOP, name, depth);
+            if roles.is_empty() {
+                // `from package import submodule`.
+                if let Some(Target::Project(sub)) = self.resolve_submodule(m, name) {
+                    roles.push(Role::Module(sub));
+                }
+            }
+            return roles;
+        }
+        let mut roles = Vec::new();
+        for export in module
+            .exports
+            .iter()
+            .filter(|e| e.name == name || e.name == "*")
+        {
+            let found = match &export.value {
+                ExportValue::Local(local) => self.lookup(m, Module::TOP, local, depth),
+                ExportValue::Expr(e) => self.eval(m, Module::TOP, *e, depth),
+                ExportValue::ReExport {
+                    module: spec,
+                    member,
+                } => {
+                    let target = self.resolve_from(m, spec);
+                    match (target, member.as_deref()) {
+                        (Some(tm), Some(member)) => self.export_roles(tm, member, depth + 1),
+                        (Some(tm), None) if export.name == "*" => {
+                            self.export_roles(tm, name, depth + 1)
+                        }
+                        _ => Vec::new(),
+                    }
+                }
+            };
+            merge(&mut roles, found);
+        }
+        roles
+    }
+
+    fn resolve_from(&self, m: ModId, spec: &str) -> Option<ModId> {
+        let module = self.module(m);
+        // Re-exports name modules the module does not import; resolve them
+        // through an import with the same specifier when there is one.
+        module
+            .imports
+            .iter()
+            .position(|i| i.module == spec)
+            .and_then(|i| match &self.targets[m.0 as usize][i] {
+                Target::Project(t) => Some(*t),
+                Target::External(_) => None,
+            })
+    }
+
+    fn resolve_submodule(&self, m: ModId, name: &str) -> Option<Target> {
+        let module = self.module(m);
+        let stem = module.path.file_stem()?.to_str()?;
+        if stem != "__init__" {
+            return None;
+        }
+        let dir = module.path.parent()?;
+        let candidate = dir.join(format!("{name}.py"));
+        self.modules
+            .iter()
+            .position(|x| x.path == candidate || x.path == dir.join(name).join("__init__.py"))
+            .map(|i| Target::Project(ModId(i as u32)))
+    }
+
+    // -------------------------------------------------------- evaluation
+
+    fn eval(&self, m: ModId, f: FuncId, expr: ExprId, depth: usize) -> Roles {
+        if depth > 64 {
+            return Vec::new();
+        }
+        let module = self.module(m);
+        let d = depth + 1;
+        match &module.expr(expr).kind {
+            ExprKind::Name(n) => self.lookup(m, f, n, d),
+            ExprKind::This => match enclosing_class(module, f) {
+                Some(c) => vec![Role::Instance(m, c)],
+                None => Vec::new(),
+            },
+            ExprKind::Attr { obj, name } => {
+                let base = self.eval(m, f, *obj, d);
+                self.member(&base, name, d)
+            }
+            ExprKind::Subscript { obj, index } => {
+                let base = self.eval(m, f, *obj, d);
+                self.subscript(module, &base, *index, d)
+            }
+            ExprKind::Call(call) => self.call(m, f, call, d),
+            ExprKind::Str(_) | ExprKind::Num(_) => vec![Role::Const],
+            ExprKind::Logic { op, left, right } => {
+                let mut roles = self.eval(m, f, *right, d);
+                if *op != LogicOp::And {
+                    merge(&mut roles, self.eval(m, f, *left, d));
+                }
+                roles
+            }
+            ExprKind::Ternary {
+                then, otherwise, ..
+            } => {
+                let mut roles = self.eval(m, f, *then, d);
+                merge(&mut roles, self.eval(m, f, *otherwise, d));
+                roles
+            }
+            // A key built from an address identifies what the address does.
+            ExprKind::Template(parts) => {
+                let mut roles = Vec::new();
+                for p in parts {
+                    if let TemplatePart::Expr(e) = p {
+                        merge(&mut roles, addresses_only(self.eval(m, f, *e, d)));
+                    }
+                }
+                roles
+            }
+            ExprKind::Binary {
+                op: BinOp::Add | BinOp::Mod,
+                left,
+                right,
+            } => {
+                let mut roles = addresses_only(self.eval(m, f, *left, d));
+                merge(&mut roles, addresses_only(self.eval(m, f, *right, d)));
+                roles
+            }
+            ExprKind::Await(e) => self.eval(m, f, *e, d),
+            ExprKind::AssignExpr { value, .. } => self.eval(m, f, *value, d),
+            ExprKind::Function(g) => vec![Role::Func(m, *g)],
+            ExprKind::Class(c) => vec![Role::Class(m, *c)],
+            _ => Vec::new(),
+        }
+    }
+
+    /// `base.name`.
+    fn member(&self, base: &[Role], name: &str, depth: usize) -> Roles {
+        let mut out = Vec::new();
+        for role in base {
+            match role {
+                Role::Ext(path) => merge(&mut out, external(format!("{path}.{name}"))),
+                Role::Module(tm) => merge(&mut out, self.export_roles(*tm, name, depth)),
+                Role::Instance(tm, c) | Role::Class(tm, c) => {
+                    merge(&mut out, self.field(*tm, *c, name, 0));
+                }
+                Role::RequestIpMiddleware => {}
+                _ => {
+                    for (from, member, to) in tables::MEMBER_ROLES {
+                        if from == role && *member == name {
+                            merge(&mut out, vec![to.clone()]);
+                        }
+                    }
+                    if *role == Role::Request && name == "clientIp" {
+                        // Set by the `request-ip` middleware.
+                        out.push(Role::Addr(Addr::ForwardedLeftmost));
+                    }
+                    if *role == Role::Headers {
+                        if let Some(a) = tables::header_addr(name) {
+                            out.push(Role::Addr(a));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// An attribute of a project class, looking through its project bases.
+    fn field(&self, m: ModId, c: ClassId, name: &str, depth: usize) -> Roles {
+        let mut roles = self.slot(&Slot::Field(m, c, name.to_string())).to_vec();
+        if roles.is_empty() && depth < 4 {
+            let module = self.module(m);
+            for &base in &module.class(c).bases {
+                for r in self.eval(m, module.class(c).function, base, 0) {
+                    if let Role::Class(bm, bc) = r {
+                        merge(&mut roles, self.field(bm, bc, name, depth + 1));
+                    }
+                }
+            }
+        }
+        roles
+    }
+
+    /// `base[index]`.
+    fn subscript(&self, module: &Module, base: &[Role], index: ExprId, depth: usize) -> Roles {
+        let _ = depth;
+        let mut out = Vec::new();
+        let key = module.str_value(index);
+        let position = match &module.expr(index).kind {
+            ExprKind::Num(n) => Some(*n),
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            } => match module.expr(*operand).kind {
+                ExprKind::Num(n) => Some(-n),
+                _ => None,
+            },
+            _ => None,
+        };
+        for role in base {
+            match role {
+                Role::Headers => {
+                    if let Some(a) = key.and_then(tables::header_addr) {
+                        out.push(Role::Addr(a));
+                    }
+                }
+                Role::Addr(Addr::ForwardedList) => match position {
+                    Some(0.0) => out.push(Role::Addr(Addr::ForwardedLeftmost)),
+                    Some(p) if p < 0.0 => out.push(Role::Addr(Addr::ForwardedRightmost)),
+                    _ => {}
+                },
+                Role::Ext(path) => {
+                    if let Some(k) = key {
+                        merge(&mut out, external(format!("{path}.{k}")));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn call(&self, m: ModId, f: FuncId, call: &Call, depth: usize) -> Roles {
+        let module = self.module(m);
+        let mut out = Vec::new();
+        // Methods on request parts and strings.
+        if let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind {
+            let receiver = self.eval(m, f, *obj, depth);
+            let first_str = call.args.first().and_then(|a| module.str_value(*a));
+            for role in &receiver {
+                if tables::HEADER_GETTERS
+                    .iter()
+                    .any(|(r, meth)| r == role && meth == name)
+                {
+                    if let Some(a) = first_str.and_then(tables::header_addr) {
+                        out.push(Role::Addr(a));
+                    }
+                }
+                if let Role::Addr(a) = role {
+                    match name.as_str() {
+                        "split" if matches!(a, Addr::ForwardedWhole) => {
+                            out.push(Role::Addr(Addr::ForwardedList));
+                        }
+                        "shift" if matches!(a, Addr::ForwardedList) => {
+                            out.push(Role::Addr(Addr::ForwardedLeftmost));
+                        }
+                        "pop" if matches!(a, Addr::ForwardedList) => {
+                            out.push(Role::Addr(Addr::ForwardedRightmost));
+                        }
+                        "at" if matches!(a, Addr::ForwardedList) => {
+                            let last = call.args.first().is_some_and(|x| {
+                                matches!(
+                                    module.expr(*x).kind,
+                                    ExprKind::Unary {
+                                        op: UnaryOp::Neg,
+                                        ..
+                                    }
+                                )
+                            });
+                            out.push(Role::Addr(if last {
+                                Addr::ForwardedRightmost
+                            } else {
+                                Addr::ForwardedLeftmost
+                            }));
+                        }
+                        n if tables::KEEPING_METHODS.contains(&n) => out.push(role.clone()),
+                        _ => {}
+                    }
+                }
+            }
+            // `":".join([prefix, ip])`, `"rl:{}".format(ip)`.
+            if matches!(name.as_str(), "join" | "format" | "concat") {
+                for &arg in &call.args {
+                    let roles = match &module.expr(arg).kind {
+                        ExprKind::List(items) | ExprKind::Tuple(items) => items
+                            .iter()
+                            .flat_map(|i| self.eval(m, f, *i, depth))
+                            .collect(),
+                        _ => self.eval(m, f, arg, depth),
+                    };
+                    merge(&mut out, addresses_only(roles));
+                }
+            }
+        }
+        for callee in self.eval(m, f, call.callee, depth) {
+            match callee {
+                Role::Ext(path) => merge(&mut out, external(format!("{path}()"))),
+                Role::Func(tm, g) => {
+                    merge(&mut out, self.slot(&Slot::Return(tm, g)).to_vec());
+                }
+                Role::Class(tm, c) => out.push(Role::Instance(tm, c)),
+                Role::KeyFunc(a) => out.push(Role::Addr(a)),
+                _ => {}
+            }
+        }
+        // `str(ip)`, `String(ip)`: conversions keep what a value identifies.
+        if let ExprKind::Name(n) = &module.expr(call.callee).kind {
+            if matches!(n.as_str(), "str" | "String") {
+                if let Some(&arg) = call.args.first() {
+                    merge(&mut out, addresses_only(self.eval(m, f, arg, depth)));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Roles of an external access path: the path itself and what the tables
+/// say it is.
+fn external(path: String) -> Roles {
+    if path.len() > MAX_EXT_LEN {
+        return Vec::new();
+    }
+    let mut roles = Vec::new();
+    if let Some(r) = tables::external_role(&path) {
+        roles.push(r);
+    }
+    roles.push(Role::Ext(path));
+    roles
+}
+
+/// The module path an external import names (`node:crypto` → `crypto`).
+fn external_module(spec: &str) -> String {
+    spec.strip_prefix("node:").unwrap_or(spec).to_string()
+}
+
+fn addresses_only(roles: Roles) -> Roles {
+    roles
+        .into_iter()
+        .filter(|r| matches!(r, Role::Addr(_)))
+        .collect()
+}
+
+fn merge(into: &mut Roles, more: Roles) {
+    for r in more {
+        if into.len() >= MAX_ROLES {
+            break;
+        }
+        if !into.contains(&r) {
+            into.push(r);
+        }
+    }
+}
+
+/// The class `this` / `self` refers to in `f`: its own class, or that of
+/// the method an arrow function or lambda sits in.
+fn enclosing_class(module: &Module, f: FuncId) -> Option<ClassId> {
+    let mut current = Some(f);
+    while let Some(c) = current {
+        let func = module.func(c);
+        if func.class.is_some() {
+            return func.class;
+        }
+        if func.kind != FunctionKind::Lambda {
+            return None;
+        }
+        current = func.parent;
+    }
+    None
+}
+
+/// `__init__` / `constructor` of a class.
+fn constructor(module: &Module, c: ClassId) -> Option<FuncId> {
+    module.class(c).methods.iter().copied().find(|&m| {
+        matches!(
+            module.func(m).name.as_deref(),
+            Some("__init__" | "constructor")
+        )
+    })
+}
+
+/// A class-body assignment's field: `x = …` (Python) or `this.x = …` (JS
+/// class fields).
+fn field_name(module: &Module, target: ExprId) -> Option<String> {
+    match &module.expr(target).kind {
+        ExprKind::Name(n) => Some(n.clone()),
+        ExprKind::Attr { name, .. } => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// Per function: the names bound in its scope (parameters, assignment
+/// targets, loop / with / handler variables, nested defs and classes,
+/// imports) and the names it declares `global`.
+fn scopes(module: &Module) -> (Vec<HashSet<String>>, Vec<HashSet<String>>) {
+    let n = module.functions.len();
+    let mut bound: Vec<HashSet<String>> = vec![HashSet::new(); n];
+    let mut globals: Vec<HashSet<String>> = vec![HashSet::new(); n];
+    for (fi, func) in module.functions.iter().enumerate() {
+        for p in &func.params {
+            bound[fi].insert(p.name.clone());
+            for (local, _) in &p.destructured {
+                bound[fi].insert(local.clone());
+            }
+        }
+        let mut names = Vec::new();
+        let mut declared = Vec::new();
+        walk_stmts(module, &func.body, &mut |s| match &module.stmt(s).kind {
+            StmtKind::Assign { target, .. } => names.extend(target_name(module, *target)),
+            StmtKind::Loop {
+                target: Some(t), ..
+            } => names.extend(target_name(module, *t)),
+            StmtKind::With { items, .. } => {
+                for (_, t) in items {
+                    if let Some(t) = t {
+                        names.extend(target_name(module, *t));
+                    }
+                }
+            }
+            StmtKind::Try { handlers, .. } => {
+                names.extend(handlers.iter().filter_map(|h| h.name.clone()));
+            }
+            StmtKind::FunctionDef(g) => names.extend(module.func(*g).name.clone()),
+            StmtKind::ClassDef(c) => names.extend(module.class(*c).name.clone()),
+            StmtKind::Global(list) => declared.extend(list.iter().cloned()),
+            _ => {}
+        });
+        bound[fi].extend(names);
+        globals[fi].extend(declared);
+    }
+    for imp in &module.imports {
+        bound[imp.function.index()].insert(imp.local.clone());
+    }
+    (bound, globals)
+}
+
+fn target_name(module: &Module, target: ExprId) -> Option<String> {
+    match &module.expr(target).kind {
+        ExprKind::Name(n) => Some(n.clone()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,150 @@
+//! Library and framework knowledge for value roles, as data. Adding a
+//! framework's request object or a store client is a row here, not code.
+
+use super::{Addr, Role};
+
+/// External names (module path plus members, `()` for a call's result)
+/// and the role their value has. Looked up after every step of an access
+/// path, so `flask.request.remote_addr` is `Request` then `Addr(Peer)`.
+pub const EXTERNAL_ROLES: &[(&str, Role)] = &[
+    // Request objects reachable by import.
+    ("flask.request", Role::Request),
+    ("quart.request", Role::Request),
+    ("sanic.request", Role::Request),
+    // Peer-address helpers of the limiter libraries.
+    (
+        "flask_limiter.util.get_remote_address",
+        Role::KeyFunc(Addr::Peer),
+    ),
+    ("slowapi.util.get_remote_address", Role::KeyFunc(Addr::Peer)),
+    (
+        "slowapi.util.get_ipaddr",
+        Role::KeyFunc(Addr::ForwardedLeftmost),
+    ),
+    // `request-ip`: the first address of a list of client-settable headers.
+    (
+        "request-ip.getClientIp",
+        Role::KeyFunc(Addr::ForwardedLeftmost),
+    ),
+    ("request-ip.mw()", Role::RequestIpMiddleware),
+    // Store clients.
+    ("redis.Redis()", Role::Store),
+    ("redis.StrictRedis()", Role::Store),
+    ("redis.from_url()", Role::Store),
+    ("redis.Redis.from_url()", Role::Store),
+    ("redis.asyncio.Redis()", Role::Store),
+    ("redis.asyncio.from_url()", Role::Store),
+    ("redis.asyncio.Redis.from_url()", Role::Store),
+    ("aioredis.from_url()", Role::Store),
+    ("aioredis.Redis()", Role::Store),
+    ("ioredis()", Role::Store),
+    ("ioredis.Redis()", Role::Store),
+    ("ioredis.Cluster()", Role::Store),
+    ("redis.createClient()", Role::Store),
+    ("@redis/client.createClient()", Role::Store),
+    ("@upstash/redis.Redis()", Role::Store),
+    ("@upstash/redis.Redis.fromEnv()", Role::Store),
+    ("@vercel/kv.kv", Role::Store),
+    ("django.core.cache.cache", Role::Store),
+];
+
+/// Attributes and members of request-like values.
+pub const MEMBER_ROLES: &[(Role, &str, Role)] = &[
+    (Role::Request, "remote_addr", Role::Addr(Addr::Peer)),
+    (Role::Request, "ip", Role::Addr(Addr::ReqIp)),
+    (Role::Request, "ips", Role::Addr(Addr::ForwardedList)),
+    (
+        Role::Request,
+        "access_route",
+        Role::Addr(Addr::ForwardedList),
+    ),
+    (Role::Request, "headers", Role::Headers),
+    (Role::Request, "META", Role::Headers),
+    (Role::Request, "environ", Role::Headers),
+    (Role::Request, "client", Role::ClientInfo),
+    (Role::Request, "socket", Role::Socket),
+    (Role::Request, "connection", Role::Socket),
+    // Koa `ctx.request` / `ctx.req`, Hono `c.req`, Fastify `request.raw`,
+    // Django REST `request._request`.
+    (Role::Request, "request", Role::Request),
+    (Role::Request, "req", Role::Request),
+    (Role::Request, "raw", Role::Request),
+    (Role::Request, "_request", Role::Request),
+    (Role::ClientInfo, "host", Role::Addr(Addr::Peer)),
+    (Role::Socket, "remoteAddress", Role::Addr(Addr::Peer)),
+];
+
+/// Methods of request-like values that read a header by name: the
+/// header's role comes from its name (first argument).
+pub const HEADER_GETTERS: &[(Role, &str)] = &[
+    (Role::Headers, "get"),
+    (Role::Headers, "getlist"),
+    (Role::Headers, "get_all"),
+    (Role::Request, "header"),
+    (Role::Request, "get"),
+    (Role::Request, "getHeader"),
+    (Role::Request, "get_header"),
+];
+
+/// Header names (lower case, `_` and `-` alike, a `HTTP_` prefix of WSGI
+/// environ keys dropped) and the address they carry.
+pub const HEADERS: &[(&str, Addr)] = &[
+    ("x-forwarded-for", Addr::ForwardedWhole),
+    ("x-real-ip", Addr::RealIpHeader),
+    ("x-client-ip", Addr::RealIpHeader),
+    ("cf-connecting-ip", Addr::RealIpHeader),
+    ("true-client-ip", Addr::RealIpHeader),
+    ("x-cluster-client-ip", Addr::RealIpHeader),
+    ("forwarded", Addr::ForwardedWhole),
+    ("remote-addr", Addr::Peer),
+];
+
+/// String methods that keep what a value identifies (`.strip()`,
+/// `.trim()`, `.lower()`).
+pub const KEEPING_METHODS: &[&str] = &[
+    "strip",
+    "lstrip",
+    "rstrip",
+    "trim",
+    "trimStart",
+    "trimEnd",
+    "lower",
+    "upper",
+    "toLowerCase",
+    "toUpperCase",
+    "toString",
+    "decode",
+    "encode",
+];
+
+/// Parameter names that hold the request in handlers and middleware when
+/// nothing better is known (Express `req`, Django `request`, Koa `ctx`,
+/// Hono `c` is handled through `c.req`).
+pub const REQUEST_PARAM_NAMES: &[&str] = &["req", "request", "ctx", "context"];
+
+/// Annotation names (last segment) of request types.
+pub const REQUEST_TYPES: &[&str] = &[
+    "Request",
+    "HttpRequest",
+    "NextRequest",
+    "FastifyRequest",
+    "IncomingMessage",
+    "Context",
+    "WSGIRequest",
+    "ASGIRequest",
+];
+
+/// The role of an external access path, if the tables know it.
+pub fn external_role(path: &str) -> Option<Role> {
+    EXTERNAL_ROLES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, r)| r.clone())
+}
+
+/// A header name's address role.
+pub fn header_addr(name: &str) -> Option<Addr> {
+    let lower = name.to_ascii_lowercase().replace('_', "-");
+    let lower = lower.strip_prefix("http-").unwrap_or(&lower);
+    HEADERS.iter().find(|(h, _)| *h == lower).map(|(_, a)| *a)
+}
