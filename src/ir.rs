@@ -34,7 +34,7 @@ id_type!(StmtId);
 id_type!(ExprId);
 
 /// One source file, lowered.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Module {
     pub path: PathBuf,
     pub lang: Option<Lang>,

@@ -98,8 +98,10 @@ enum Target {
     External(String),
 }
 
-pub struct Model<'m> {
-    pub modules: &'m [Module],
+pub struct Model {
+    /// One module per project file, in the project's file order (empty
+    /// for files that were not lowered).
+    pub modules: Vec<Module>,
     /// Per module, per import: where its module specifier leads.
     targets: Vec<Vec<Target>>,
     /// Per module, per function: names bound in that function's scope.
@@ -110,9 +112,9 @@ pub struct Model<'m> {
     changed: bool,
 }
 
-impl<'m> Model<'m> {
+impl Model {
     /// Link the modules and propagate roles to a fixed point.
-    pub fn build(modules: &'m [Module]) -> Model<'m> {
+    pub fn build(modules: Vec<Module>) -> Model {
         let index = PathIndex::from_paths(modules.iter().map(|m| m.path.as_path()));
         let targets = modules
             .iter()
@@ -129,6 +131,7 @@ impl<'m> Model<'m> {
             })
             .collect();
         let (bound, globals) = modules.iter().map(scopes).unzip();
+        let count = modules.len();
         let mut model = Model {
             modules,
             targets,
@@ -140,7 +143,7 @@ impl<'m> Model<'m> {
         model.seed_parameters();
         for _ in 0..MAX_ROUNDS {
             model.changed = false;
-            for m in 0..modules.len() {
+            for m in 0..count {
                 model.propagate_module(ModId(m as u32));
             }
             if !model.changed {
@@ -150,7 +153,7 @@ impl<'m> Model<'m> {
         model
     }
 
-    pub fn module(&self, m: ModId) -> &'m Module {
+    pub fn module(&self, m: ModId) -> &Module {
         &self.modules[m.0 as usize]
     }
 
@@ -183,8 +186,9 @@ impl<'m> Model<'m> {
     // ---------------------------------------------------------- seeding
 
     /// Request parameters of handlers and middleware, by annotation or
-    /// (weaker) by name; defaults flow into their parameters.
+    /// (weaker) by name.
     fn seed_parameters(&mut self) {
+        let mut updates = Vec::new();
         for (mi, module) in self.modules.iter().enumerate() {
             let m = ModId(mi as u32);
             for (fi, func) in module.functions.iter().enumerate() {
@@ -198,52 +202,64 @@ impl<'m> Model<'m> {
                             tables::REQUEST_TYPES.contains(&last)
                         });
                     if annotated || tables::REQUEST_PARAM_NAMES.contains(&p.name.as_str()) {
-                        self.add(Slot::Local(m, f, p.name.clone()), vec![Role::Request]);
+                        updates.push((Slot::Local(m, f, p.name.clone()), vec![Role::Request]));
                     }
                 }
             }
         }
+        self.apply(updates);
     }
 
     // ------------------------------------------------------ propagation
 
+    /// One pass over a module. Updates are applied after each statement,
+    /// so a chain of locals in one function settles in one round.
     fn propagate_module(&mut self, m: ModId) {
         let module = self.module(m);
-        for fi in 0..module.functions.len() {
+        let functions = module.functions.len();
+        let classes = module.classes.len();
+        for fi in 0..functions {
             let f = FuncId(fi as u32);
-            let func = module.func(f);
+            let mut updates = Vec::new();
+            let func = self.module(m).func(f);
             for p in &func.params {
                 if let Some(d) = p.default {
-                    let roles = self.eval(m, f, d, 0);
-                    self.add(Slot::Local(m, f, p.name.clone()), roles);
+                    updates.push((Slot::Local(m, f, p.name.clone()), self.eval(m, f, d, 0)));
                 }
             }
             let mut stmts = Vec::new();
-            walk_stmts(module, &func.body, &mut |s| stmts.push(s));
+            walk_stmts(self.module(m), &func.body, &mut |s| stmts.push(s));
+            self.apply(updates);
             for s in stmts {
-                self.propagate_stmt(m, f, s);
+                let mut updates = Vec::new();
+                self.stmt_updates(m, f, s, &mut updates);
+                self.apply(updates);
             }
         }
-        for (ci, class) in module.classes.iter().enumerate() {
+        for ci in 0..classes {
             let c = ClassId(ci as u32);
+            let mut updates = Vec::new();
+            let module = self.module(m);
+            let class = module.class(c);
             for &s in &class.body {
                 if let StmtKind::Assign { target, value, .. } = &module.stmt(s).kind {
-                    let roles = self.eval(m, class.function, *value, 0);
                     if let Some(name) = field_name(module, *target) {
-                        self.add(Slot::Field(m, c, name), roles);
+                        let roles = self.eval(m, class.function, *value, 0);
+                        updates.push((Slot::Field(m, c, name), roles));
                     }
                 }
             }
             // Methods are reachable as attributes of instances.
             for &method in &class.methods {
                 if let Some(name) = &module.func(method).name {
-                    self.add(Slot::Field(m, c, name.clone()), vec![Role::Func(m, method)]);
+                    updates.push((Slot::Field(m, c, name.clone()), vec![Role::Func(m, method)]));
                 }
             }
+            self.apply(updates);
         }
     }
 
-    fn propagate_stmt(&mut self, m: ModId, f: FuncId, s: StmtId) {
+    fn stmt_updates(&self, m: ModId, f: FuncId, s: StmtId, out: &mut Vec<(Slot, Roles)>) {
         let module = self.module(m);
         match &module.stmt(s).kind {
             StmtKind::Assign {
@@ -251,54 +267,43 @@ impl<'m> Model<'m> {
             } => {
                 if matches!(op, None | Some(BinOp::Nullish) | Some(BinOp::Or)) {
                     let roles = self.eval(m, f, *value, 0);
-                    self.assign(m, f, *target, roles);
+                    self.assign(m, f, *target, roles, out);
                 }
             }
             StmtKind::Return(Some(e)) => {
-                let roles = self.eval(m, f, *e, 0);
-                self.add(Slot::Return(m, f), roles);
+                out.push((Slot::Return(m, f), self.eval(m, f, *e, 0)));
             }
             StmtKind::With { items, .. } => {
                 for (ctx, target) in items {
                     if let Some(t) = target {
                         let roles = self.eval(m, f, *ctx, 0);
-                        self.assign(m, f, *t, roles);
+                        self.assign(m, f, *t, roles, out);
                     }
                 }
             }
             StmtKind::FunctionDef(g) => {
                 if let Some(name) = &module.func(*g).name {
-                    let slot = self.name_slot(m, f, name);
-                    self.add(slot, vec![Role::Func(m, *g)]);
+                    out.push((self.name_slot(m, f, name), vec![Role::Func(m, *g)]));
                 }
             }
             StmtKind::ClassDef(c) => {
                 if let Some(name) = &module.class(*c).name {
-                    let slot = self.name_slot(m, f, name);
-                    self.add(slot, vec![Role::Class(m, *c)]);
+                    out.push((self.name_slot(m, f, name), vec![Role::Class(m, *c)]));
                 }
             }
             _ => {}
         }
         // Arguments flow into the parameters of the project functions called.
-        let mut calls = Vec::new();
         stmt_exprs(module, s, &mut |e| {
             walk_expr(module, e, &mut |x| {
-                if matches!(module.expr(x).kind, ExprKind::Call(_)) {
-                    calls.push(x);
+                if let ExprKind::Call(call) = &module.expr(x).kind {
+                    self.bind_arguments(m, f, call, out);
                 }
             })
         });
-        for call in calls {
-            self.bind_arguments(m, f, call);
-        }
     }
 
-    fn bind_arguments(&mut self, m: ModId, f: FuncId, call_expr: ExprId) {
-        let module = self.module(m);
-        let ExprKind::Call(call) = &module.expr(call_expr).kind else {
-            return;
-        };
+    fn bind_arguments(&self, m: ModId, f: FuncId, call: &Call, out: &mut Vec<(Slot, Roles)>) {
         for callee in self.eval(m, f, call.callee, 0) {
             let (tm, target) = match callee {
                 Role::Func(tm, g) => (tm, g),
@@ -323,29 +328,33 @@ impl<'m> Model<'m> {
                         break;
                     }
                     let roles = self.eval(m, f, arg, 0);
-                    self.add(Slot::Local(tm, target, p.name.clone()), roles);
+                    out.push((Slot::Local(tm, target, p.name.clone()), roles));
                 }
             }
             for (name, arg) in &call.keywords {
                 if params.iter().any(|p| &p.name == name) {
                     let roles = self.eval(m, f, *arg, 0);
-                    self.add(Slot::Local(tm, target, name.clone()), roles);
+                    out.push((Slot::Local(tm, target, name.clone()), roles));
                 }
             }
         }
     }
 
-    /// Store `roles` where `target` (a name, `this.x`, `obj.x`) lives.
-    fn assign(&mut self, m: ModId, f: FuncId, target: ExprId, roles: Roles) {
+    /// Where `target` (a name, `this.x`, `obj.x`) lives, with `roles`.
+    fn assign(
+        &self,
+        m: ModId,
+        f: FuncId,
+        target: ExprId,
+        roles: Roles,
+        out: &mut Vec<(Slot, Roles)>,
+    ) {
         if roles.is_empty() {
             return;
         }
         let module = self.module(m);
         match &module.expr(target).kind {
-            ExprKind::Name(n) => {
-                let slot = self.name_slot(m, f, n);
-                self.add(slot, roles);
-            }
+            ExprKind::Name(n) => out.push((self.name_slot(m, f, n), roles)),
             ExprKind::Attr { obj, name } => {
                 for owner in self.eval(m, f, *obj, 0) {
                     let slot = match owner {
@@ -355,10 +364,16 @@ impl<'m> Model<'m> {
                         Role::Module(om) => Slot::Global(om, name.clone()),
                         _ => continue,
                     };
-                    self.add(slot, roles.clone());
+                    out.push((slot, roles.clone()));
                 }
             }
             _ => {}
+        }
+    }
+
+    fn apply(&mut self, updates: Vec<(Slot, Roles)>) {
+        for (slot, roles) in updates {
+            self.add(slot, roles);
         }
     }
 

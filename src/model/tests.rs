@@ -58,7 +58,7 @@ fn python_leftmost_forwarded_through_a_helper_in_another_module() {
             "from flask import request\nfrom .util import client_ip\n\ndef login():\n    key = f\"rl:{client_ip(request)}\"\n    return key\n",
         ),
     ]);
-    let model = Model::build(&modules);
+    let model = Model::build(modules.clone());
     assert_eq!(
         addrs(&model, "app/views.py", "login", "key"),
         vec![Addr::Peer, Addr::ForwardedLeftmost]
@@ -78,7 +78,7 @@ fn python_instance_attribute_and_imported_instance() {
             "from flask import request\nfrom svc.limiter import limiter\n\ndef view():\n    ip = request.access_route[0]\n    ok = limiter.allow(ip)\n    return ok\n",
         ),
     ]);
-    let model = Model::build(&modules);
+    let model = Model::build(modules.clone());
     assert_eq!(
         addrs(&model, "svc/limiter.py", "allow", "key"),
         vec![Addr::ForwardedLeftmost],
@@ -112,7 +112,7 @@ fn javascript_or_chain_of_headers_and_required_helper() {
             "const { clientIp } = require('./ip');\nconst hits = new Map();\nfunction limit(req, res, next) {\n  const key = `rl:${clientIp(req)}`;\n  const ip2 = req.get('X-Real-IP') ?? req.ip;\n  next();\n}\n",
         ),
     ]);
-    let model = Model::build(&modules);
+    let model = Model::build(modules.clone());
     assert_eq!(
         addrs(&model, "src/limit.js", "limit", "key"),
         vec![Addr::Peer, Addr::ForwardedLeftmost]
@@ -136,7 +136,7 @@ fn typescript_class_field_store_and_default_import() {
             "import { redis } from './redis';\nexport class RateLimiter {\n  private client = redis;\n  async hit(key: string) {\n    const c = this.client;\n    return c.incr(key);\n  }\n}\n",
         ),
     ]);
-    let model = Model::build(&modules);
+    let model = Model::build(modules.clone());
     let m = &modules[1];
     let hit = m
         .functions
@@ -159,7 +159,7 @@ fn a_geo_lookup_is_not_an_address_and_unknown_stays_empty() {
         "a.py",
         "def view(request):\n    country = lookup(request.remote_addr)\n    other = some_call()\n    return country\n",
     )]);
-    let model = Model::build(&modules);
+    let model = Model::build(modules.clone());
     assert!(addrs(&model, "a.py", "view", "country").is_empty());
     assert!(addrs(&model, "a.py", "view", "other").is_empty());
 }
