@@ -110,6 +110,18 @@ struct Cli {
     /// Debugging: print the facts extracted from one file
     #[arg(long, hide = true, value_name = "FILE")]
     dump_facts: Option<PathBuf>,
+
+    /// Report only findings that are not in this baseline file; name its stale entries
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Write every current finding to this baseline file and exit 0
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+
+    /// Lint standard input as the file PATH of its project (for editors)
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
 }
 
 /// Parse the process arguments and run; returns the exit code.
@@ -163,10 +175,16 @@ fn run(cli: Cli) -> Result<i32, String> {
         return Ok(0);
     }
 
-    let paths = if cli.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
+    let paths = if !cli.paths.is_empty() {
         cli.paths.clone()
+    } else if let Some(p) = &cli.stdin_filename {
+        vec![p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))]
+    } else {
+        vec![PathBuf::from(".")]
     };
     let config_path = match (&cli.config, cli.isolated) {
         (Some(p), _) => Some(p.clone()),
@@ -224,8 +242,24 @@ fn run(cli: Cli) -> Result<i32, String> {
         .collect();
     let mut excludes = config.exclude.clone().unwrap_or_default();
     excludes.extend(cli.exclude.iter().cloned());
+    if let Some(name) = &cli.stdin_filename {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        crate::vfs::set_stdin_file(name, text);
+    }
+    // Files are judged in their project; reports stay on the files named.
+    let targets = crate::scope::targets(
+        if cli.stdin_filename.is_some() && cli.paths.is_empty() {
+            &[]
+        } else {
+            &paths
+        },
+        cli.stdin_filename.as_deref(),
+    );
+    let report_root = crate::scope::report_root(&paths[0]);
     let options = Options {
-        paths,
+        paths: targets.analyse.clone(),
         respect_gitignore: !cli.no_ignore && config.respect_gitignore.unwrap_or(true),
         default_excludes: !cli.no_default_excludes,
         excludes,
@@ -238,6 +272,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         rules: selected,
         severity_overrides,
         route_statistics: cli.statistics,
+        report_root: Some(report_root.clone()),
     };
 
     if cli.bench_parse_only {
@@ -250,7 +285,62 @@ fn run(cli: Cli) -> Result<i32, String> {
         });
     }
 
-    let report = engine::run(&options);
+    let mut report = engine::run(&options);
+    if let Some(scope) = &targets.report {
+        report.findings.retain(|f| scope.contains(&f.finding.path));
+        report
+            .problems
+            .retain(|p| p.path.as_ref().is_none_or(|path| scope.contains(path)));
+        report.files.retain(|f| scope.contains(f));
+        report.stats.files_seen = report.files.len();
+    }
+    if let Some(path) = &cli.write_baseline {
+        let written = crate::baseline::from_findings(&report.findings, Some(&report_root));
+        crate::baseline::write(path, &written)?;
+        print_problems(&report, cli.quiet);
+        if !cli.quiet {
+            eprintln!(
+                "ratecheck: wrote {} finding{} to the baseline {}",
+                written.findings.len(),
+                if written.findings.len() == 1 { "" } else { "s" },
+                path.display()
+            );
+        }
+        return Ok(if report.has_errors() { 2 } else { 0 });
+    }
+    if let Some(path) = &cli.baseline {
+        let baseline = crate::baseline::load(path)?;
+        let checked: std::collections::HashSet<String> = report
+            .files
+            .iter()
+            .map(|f| crate::scope::report_path(f, Some(&report_root)))
+            .collect();
+        let outcome = crate::baseline::apply(
+            &baseline,
+            &mut report.findings,
+            Some(&report_root),
+            &checked,
+            &options.rules,
+        );
+        report.stats.baseline_accepted = outcome.accepted;
+        report.stats.baseline_stale = outcome.stale.len();
+        if !cli.quiet {
+            for e in &outcome.stale {
+                eprintln!(
+                    "ratecheck: note: {}: stale baseline entry {} (line {} when written: {}); fixed or changed, update the baseline with --write-baseline",
+                    e.path, e.rule, e.line, e.message
+                );
+            }
+            eprintln!(
+                "ratecheck: baseline {}: {} finding{} accepted, {} stale entr{}",
+                path.display(),
+                outcome.accepted,
+                if outcome.accepted == 1 { "" } else { "s" },
+                outcome.stale.len(),
+                if outcome.stale.len() == 1 { "y" } else { "ies" }
+            );
+        }
+    }
     print_problems(&report, cli.quiet);
 
     let color = match cli.color {

@@ -49,6 +49,9 @@ pub struct Options {
     pub severity_overrides: HashMap<String, Severity>,
     /// Count RATE001's routes for `--statistics` (costs a second pass).
     pub route_statistics: bool,
+    /// Fingerprints hash paths relative to this folder (the repository
+    /// root), so they do not depend on the working directory.
+    pub report_root: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -63,6 +66,7 @@ impl Default for Options {
             rules: rules::RULES.iter().map(|r| r.id()).collect(),
             severity_overrides: HashMap::new(),
             route_statistics: false,
+            report_root: None,
         }
     }
 }
@@ -127,6 +131,10 @@ pub struct Stats {
     pub suppressed: usize,
     /// RATE001's route counts, when asked for and the rule ran.
     pub routes: Option<rules::rate001_unprotected_route::RouteStats>,
+    /// Findings accepted by `--baseline`, and its entries that matched
+    /// nothing (stale).
+    pub baseline_accepted: usize,
+    pub baseline_stale: usize,
 }
 
 #[derive(Debug, Default)]
@@ -134,6 +142,8 @@ pub struct Report {
     pub findings: Vec<LocatedFinding>,
     pub problems: Vec<Problem>,
     pub stats: Stats,
+    /// Every file linted, as displayed.
+    pub files: Vec<PathBuf>,
 }
 
 impl Report {
@@ -188,7 +198,12 @@ impl PhaseTimer {
 
 fn run_in_pool(options: &Options) -> Report {
     let mut timer = PhaseTimer::new();
-    let (files, mut problems) = crate::discover::discover(options);
+    let (mut files, mut problems) = crate::discover::discover(options);
+    if let Some(stdin_file) = crate::vfs::stdin_file() {
+        if !files.iter().any(|f| f == stdin_file) {
+            files.push(stdin_file.to_path_buf());
+        }
+    }
     timer.lap("discover");
     // Big files (bundles, compilers) are parsed one after another on one
     // thread, largest first, so two multi-megabyte trees are never in
@@ -236,6 +251,7 @@ fn run_in_pool(options: &Options) -> Report {
     problems.sort();
     problems.dedup();
     report.problems = problems;
+    report.files = files;
     report
 }
 
@@ -268,7 +284,7 @@ fn analyse_file(path: &Path) -> FileOutcome {
         }
         _ => {}
     }
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::vfs::read(path) {
         Ok(b) => b,
         Err(e) => {
             out.problems
@@ -461,7 +477,13 @@ fn check_project(
             &options.rule_options,
         ));
     }
-    report.findings = locate(findings, &project, problems, &mut report.stats);
+    report.findings = locate(
+        findings,
+        &project,
+        problems,
+        &mut report.stats,
+        options.report_root.as_deref(),
+    );
     timer.lap("locate and sort");
     report
 }
@@ -473,6 +495,7 @@ fn locate(
     project: &Project,
     problems: &mut Vec<Problem>,
     stats: &mut Stats,
+    report_root: Option<&Path>,
 ) -> Vec<LocatedFinding> {
     let mut sources: HashMap<PathBuf, Option<SourceFile>> = HashMap::new();
     let load = |sources: &mut HashMap<PathBuf, Option<SourceFile>>,
@@ -480,7 +503,7 @@ fn locate(
                 problems: &mut Vec<Problem>|
      -> bool {
         if !sources.contains_key(path) {
-            let loaded = std::fs::read(path).ok().and_then(|b| match decode(b) {
+            let loaded = crate::vfs::read(path).ok().and_then(|b| match decode(b) {
                 Decoded::Utf8(t) | Decoded::Lossy(t) => {
                     Some(SourceFile::new(path.to_path_buf(), t))
                 }
@@ -532,7 +555,12 @@ fn locate(
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        let fingerprint_base = format!("{}\0{}\0{}", f.rule_id, slash_path(&f.path), code);
+        let fingerprint_base = format!(
+            "{}\0{}\0{}",
+            f.rule_id,
+            crate::scope::report_path(&f.path, report_root),
+            code
+        );
         located.push(LocatedFinding {
             finding: f,
             start,

@@ -2,6 +2,7 @@
 //!
 //! Pipeline and module map: see README.md ("Architecture").
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod discover;
@@ -13,4 +14,6 @@ pub mod lang;
 pub mod output;
 pub mod project;
 pub mod rules;
+pub mod scope;
 pub mod source;
+pub mod vfs;

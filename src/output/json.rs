@@ -46,6 +46,8 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "files_seen": report.stats.files_seen,
             "files_parsed": report.stats.files_parsed,
             "suppressed": report.stats.suppressed,
+            "baseline_accepted": report.stats.baseline_accepted,
+            "baseline_stale": report.stats.baseline_stale,
         }
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;

@@ -18,7 +18,7 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
         if let Some(id) = ids.get(path) {
             return Some(*id);
         }
-        let text = match decode(std::fs::read(path).ok()?) {
+        let text = match decode(crate::vfs::read(path).ok()?) {
             Decoded::Utf8(t) | Decoded::Lossy(t) => t,
             Decoded::Binary => return None,
         };

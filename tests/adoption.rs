@@ -1,0 +1,479 @@
+//! End-to-end tests of what a team needs to adopt ratecheck: baselines,
+//! file arguments judged in their project (pre-commit, editors), stdin,
+//! suppression hygiene, configuration anchored at the config file, and
+//! output that CI trusts.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ratecheck");
+
+// One finding: RATE002 (state in process memory); pruned, logged, Retry-After.
+const FLASK_LIMITER: &str = r#"import time
+from flask import Flask, abort, request
+
+app = Flask(__name__)
+hits = {}
+
+
+@app.route("/login", methods=["POST"])
+def login():
+    ip = request.remote_addr
+    hits[ip] = hits.get(ip, 0) + 1
+    if hits[ip] > 5:
+        app.logger.warning("rate limited %s", ip)
+        return "slow down", 429, {"Retry-After": "60"}
+    return "ok"
+
+
+@app.after_request
+def forget_everyone_now_and_then(response):
+    if len(hits) > 10_000:
+        hits.clear()
+    return response
+app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)
+"#;
+
+// An Express app whose limiter is applied app-wide in app.js, before the
+// route modules are mounted; the route modules have no limiter of their own.
+const EXPRESS_APP: &str = r#"const express = require('express');
+const rateLimit = require('express-rate-limit');
+const { RedisStore } = require('rate-limit-redis');
+const users = require('./routes/users');
+const app = express();
+app.set('trust proxy', 1);
+app.use(rateLimit({ windowMs: 60_000, limit: 100, store: new RedisStore({ sendCommand: (...a) => client.sendCommand(a) }), passOnStoreError: true }));
+app.use('/users', users);
+module.exports = app;
+"#;
+
+const EXPRESS_USERS: &str = r#"const express = require('express');
+const router = express.Router();
+router.post('/login', (req, res) => res.json({ ok: true }));
+router.post('/password-reset', (req, res) => res.json({ ok: true }));
+module.exports = router;
+"#;
+
+// The same routes on a router nobody limits: RATE001.
+const EXPRESS_UNMOUNTED: &str = r#"const express = require('express');
+const app = express();
+app.post('/login', (req, res) => res.json({ ok: true }));
+app.listen(3000);
+"#;
+
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new(files: &[(&str, &str)]) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Project { dir };
+        for (path, content) in files {
+            p.write(path, content);
+        }
+        p
+    }
+
+    fn write(&self, path: &str, content: &str) {
+        let p = self.dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_in("", args)
+    }
+
+    fn run_in(&self, sub: &str, args: &[&str]) -> Output {
+        command(&self.path().join(sub), args).output().unwrap()
+    }
+}
+
+fn command(cwd: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("GITHUB_ACTIONS");
+    c
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
+}
+
+/// (rule, path, line, column, fingerprint) of every finding in a JSON report.
+fn finding_keys(report: &Value) -> Vec<(String, String, u64, u64, String)> {
+    let mut keys: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+                f["fingerprint"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+// ------------------------------------------------------------- baselines
+
+#[test]
+fn baseline_accepts_todays_findings_reports_new_ones_and_stale_entries() {
+    let p = Project::new(&[
+        ("api/app.py", FLASK_LIMITER),
+        ("web/server.js", EXPRESS_UNMOUNTED),
+    ]);
+    std::fs::create_dir(p.path().join(".git")).unwrap();
+    let o = p.run(&["--format", "concise"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let today = stdout(&o).lines().count();
+    assert_eq!(today, 2, "{}", stdout(&o));
+
+    // Writing the baseline succeeds and records every finding.
+    let o = p.run(&["--write-baseline", "ratecheck-baseline.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("wrote 2 findings"), "{}", stderr(&o));
+    let written: Value = serde_json::from_str(
+        &std::fs::read_to_string(p.path().join("ratecheck-baseline.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(written["version"], 1);
+    assert_eq!(written["findings"].as_array().unwrap().len(), 2);
+    assert_eq!(written["findings"][0]["path"], "api/app.py");
+
+    // With the baseline: nothing new, exit 0, the accepted count on stderr.
+    let o = p.run(&[
+        "--baseline",
+        "ratecheck-baseline.json",
+        "--format",
+        "concise",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).contains("2 findings accepted, 0 stale entries"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Edits that move the findings to other lines keep them accepted, also
+    // when run from a subfolder (paths are relative to the repository).
+    p.write(
+        "api/app.py",
+        &format!("# a new header line\n\n{FLASK_LIMITER}"),
+    );
+    let o = p.run_in(
+        "api",
+        &[
+            "--baseline",
+            "../ratecheck-baseline.json",
+            "--format",
+            "concise",
+            ".",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("1 finding accepted, 0 stale entries"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A new finding is reported and fails the run; the old ones stay accepted.
+    p.write(
+        "web/signup.js",
+        &EXPRESS_UNMOUNTED.replace("/login", "/signup"),
+    );
+    let o = p.run(&[
+        "--baseline",
+        "ratecheck-baseline.json",
+        "--format",
+        "concise",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.starts_with("web/signup.js:3:1: ") && out.contains("RATE001"),
+        "{out}"
+    );
+
+    // A fixed finding leaves a stale entry, named on stderr and in JSON.
+    std::fs::remove_file(p.path().join("web/server.js")).unwrap();
+    let o = p.run(&["--baseline", "ratecheck-baseline.json", "--format", "json"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("web/server.js: stale baseline entry RATE001")
+            && err.contains("1 stale entry"),
+        "{err}"
+    );
+    let doc = json(&o);
+    assert_eq!(doc["summary"]["baseline_accepted"], 1);
+    assert_eq!(doc["summary"]["baseline_stale"], 1);
+
+    // A broken baseline is a clear error (exit 2) with line and column.
+    p.write("bad.json", "{ \"version\": 1, \"findings\": [ }");
+    let o = p.run(&["--baseline", "bad.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json:1:"), "{}", stderr(&o));
+}
+
+// ---------------------------------------------- file arguments, stdin
+
+#[test]
+fn a_route_file_is_judged_with_the_app_wide_limiter_in_another_file() {
+    let p = Project::new(&[
+        ("package.json", "{}"),
+        ("src/app.js", EXPRESS_APP),
+        ("src/routes/users.js", EXPRESS_USERS),
+        ("src/routes/unmounted.js", EXPRESS_UNMOUNTED),
+    ]);
+    // The full run: only the unmounted app's route is unprotected.
+    let full = p.run(&["--format", "concise", "--select", "RATE001"]);
+    assert_eq!(
+        stdout(&full),
+        "src/routes/unmounted.js:3:1: RATE001 `POST /login` (inline handler): a brute-force target with no rate limit at route, router or app level\n",
+        "{}",
+        stderr(&full)
+    );
+    // The route file alone (as pre-commit passes it): same verdict, silent.
+    for (cwd, arg) in [
+        ("", "src/routes/users.js"),
+        ("src/routes", "users.js"),
+        ("src", "./routes/users.js"),
+    ] {
+        let o = p.run_in(cwd, &["--format", "concise", arg]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{cwd} {arg}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert_eq!(stdout(&o), "", "{cwd} {arg}");
+    }
+    // Files named on the command line are the only ones reported on, and
+    // the summary counts them.
+    let o = p.run_in("src", &["routes/users.js", "routes/unmounted.js"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("routes/unmounted.js:3:1"), "{out}");
+    assert!(out.contains("in 1 file."), "{out}");
+    let o = p.run(&["--format", "json", "src/routes/users.js"]);
+    assert_eq!(json(&o)["summary"]["files_seen"], 1);
+    // The verdict comes from the project: without the app-wide limiter,
+    // the same route file is flagged.
+    p.write(
+        "src/app.js",
+        &EXPRESS_APP
+            .lines()
+            .filter(|l| !l.contains("rateLimit") && !l.contains("RedisStore"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    let o = p.run_in(
+        "src/routes",
+        &["--format", "concise", "--select", "RATE001", "users.js"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("users.js:3:1: RATE001"),
+        "{}",
+        stdout(&o)
+    );
+    p.write("src/app.js", EXPRESS_APP);
+
+    // Standard input linted as a file of its project (an unsaved buffer).
+    let mut child = command(
+        &p.path().join("src"),
+        &["--format", "concise", "--stdin-filename", "routes/users.js"],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"const hits = new Map();\nconst { Router } = require('express');\nconst router = Router();\nrouter.post('/login', (req, res) => res.json({}));\nmodule.exports = router;\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    // A new file that exists only in the editor, with an unmounted app.
+    let mut child = command(
+        &p.path().join("src"),
+        &["--format", "concise", "--stdin-filename", "routes/new.js"],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(EXPRESS_UNMOUNTED.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("routes/new.js:3:1: "),
+        "{}",
+        stdout(&o)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+fn source_files(dir: &Path, base: &Path, out: &mut Vec<String>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            source_files(&p, base, out);
+        } else if ratecheck::lang::Lang::from_path(&p).is_some() {
+            out.push(
+                p.strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            );
+        }
+    }
+}
+
+/// Every fixture project, copied into a folder of its own with a
+/// `ratecheck.toml` (a project root): `ratecheck FILE` must give exactly
+/// the full run's findings for FILE.
+#[test]
+fn every_fixture_file_alone_gets_the_full_runs_findings() {
+    let mut projects: Vec<PathBuf> = Vec::new();
+    for lang in std::fs::read_dir("fixtures").unwrap() {
+        for rule_dir in std::fs::read_dir(lang.unwrap().path()).unwrap() {
+            for project in std::fs::read_dir(rule_dir.unwrap().path()).unwrap() {
+                let project = project.unwrap().path();
+                if project.is_dir() || ratecheck::lang::Lang::from_path(&project).is_some() {
+                    projects.push(project);
+                }
+            }
+        }
+    }
+    projects.sort();
+    assert!(projects.len() > 100, "fixtures not found");
+    let scratch = tempfile::tempdir().unwrap();
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(4);
+    let chunks: Vec<Vec<(usize, PathBuf)>> = (0..threads)
+        .map(|t| {
+            projects
+                .iter()
+                .cloned()
+                .enumerate()
+                .filter(|(i, _)| i % threads == t)
+                .collect()
+        })
+        .collect();
+    let scratch_path = scratch.path().to_path_buf();
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let scratch = scratch_path.clone();
+                s.spawn(move || {
+                    let mut failures = Vec::new();
+                    let mut files_checked = 0;
+                    for (i, project) in chunk {
+                        let root = scratch.join(format!("p{i}"));
+                        if project.is_dir() {
+                            copy_dir(&project, &root);
+                        } else {
+                            std::fs::create_dir_all(&root).unwrap();
+                            std::fs::copy(&project, root.join(project.file_name().unwrap()))
+                                .unwrap();
+                        }
+                        std::fs::write(root.join("ratecheck.toml"), "").unwrap();
+                        let full =
+                            json(&command(&root, &["--format", "json", "."]).output().unwrap());
+                        let mut files = Vec::new();
+                        source_files(&root, &root, &mut files);
+                        files.sort();
+                        for file in files {
+                            files_checked += 1;
+                            let want: Vec<_> = finding_keys(&full)
+                                .into_iter()
+                                .filter(|k| k.1 == file)
+                                .collect();
+                            let alone = json(
+                                &command(&root, &["--format", "json", &file])
+                                    .output()
+                                    .unwrap(),
+                            );
+                            let got = finding_keys(&alone);
+                            if got != want {
+                                failures.push(format!(
+                                    "{} ({file}): alone {got:?}, full run {want:?}",
+                                    project.display()
+                                ));
+                            }
+                        }
+                    }
+                    (failures, files_checked)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        let mut checked = 0;
+        for h in handles {
+            let (f, n) = h.join().unwrap();
+            all.extend(f);
+            checked += n;
+        }
+        assert!(checked > projects.len(), "only {checked} files checked");
+        all
+    });
+    assert!(
+        failures.is_empty(),
+        "{} files differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
