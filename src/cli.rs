@@ -119,6 +119,10 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
 
+    /// Where the rule pages are published, for links in reports (`{rule}` is replaced by the rule id) [default: none; `ratecheck --explain RULE` prints them]
+    #[arg(long, value_name = "URL")]
+    docs_url: Option<String>,
+
     /// Lint standard input as the file PATH of its project (for editors)
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
@@ -356,6 +360,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         color,
         sarif_category: cli.sarif_category.clone(),
         quiet: cli.quiet,
+        docs_url: cli.docs_url.clone().or(config.docs_url.clone()),
     };
     let mut output_failed = false;
     let mut buffer = Vec::new();

@@ -22,6 +22,8 @@ pub struct Config {
     pub limiter_names: Option<Vec<String>>,
     pub sensitive_routes: Option<Vec<String>>,
     pub skip_routes: Option<Vec<String>>,
+    /// Where the rule pages are published (`{rule}` is replaced by the id).
+    pub docs_url: Option<String>,
     /// Rule id → `error` | `warning` | `note`.
     pub severity: Option<BTreeMap<String, String>>,
 }

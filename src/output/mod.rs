@@ -18,6 +18,8 @@ pub struct EmitOptions {
     pub sarif_category: Option<String>,
     /// Print summary lines (text formats) even with no findings.
     pub quiet: bool,
+    /// Where rule pages are published (`docs-url`); none: `--explain`.
+    pub docs_url: Option<String>,
 }
 
 pub fn emit(
@@ -28,7 +30,7 @@ pub fn emit(
 ) -> io::Result<()> {
     match format {
         "concise" => concise::emit(report, out),
-        "json" => json::emit(report, out),
+        "json" => json::emit(report, options, out),
         "sarif" => sarif::emit(report, options, out),
         "github" => github::emit(report, out),
         _ => text::emit(report, options, out),

@@ -15,7 +15,10 @@ pub const FINGERPRINT_KEY: &str = "ratecheck/v1";
 
 pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) -> io::Result<()> {
     let metas = all_meta();
-    let rules: Vec<Value> = metas.iter().map(rule_json).collect();
+    let rules: Vec<Value> = metas
+        .iter()
+        .map(|m| rule_json(m, options.docs_url.as_deref()))
+        .collect();
     let results: Vec<Value> = report
         .findings
         .iter()
@@ -42,7 +45,6 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
                 "name": "ratecheck",
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": rules,
             }
         },
@@ -107,23 +109,22 @@ fn capitalize(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn rule_json(m: &RuleMeta) -> Value {
+fn rule_json(m: &RuleMeta, docs_url: Option<&str>) -> Value {
     let mut tags = vec!["security".to_string(), "rate-limiting".to_string()];
     tags.extend(
         m.cwe
             .iter()
             .map(|c| format!("external/cwe/{}", c.to_ascii_lowercase())),
     );
-    json!({
+    let mut rule = json!({
         "id": m.id,
         "name": pascal(m.name),
         "shortDescription": { "text": sentence(m.summary) },
         "fullDescription": { "text": sentence(&m.why().replace('\n', " ")) },
         "help": {
-            "text": format!("{} See {}", sentence(m.summary), m.help_uri()),
+            "text": format!("{} See {}.", sentence(m.summary), m.see_also(docs_url)),
             "markdown": m.body,
         },
-        "helpUri": m.help_uri(),
         "defaultConfiguration": { "level": level(m.severity) },
         "properties": {
             "tags": tags,
@@ -131,7 +132,12 @@ fn rule_json(m: &RuleMeta) -> Value {
             "problem.severity": level(m.severity),
             "security-severity": m.security_severity,
         }
-    })
+    });
+    // Only an address that exists: the page itself is in `help.markdown`.
+    if let Some(uri) = m.help_uri(docs_url) {
+        rule["helpUri"] = json!(uri);
+    }
+    rule
 }
 
 fn result_json(f: &LocatedFinding, rule_index: Option<usize>) -> Value {

@@ -53,7 +53,7 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
             }
         }
         let url = crate::rules::meta(f.finding.rule_id)
-            .map(|m| m.help_uri())
+            .map(|m| m.see_also(options.docs_url.as_deref()))
             .unwrap_or_default();
         let diagnostic = Diagnostic::new(severity)
             .with_code(f.finding.rule_id)
