@@ -123,6 +123,14 @@ struct Cli {
     #[arg(long, value_name = "URL")]
     docs_url: Option<String>,
 
+    /// List `ratecheck: ignore` comments (and codes in them) that silence nothing; they fail the run
+    #[arg(long)]
+    report_unused_ignores: bool,
+
+    /// Add a `ratecheck: ignore[RULE]` comment on the line of every current finding and exit 0
+    #[arg(long)]
+    add_ignores: bool,
+
     /// Lint standard input as the file PATH of its project (for editors)
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
@@ -296,6 +304,9 @@ fn run(cli: Cli) -> Result<i32, String> {
             .problems
             .retain(|p| p.path.as_ref().is_none_or(|path| scope.contains(path)));
         report.files.retain(|f| scope.contains(f));
+        report
+            .unused_suppressions
+            .retain(|u| scope.contains(&u.path));
         report.stats.files_seen = report.files.len();
     }
     if let Some(path) = &cli.write_baseline {
@@ -346,6 +357,33 @@ fn run(cli: Cli) -> Result<i32, String> {
         }
     }
     print_problems(&report, cli.quiet);
+    if cli.add_ignores {
+        let (written, files) = crate::suppress::add_ignores(&report.findings)?;
+        eprintln!(
+            "ratecheck: added {written} `ratecheck: ignore` comment{} in {files} file{}",
+            if written == 1 { "" } else { "s" },
+            if files == 1 { "" } else { "s" }
+        );
+        return Ok(if report.has_errors() { 2 } else { 0 });
+    }
+    let report_unused = cli.report_unused_ignores || config.report_unused_ignores == Some(true);
+    let unused_ignores = if report_unused {
+        report.unused_suppressions.len()
+    } else {
+        0
+    };
+    if report_unused {
+        let mut err = std::io::stderr().lock();
+        for u in &report.unused_suppressions {
+            let _ = writeln!(
+                err,
+                "ratecheck: warning: {}:{}: {}",
+                engine::slash_path(&u.path),
+                u.line,
+                u.describe()
+            );
+        }
+    }
 
     let color = match cli.color {
         ColorChoice::Always => true,
@@ -389,6 +427,9 @@ fn run(cli: Cli) -> Result<i32, String> {
     }
     if cli.exit_zero {
         return Ok(0);
+    }
+    if unused_ignores > 0 {
+        return Ok(1);
     }
     Ok(
         if report

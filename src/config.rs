@@ -22,6 +22,8 @@ pub struct Config {
     pub limiter_names: Option<Vec<String>>,
     pub sensitive_routes: Option<Vec<String>>,
     pub skip_routes: Option<Vec<String>>,
+    /// Like `--report-unused-ignores`.
+    pub report_unused_ignores: Option<bool>,
     /// Where the rule pages are published (`{rule}` is replaced by the id).
     pub docs_url: Option<String>,
     /// Rule id → `error` | `warning` | `note`.

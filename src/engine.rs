@@ -144,6 +144,8 @@ pub struct Report {
     pub stats: Stats,
     /// Every file linted, as displayed.
     pub files: Vec<PathBuf>,
+    /// Suppression comments (or codes in them) that silenced nothing.
+    pub unused_suppressions: Vec<crate::suppress::Unused>,
 }
 
 impl Report {
@@ -372,10 +374,12 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 /// Parse once and extract facts; the tree is dropped on return.
 pub fn extract_facts(path: &Path, lang: Lang, text: &str) -> Option<FileFacts> {
     let tree = lang::parse(lang, text)?;
-    Some(match lang {
+    let mut facts = match lang {
         Lang::Python => lang::python::extract(path, text, &tree),
         _ => lang::javascript::extract(path, lang, text, &tree),
-    })
+    };
+    facts.suppressions = crate::suppress::collect(&tree, text);
+    Some(facts)
 }
 
 /// Parse every file and nothing else: the benchmark's floor.
@@ -477,13 +481,9 @@ fn check_project(
             &options.rule_options,
         ));
     }
-    report.findings = locate(
-        findings,
-        &project,
-        problems,
-        &mut report.stats,
-        options.report_root.as_deref(),
-    );
+    let (located, unused) = locate(findings, &project, problems, &mut report.stats, options);
+    report.findings = located;
+    report.unused_suppressions = unused;
     timer.lap("locate and sort");
     report
 }
@@ -495,8 +495,11 @@ fn locate(
     project: &Project,
     problems: &mut Vec<Problem>,
     stats: &mut Stats,
-    report_root: Option<&Path>,
-) -> Vec<LocatedFinding> {
+    options: &Options,
+) -> (Vec<LocatedFinding>, Vec<crate::suppress::Unused>) {
+    let report_root = options.report_root.as_deref();
+    let mut used_suppressions: HashMap<usize, std::collections::HashSet<crate::suppress::Key>> =
+        HashMap::new();
     let mut sources: HashMap<PathBuf, Option<SourceFile>> = HashMap::new();
     let load = |sources: &mut HashMap<PathBuf, Option<SourceFile>>,
                 path: &Path,
@@ -529,10 +532,14 @@ fn locate(
         }
         let src = sources[&f.path].as_ref().expect("loaded above");
         let start = src.position(f.span.start);
-        if project.files[fi]
-            .suppressions
-            .suppresses(f.rule_id, start.line)
-        {
+        let def_line = crate::suppress::def_line(&f.path, &src.text, start.line);
+        if let Some(key) = crate::suppress::lookup(
+            &project.files[fi].suppressions,
+            f.rule_id,
+            start.line,
+            def_line,
+        ) {
+            used_suppressions.entry(fi).or_default().insert(key);
             stats.suppressed += 1;
             continue;
         }
@@ -593,7 +600,29 @@ fn locate(
         );
         *n += 1;
     }
-    located
+    let every_rule_ran = rules::RULES.iter().all(|r| options.rules.contains(&r.id()));
+    let no_keys = std::collections::HashSet::new();
+    let mut unused = Vec::new();
+    for (fi, file) in project.files.iter().enumerate() {
+        for (line, code) in crate::suppress::unknown_codes(&file.suppressions) {
+            problems.push(Problem::warning(
+                &file.path,
+                format!("line {line}: unknown rule `{code}` in a `ratecheck: ignore` comment: it silences nothing (see `ratecheck --list-rules`)"),
+            ));
+        }
+        if crate::knowledge::is_test_path(&file.path) {
+            continue; // no rule judged it
+        }
+        unused.extend(crate::suppress::unused(
+            &file.path,
+            &file.suppressions,
+            used_suppressions.get(&fi).unwrap_or(&no_keys),
+            &options.rules,
+            every_rule_ran,
+        ));
+    }
+    unused.sort();
+    (located, unused)
 }
 
 /// A path with `/` separators, as shown in reports on every platform.

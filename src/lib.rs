@@ -16,4 +16,5 @@ pub mod project;
 pub mod rules;
 pub mod scope;
 pub mod source;
+pub mod suppress;
 pub mod vfs;

@@ -477,3 +477,127 @@ fn every_fixture_file_alone_gets_the_full_runs_findings() {
         failures.join("\n")
     );
 }
+
+// ------------------------------------------------- suppression hygiene
+
+const FLASK_UNLIMITED: &str = r#"from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route(
+    "/login",
+    methods=["POST"],
+)
+def login():  # ratecheck: ignore[RATE001]
+    return "ok"
+
+
+@app.route("/password-reset", methods=["POST"])
+def reset():
+    return "ok"
+"#;
+
+#[test]
+fn a_python_route_finding_is_suppressed_on_its_def_line() {
+    let p = Project::new(&[("app.py", FLASK_UNLIMITED)]);
+    let o = p.run(&["--format", "concise"]);
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("app.py:14:1: RATE001"), "{out}");
+    // Without the comment, the finding is on the first decorator's line.
+    p.write(
+        "app.py",
+        &FLASK_UNLIMITED.replace("  # ratecheck: ignore[RATE001]", ""),
+    );
+    let o = p.run(&["--format", "concise"]);
+    assert!(
+        stdout(&o).starts_with("app.py:6:1: RATE001"),
+        "{}",
+        stdout(&o)
+    );
+    p.write("app.py", FLASK_UNLIMITED);
+    // The comment is used: not reported as unused.
+    let o = p.run(&["--format", "concise", "--report-unused-ignores"]);
+    assert!(!stderr(&o).contains("unused"), "{}", stderr(&o));
+}
+
+#[test]
+fn unknown_codes_and_unused_ignores_are_reported() {
+    let src = FLASK_LIMITER
+        .replace(
+            "hits = {}",
+            "hits = {}  # ratecheck: ignore[RATE002, RATE007]",
+        )
+        .replace(
+            "app = Flask(__name__)",
+            "app = Flask(__name__)  # ratecheck: ignore[RATE005]",
+        )
+        .replace("import time", "import time  # ratecheck: ignore[RATE0002]");
+    let p = Project::new(&[("app.py", &src)]);
+    let o = p.run(&["--format", "concise"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("app.py: line 1: unknown rule `RATE0002` in a `ratecheck: ignore` comment"),
+        "{err}"
+    );
+    assert!(!err.contains("unused"), "only on request: {err}");
+
+    let o = p.run(&["--format", "concise", "--report-unused-ignores"]);
+    assert_eq!(o.status.code(), Some(1), "unused ignores fail the run");
+    let err = stderr(&o);
+    let unused: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("unused suppression"))
+        .collect();
+    assert_eq!(
+        unused,
+        [
+            "ratecheck: warning: app.py:4: unused suppression `ratecheck: ignore[RATE005]`: no RATE005 finding here to silence",
+            "ratecheck: warning: app.py:5: unused suppression `ratecheck: ignore[RATE007]`: no RATE007 finding here to silence",
+        ],
+        "{err}"
+    );
+    // Codes of rules that did not run are not judged.
+    let o = p.run(&["--report-unused-ignores", "--select", "RATE002"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The same from the configuration file.
+    p.write("ratecheck.toml", "report-unused-ignores = true\n");
+    let o = p.run(&["--format", "concise"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+#[test]
+fn add_ignores_silences_every_current_finding() {
+    let p = Project::new(&[
+        ("api/app.py", FLASK_LIMITER),
+        ("web/server.js", EXPRESS_UNMOUNTED),
+        (
+            "web/app.js",
+            "const hits = new Map(); // ratecheck: ignore[RATE005]\n",
+        ),
+    ]);
+    let before = p.run(&["--format", "concise"]);
+    assert_eq!(before.status.code(), Some(1));
+    let o = p.run(&["--add-ignores"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("added 2 `ratecheck: ignore` comments in 2 files"),
+        "{}",
+        stderr(&o)
+    );
+    let py = std::fs::read_to_string(p.path().join("api/app.py")).unwrap();
+    assert!(
+        py.contains("hits = {}  # ratecheck: ignore[RATE002]\n"),
+        "{py}"
+    );
+    let js = std::fs::read_to_string(p.path().join("web/server.js")).unwrap();
+    assert!(
+        js.contains("res.json({ ok: true }));  // ratecheck: ignore[RATE001]\n"),
+        "{js}"
+    );
+    let after = p.run(&["--format", "concise"]);
+    assert_eq!(after.status.code(), Some(0), "{}", stdout(&after));
+    assert_eq!(stdout(&after), "");
+}
