@@ -123,6 +123,10 @@ struct Cli {
     #[arg(long, value_name = "URL")]
     docs_url: Option<String>,
 
+    /// Also judge test, spec and mock files (skipped by default; judged below each file's project root)
+    #[arg(long)]
+    include_tests: bool,
+
     /// List `ratecheck: ignore` comments (and codes in them) that silence nothing; they fail the run
     #[arg(long)]
     report_unused_ignores: bool,
@@ -252,8 +256,15 @@ fn run(cli: Cli) -> Result<i32, String> {
             ))
         })
         .collect();
-    let mut excludes = config.exclude.clone().unwrap_or_default();
+    let config_folder = config_path.as_deref().map(config::folder);
+    let mut excludes = match &config_folder {
+        Some(folder) => {
+            config::anchor_excludes(&config.exclude.clone().unwrap_or_default(), folder, &paths)
+        }
+        None => Vec::new(),
+    };
     excludes.extend(cli.exclude.iter().cloned());
+    crate::scope::set_include_tests(cli.include_tests || config.include_tests == Some(true));
     if let Some(name) = &cli.stdin_filename {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
@@ -298,6 +309,13 @@ fn run(cli: Cli) -> Result<i32, String> {
     }
 
     let mut report = engine::run(&options);
+    if let (Some(ignores), Some(folder)) = (&config.per_file_ignores, &config_folder) {
+        let before = report.findings.len();
+        report.findings.retain(|f| {
+            !config::per_file_ignored(ignores, folder, &f.finding.path, f.finding.rule_id)
+        });
+        report.stats.suppressed += before - report.findings.len();
+    }
     if let Some(scope) = &targets.report {
         report.findings.retain(|f| scope.contains(&f.finding.path));
         report

@@ -152,6 +152,14 @@ impl Report {
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(|p| p.kind == ProblemKind::Error)
     }
+
+    /// Files linted but not judged: tests, specs and mocks.
+    pub fn test_files(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| crate::knowledge::is_test_path(f))
+            .count()
+    }
 }
 
 pub fn run(options: &Options) -> Report {

@@ -207,6 +207,87 @@ pub fn targets(paths: &[PathBuf], stdin_file: Option<&Path>) -> Targets {
     }
 }
 
+static INCLUDE_TESTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--include-tests`: judge test, spec and mock files like any other.
+pub fn set_include_tests(on: bool) {
+    INCLUDE_TESTS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn include_tests() -> bool {
+    INCLUDE_TESTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// An absolute path without `.` and `..`, without touching the file system
+/// beyond the working directory.
+fn lexical_absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(d) => d.join(path),
+            Err(_) => return path.to_path_buf(),
+        }
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` below its project root (the nearest folder with a project
+/// marker), or `None` when it has none. Cached per folder.
+pub fn project_relative(path: &Path) -> Option<PathBuf> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static ROOTS: Mutex<Option<HashMap<PathBuf, Option<PathBuf>>>> = Mutex::new(None);
+    let abs = lexical_absolute(path);
+    let dir = abs.parent()?.to_path_buf();
+    let cached = ROOTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .get(&dir)
+        .cloned();
+    let root = match cached {
+        Some(root) => root,
+        None => {
+            let root = dir
+                .ancestors()
+                .find(|d| PROJECT_MARKERS.iter().any(|m| d.join(m).exists()))
+                .map(Path::to_path_buf);
+            ROOTS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert_with(HashMap::new)
+                .insert(dir, root.clone());
+            root
+        }
+    };
+    Some(abs.strip_prefix(root?).ok()?.to_path_buf())
+}
+
+/// Whether `path` is test, spec or mock code, judged on its path below its
+/// project root (a project kept under `spec/` is not a test of anything),
+/// or on the path as given when it has no project root. Always false with
+/// `--include-tests`.
+pub fn is_test_file(path: &Path) -> bool {
+    if include_tests() {
+        return false;
+    }
+    match project_relative(path) {
+        Some(rel) => crate::knowledge::is_test_relative_path(&rel),
+        None => crate::knowledge::is_test_relative_path(path),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -601,3 +601,112 @@ fn add_ignores_silences_every_current_finding() {
     assert_eq!(after.status.code(), Some(0), "{}", stdout(&after));
     assert_eq!(stdout(&after), "");
 }
+
+// ---------------------------------------------------------- configuration
+
+#[test]
+fn config_excludes_are_anchored_at_the_config_folder_and_per_file_ignores_apply() {
+    let p = Project::new(&[
+        (
+            "ratecheck.toml",
+            "exclude = [\"gen/out\"]\n[per-file-ignores]\n\"scripts/**\" = [\"RATE002\"]\n\"legacy\" = [\"RATE0\"]\n",
+        ),
+        ("gen/out/a.py", FLASK_LIMITER),
+        ("sub/gen/out/b.py", FLASK_LIMITER),
+        ("scripts/c.py", FLASK_LIMITER),
+        ("web/legacy/d.js", EXPRESS_UNMOUNTED),
+        ("web/e.js", EXPRESS_UNMOUNTED),
+    ]);
+    let files = |o: &Output| -> Vec<String> {
+        let mut v: Vec<String> = stdout(o)
+            .lines()
+            .map(|l| l.split(':').next().unwrap().to_string())
+            .collect();
+        v.dedup();
+        v
+    };
+    let o = p.run(&["--format", "concise"]);
+    assert_eq!(
+        files(&o),
+        ["sub/gen/out/b.py", "web/e.js"],
+        "{}",
+        stderr(&o)
+    );
+    // The same verdicts from a subfolder: `gen/out` is the config folder's.
+    let o = p.run_in("sub", &["--format", "concise", "."]);
+    assert_eq!(files(&o), ["gen/out/b.py"], "{}", stderr(&o));
+    // A folder named on the command line is linted even if excluded.
+    let o = p.run(&["--format", "concise", "gen/out"]);
+    assert_eq!(files(&o), ["gen/out/a.py"], "{}", stderr(&o));
+    // Bad per-file-ignores are errors naming the key.
+    p.write(
+        "ratecheck.toml",
+        "[per-file-ignores]\n\"x/**\" = [\"RATE999\"]\n",
+    );
+    let o = p.run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("per-file-ignores") && stderr(&o).contains("RATE999"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn test_folders_are_judged_below_the_project_root_and_counted() {
+    let p = Project::new(&[
+        ("spec/service/package.json", "{}"),
+        ("spec/service/server.js", EXPRESS_UNMOUNTED),
+        ("tests/fake/server.js", EXPRESS_UNMOUNTED),
+    ]);
+    std::fs::create_dir(p.path().join(".git")).unwrap();
+    // A project kept under spec/ is linted from its parent as from inside.
+    let o = p.run(&["--color", "never"]);
+    let out = stdout(&o);
+    assert!(out.contains("spec/service/server.js:3:1"), "{out}");
+    assert!(!out.contains("tests/fake"), "{out}");
+    assert!(
+        out.contains("in 1 file (1 test file not judged; --include-tests lints them)."),
+        "{out}"
+    );
+    let inside = p.run_in("spec/service", &["--format", "concise"]);
+    assert_eq!(inside.status.code(), Some(1));
+    assert!(stdout(&inside).starts_with("server.js:3:1"));
+    // --include-tests (or include-tests in the config) judges test folders.
+    let o = p.run(&["--format", "concise", "--include-tests"]);
+    assert!(
+        stdout(&o).contains("tests/fake/server.js:3:1"),
+        "{}",
+        stdout(&o)
+    );
+    p.write("ratecheck.toml", "include-tests = true\n");
+    let o = p.run(&["--format", "json"]);
+    assert_eq!(json(&o)["summary"]["test_files_not_judged"], 0);
+    assert_eq!(json(&o)["summary"]["findings"], 2);
+}
+
+#[test]
+fn this_repository_lints_clean_with_its_own_configuration() {
+    let o = command(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["--format", "concise", "."],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "");
+    // The fixtures are still linted when named.
+    let o = command(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[
+            "--format",
+            "concise",
+            "--select",
+            "RATE002",
+            "fixtures/python/RATE002",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}

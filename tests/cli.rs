@@ -298,7 +298,7 @@ fn exit_codes_follow_fail_on_and_exit_zero() {
     let o = clean.run(&[]);
     assert_eq!(o.status.code(), Some(0));
     assert!(
-        stdout(&o).contains("No findings in 1 files."),
+        stdout(&o).contains("No findings in 1 file."),
         "{}",
         stdout(&o)
     );

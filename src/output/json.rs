@@ -52,6 +52,7 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
             "files_seen": report.stats.files_seen,
             "files_parsed": report.stats.files_parsed,
             "suppressed": report.stats.suppressed,
+            "test_files_not_judged": report.test_files(),
             "baseline_accepted": report.stats.baseline_accepted,
             "baseline_stale": report.stats.baseline_stale,
         }

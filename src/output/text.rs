@@ -92,8 +92,21 @@ fn first_line(
 
 pub fn summary_line(report: &Report) -> String {
     let n = report.findings.len();
+    let tests = report.test_files();
+    let tests_note = if tests == 0 {
+        String::new()
+    } else {
+        format!(
+            " ({tests} test file{} not judged; --include-tests lints them)",
+            plural(tests)
+        )
+    };
     if n == 0 {
-        return format!("No findings in {} files.", report.stats.files_seen);
+        return format!(
+            "No findings in {} file{}{tests_note}.",
+            report.stats.files_seen,
+            plural(report.stats.files_seen)
+        );
     }
     let count = |s: Severity| {
         report
@@ -105,7 +118,7 @@ pub fn summary_line(report: &Report) -> String {
     let files: std::collections::BTreeSet<_> =
         report.findings.iter().map(|f| &f.finding.path).collect();
     format!(
-        "Found {n} finding{} ({} error{}, {} warning{}, {} note{}) in {} file{}.",
+        "Found {n} finding{} ({} error{}, {} warning{}, {} note{}) in {} file{}{tests_note}.",
         plural(n),
         count(Severity::Error),
         plural(count(Severity::Error)),
