@@ -32,7 +32,7 @@ struct Cli {
     paths: Vec<PathBuf>,
 
     /// Output format [default: text]
-    #[arg(long, value_parser = FORMATS.to_vec())]
+    #[arg(long, alias = "output-format", value_parser = FORMATS.to_vec())]
     format: Option<String>,
 
     /// Write the report to FILE instead of standard output
@@ -406,6 +406,7 @@ fn run(cli: Cli) -> Result<i32, String> {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
+        ColorChoice::Auto if color_forced() => true,
         ColorChoice::Auto => {
             cli.output.is_none()
                 && std::io::stdout().is_terminal()
@@ -417,6 +418,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         sarif_category: cli.sarif_category.clone(),
         quiet: cli.quiet,
         docs_url: cli.docs_url.clone().or(config.docs_url.clone()),
+        report_root: Some(report_root.clone()),
     };
     let mut output_failed = false;
     let mut buffer = Vec::new();
@@ -460,6 +462,15 @@ fn run(cli: Cli) -> Result<i32, String> {
             0
         },
     )
+}
+
+/// `FORCE_COLOR` (set, not `0` or `false`) or `CLICOLOR_FORCE` (set, not
+/// `0`): colour even when standard output is not a terminal (CI logs).
+fn color_forced() -> bool {
+    let set = |name: &str, off: &[&str]| {
+        std::env::var(name).is_ok_and(|v| !v.is_empty() && !off.contains(&v.as_str()))
+    };
+    set("FORCE_COLOR", &["0", "false"]) || set("CLICOLOR_FORCE", &["0"])
 }
 
 fn write_stdout(bytes: &[u8]) {

@@ -256,7 +256,7 @@ fn a_route_file_is_judged_with_the_app_wide_limiter_in_another_file() {
     let full = p.run(&["--format", "concise", "--select", "RATE001"]);
     assert_eq!(
         stdout(&full),
-        "src/routes/unmounted.js:3:1: RATE001 `POST /login` (inline handler): a brute-force target with no rate limit at route, router or app level\n",
+        "src/routes/unmounted.js:3:1: RATE001 [error] `POST /login` (inline handler): a brute-force target with no rate limit at route, router or app level\n",
         "{}",
         stderr(&full)
     );
@@ -709,4 +709,77 @@ fn this_repository_lints_clean_with_its_own_configuration() {
     .output()
     .unwrap();
     assert_eq!(o.status.code(), Some(1));
+}
+
+// ------------------------------------------------------------- CI output
+
+const EXPRESS_MULTILINE: &str = "const express = require('express');\nconst app = express();\napp.post('/login', (req, res) => {\n  res.json({ ok: true });\n});\napp.listen(3000);\n";
+
+#[test]
+fn sarif_and_github_paths_are_relative_to_the_repository_root_from_any_folder() {
+    let p = Project::new(&[("services/web/server.js", EXPRESS_MULTILINE)]);
+    std::fs::create_dir(p.path().join(".git")).unwrap();
+    for (cwd, arg) in [
+        ("", "."),
+        ("services", "web"),
+        ("services/web", "."),
+        ("services/web", "server.js"),
+    ] {
+        let o = p.run_in(cwd, &["--output-format", "sarif", arg]);
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let loc =
+            &v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(loc["uri"], "services/web/server.js", "from {cwd:?} {arg}");
+        assert_eq!(loc["uriBaseId"], "%SRCROOT%");
+        let o = p.run_in(cwd, &["--format", "github", arg]);
+        // A finding over several lines: no columns (GitHub misplaces them).
+        assert!(
+            stdout(&o).starts_with("::error file=services/web/server.js,line=3,endLine=5,title=RATE001 unprotected-route::"),
+            "from {cwd:?}: {}",
+            stdout(&o)
+        );
+        // Text stays relative to the working directory, for people.
+        let o = p.run_in(cwd, &["--format", "concise", arg]);
+        let want = match cwd {
+            "" => "services/web/server.js:3:1:",
+            "services" => "web/server.js:3:1:",
+            _ => "server.js:3:1:",
+        };
+        assert!(stdout(&o).starts_with(want), "{cwd:?}: {}", stdout(&o));
+    }
+    // One-line findings keep their columns.
+    let q = Project::new(&[("app.py", FLASK_LIMITER)]);
+    let o = q.run(&["--format", "github"]);
+    assert!(
+        stdout(&o).contains("file=app.py,line=5,col=1,endLine=5,endColumn=10,"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn output_format_alias_forced_colour_and_severity_in_concise_lines() {
+    let p = Project::new(&[("app.py", FLASK_LIMITER)]);
+    let o = p.run(&["--output-format", "concise"]);
+    assert!(
+        stdout(&o).starts_with("app.py:5:1: RATE002 [warning] `hits`"),
+        "{}",
+        stdout(&o)
+    );
+    let plain = p.run(&[]);
+    assert!(!stdout(&plain).contains('\u{1b}'), "no colour into a pipe");
+    for (var, value, coloured) in [
+        ("FORCE_COLOR", "1", true),
+        ("CLICOLOR_FORCE", "1", true),
+        ("FORCE_COLOR", "0", false),
+        ("CLICOLOR_FORCE", "0", false),
+    ] {
+        let o = command(p.path(), &[]).env(var, value).output().unwrap();
+        assert_eq!(stdout(&o).contains('\u{1b}'), coloured, "{var}={value}");
+    }
+    let o = command(p.path(), &["--color", "never"])
+        .env("FORCE_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&o).contains('\u{1b}'), "--color never wins");
 }

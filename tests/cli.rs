@@ -121,8 +121,8 @@ fn concise_output_is_one_sorted_line_per_finding() {
     let o = p.run(&["--format", "concise"]);
     assert_eq!(
         stdout(&o),
-        "api/app.py:5:1: RATE002 `hits` keeps rate-limit state in process memory: it resets on every restart and each worker or instance counts on its own\n\
-         web/server.js:3:1: RATE002 `hits` keeps rate-limit state in process memory: it resets on every restart and each worker or instance counts on its own\n"
+        "api/app.py:5:1: RATE002 [warning] `hits` keeps rate-limit state in process memory: it resets on every restart and each worker or instance counts on its own\n\
+         web/server.js:3:1: RATE002 [warning] `hits` keeps rate-limit state in process memory: it resets on every restart and each worker or instance counts on its own\n"
     );
 }
 

@@ -20,6 +20,9 @@ pub struct EmitOptions {
     pub quiet: bool,
     /// Where rule pages are published (`docs-url`); none: `--explain`.
     pub docs_url: Option<String>,
+    /// SARIF and `github` paths are relative to this folder (the
+    /// repository root), whatever the working directory.
+    pub report_root: Option<std::path::PathBuf>,
 }
 
 pub fn emit(
@@ -32,7 +35,7 @@ pub fn emit(
         "concise" => concise::emit(report, out),
         "json" => json::emit(report, options, out),
         "sarif" => sarif::emit(report, options, out),
-        "github" => github::emit(report, out),
+        "github" => github::emit(report, options, out),
         _ => text::emit(report, options, out),
     }
 }

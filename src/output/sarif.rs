@@ -22,7 +22,13 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result_json(f, metas.iter().position(|m| m.id == f.finding.rule_id)))
+        .map(|f| {
+            result_json(
+                f,
+                metas.iter().position(|m| m.id == f.finding.rule_id),
+                options.report_root.as_deref(),
+            )
+        })
         .collect();
     let notifications: Vec<Value> = report
         .problems
@@ -34,7 +40,7 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
             });
             if let Some(path) = &p.path {
                 n["locations"] =
-                    json!([{ "physicalLocation": { "artifactLocation": artifact(path) } }]);
+                    json!([{ "physicalLocation": { "artifactLocation": artifact(path, options.report_root.as_deref()) } }]);
             }
             n
         })
@@ -140,7 +146,7 @@ fn rule_json(m: &RuleMeta, docs_url: Option<&str>) -> Value {
     rule
 }
 
-fn result_json(f: &LocatedFinding, rule_index: Option<usize>) -> Value {
+fn result_json(f: &LocatedFinding, rule_index: Option<usize>, root: Option<&Path>) -> Value {
     let region = |start: &crate::source::Position, end: &crate::source::Position| {
         json!({
             "startLine": start.line,
@@ -158,7 +164,7 @@ fn result_json(f: &LocatedFinding, rule_index: Option<usize>) -> Value {
                 "id": i + 1,
                 "message": { "text": sentence(&capitalize(&l.message)) },
                 "physicalLocation": {
-                    "artifactLocation": artifact(&l.path),
+                    "artifactLocation": artifact(&l.path, root),
                     "region": region(&l.start, &l.end),
                 }
             })
@@ -170,7 +176,7 @@ fn result_json(f: &LocatedFinding, rule_index: Option<usize>) -> Value {
         "message": { "text": format!("{} Fix: {}", sentence(&capitalize(&f.finding.message)), sentence(&f.finding.help)) },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": artifact(&f.finding.path),
+                "artifactLocation": artifact(&f.finding.path, root),
                 "region": region(&f.start, &f.end),
             }
         }],
@@ -185,10 +191,17 @@ fn result_json(f: &LocatedFinding, rule_index: Option<usize>) -> Value {
     result
 }
 
-/// Relative paths become `%SRCROOT%`-relative URIs; absolute paths
-/// outside the working directory become `file://` URIs.
-fn artifact(path: &Path) -> Value {
+/// Paths below the repository root (`root`, else the working directory)
+/// become `%SRCROOT%`-relative URIs; others become `file://` URIs.
+fn artifact(path: &Path, root: Option<&Path>) -> Value {
+    if let Some(rel) = root.and_then(|r| crate::scope::relative_to(path, r)) {
+        return json!({ "uri": percent_encode_path(&rel), "uriBaseId": "%SRCROOT%" });
+    }
     let p = slash_path(path);
+    if root.is_some() && !path.is_absolute() {
+        let abs = crate::scope::absolute(path);
+        return json!({ "uri": format!("file://{}", percent_encode_path(&slash_path(&abs))) });
+    }
     if path.is_absolute() {
         let p = if p.starts_with('/') {
             p
@@ -226,7 +239,7 @@ mod tests {
         );
         assert_eq!(percent_encode_path("ü/a#b.js"), "%C3%BC/a%23b.js");
         assert_eq!(
-            artifact(Path::new("a b/c.py")),
+            artifact(Path::new("a b/c.py"), None),
             json!({"uri": "a%20b/c.py", "uriBaseId": "%SRCROOT%"})
         );
     }
