@@ -29,7 +29,8 @@ say "== wheel"
 rm -rf "$WORK/wheels"
 "$TOOLS/bin/maturin" build --release --locked --out "$WORK/wheels"
 WHEEL=$(ls "$WORK"/wheels/ratecheck-*.whl)
-unzip -l "$WHEEL" | grep -q 'ratecheck-.*\.data/scripts/ratecheck$' || die "the wheel carries no ratecheck binary"
+python3 -c 'import sys, zipfile; names = zipfile.ZipFile(sys.argv[1]).namelist(); sys.exit(not any(n.endswith(".data/scripts/ratecheck") for n in names))' "$WHEEL" \
+  || die "the wheel carries no ratecheck binary"
 
 SCRATCH=$(mktemp -d)
 trap 'rm -rf "$SCRATCH"' EXIT
