@@ -90,3 +90,40 @@ cat "$SCRATCH/hook.txt"
 [[ $rc != 0 ]] || die "pre-commit hook passed a route with no rate limit"
 grep -q 'src/admin.js:3' "$SCRATCH/hook.txt" || die "pre-commit hook output does not name src/admin.js:3"
 say "pre-commit: passes the covered route file, fails the unprotected one"
+
+say "== GitHub Action (action.yml)"
+# The action's own scripts, run as the runner would (bash -e -o pipefail),
+# with the wheel's binary on PATH, in the sample repository.
+cd "$SAMPLE"
+"$TOOLS/bin/python" - "$ROOT/action.yml" "$SCRATCH/run-step.sh" <<'PY'
+import sys, yaml
+action = yaml.safe_load(open(sys.argv[1]))
+assert action["runs"]["using"] == "composite", "composite action"
+steps = {s.get("id") or s["name"]: s for s in action["runs"]["steps"]}
+upload = next(s for s in action["runs"]["steps"] if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+assert upload["uses"].endswith("@v4"), upload["uses"]
+cond = upload["if"]
+for needed in ("always()", "steps.run.outputs.sarif-file != ''", "head.repo.full_name == github.repository"):
+    assert needed in cond, f"upload condition lacks {needed}: {cond}"
+assert "${{" not in steps["run"]["run"], "the run script reads inputs from env only"
+open(sys.argv[2], "w").write(steps["run"]["run"])
+PY
+OUT=$SCRATCH/github-output
+: >"$OUT"
+rc=0
+PATH="$SCRATCH/venv/bin:$PATH" GITHUB_OUTPUT=$OUT RATECHECK_PATHS="src" RATECHECK_ARGS="--fail-on warning" \
+  RATECHECK_FORMAT=github RATECHECK_SARIF=ratecheck.sarif RATECHECK_CATEGORY=ratecheck \
+  bash -e -o pipefail "$SCRATCH/run-step.sh" >"$SCRATCH/action.log" 2>&1 || rc=$?
+cat "$SCRATCH/action.log"
+[[ $rc == 0 ]] || die "the action's run step failed itself (exit $rc)"
+grep -qx 'exit-code=1' "$OUT" || die "the action's run step did not record exit-code=1: $(cat "$OUT")"
+grep -qx 'sarif-file=ratecheck.sarif' "$OUT" || die "the action's run step did not record the SARIF file"
+grep -q '^::error file=src/admin.js,line=3' "$SCRATCH/action.log" || die "no annotation for src/admin.js"
+python3 - ratecheck.sarif <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))["runs"][0]
+uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+assert "src/admin.js" in uris, uris
+assert run["automationDetails"]["id"] == "ratecheck/", run.get("automationDetails")
+PY
+say "action: run step writes SARIF, annotates, records exit-code=1 for the upload and fail steps"
