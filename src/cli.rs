@@ -32,7 +32,7 @@ struct Cli {
     paths: Vec<PathBuf>,
 
     /// Output format [default: text]
-    #[arg(long, value_parser = FORMATS.to_vec())]
+    #[arg(long, alias = "output-format", value_parser = FORMATS.to_vec())]
     format: Option<String>,
 
     /// Write the report to FILE instead of standard output
@@ -110,6 +110,34 @@ struct Cli {
     /// Debugging: print the facts extracted from one file
     #[arg(long, hide = true, value_name = "FILE")]
     dump_facts: Option<PathBuf>,
+
+    /// Report only findings that are not in this baseline file; name its stale entries
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Write every current finding to this baseline file and exit 0
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+
+    /// Where the rule pages are published, for links in reports (`{rule}` is replaced by the rule id) [default: none; `ratecheck --explain RULE` prints them]
+    #[arg(long, value_name = "URL")]
+    docs_url: Option<String>,
+
+    /// Also judge test, spec and mock files (skipped by default; judged below each file's project root)
+    #[arg(long)]
+    include_tests: bool,
+
+    /// List `ratecheck: ignore` comments (and codes in them) that silence nothing; they fail the run
+    #[arg(long)]
+    report_unused_ignores: bool,
+
+    /// Add a `ratecheck: ignore[RULE]` comment on the line of every current finding and exit 0
+    #[arg(long)]
+    add_ignores: bool,
+
+    /// Lint standard input as the file PATH of its project (for editors)
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
 }
 
 /// Parse the process arguments and run; returns the exit code.
@@ -163,10 +191,16 @@ fn run(cli: Cli) -> Result<i32, String> {
         return Ok(0);
     }
 
-    let paths = if cli.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
+    let paths = if !cli.paths.is_empty() {
         cli.paths.clone()
+    } else if let Some(p) = &cli.stdin_filename {
+        vec![p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))]
+    } else {
+        vec![PathBuf::from(".")]
     };
     let config_path = match (&cli.config, cli.isolated) {
         (Some(p), _) => Some(p.clone()),
@@ -222,10 +256,33 @@ fn run(cli: Cli) -> Result<i32, String> {
             ))
         })
         .collect();
-    let mut excludes = config.exclude.clone().unwrap_or_default();
+    let config_folder = config_path.as_deref().map(config::folder);
+    let mut excludes = match &config_folder {
+        Some(folder) => {
+            config::anchor_excludes(&config.exclude.clone().unwrap_or_default(), folder, &paths)
+        }
+        None => Vec::new(),
+    };
     excludes.extend(cli.exclude.iter().cloned());
+    crate::scope::set_include_tests(cli.include_tests || config.include_tests == Some(true));
+    if let Some(name) = &cli.stdin_filename {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        crate::vfs::set_stdin_file(name, text);
+    }
+    // Files are judged in their project; reports stay on the files named.
+    let targets = crate::scope::targets(
+        if cli.stdin_filename.is_some() && cli.paths.is_empty() {
+            &[]
+        } else {
+            &paths
+        },
+        cli.stdin_filename.as_deref(),
+    );
+    let report_root = crate::scope::report_root(&paths[0]);
     let options = Options {
-        paths,
+        paths: targets.analyse.clone(),
         respect_gitignore: !cli.no_ignore && config.respect_gitignore.unwrap_or(true),
         default_excludes: !cli.no_default_excludes,
         excludes,
@@ -238,6 +295,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         rules: selected,
         severity_overrides,
         route_statistics: cli.statistics,
+        report_root: Some(report_root.clone()),
     };
 
     if cli.bench_parse_only {
@@ -250,12 +308,105 @@ fn run(cli: Cli) -> Result<i32, String> {
         });
     }
 
-    let report = engine::run(&options);
+    let mut report = engine::run(&options);
+    if let (Some(ignores), Some(folder)) = (&config.per_file_ignores, &config_folder) {
+        let before = report.findings.len();
+        report.findings.retain(|f| {
+            !config::per_file_ignored(ignores, folder, &f.finding.path, f.finding.rule_id)
+        });
+        report.stats.suppressed += before - report.findings.len();
+    }
+    if let Some(scope) = &targets.report {
+        report.findings.retain(|f| scope.contains(&f.finding.path));
+        report
+            .problems
+            .retain(|p| p.path.as_ref().is_none_or(|path| scope.contains(path)));
+        report.files.retain(|f| scope.contains(f));
+        report
+            .unused_suppressions
+            .retain(|u| scope.contains(&u.path));
+        report.stats.files_seen = report.files.len();
+    }
+    if let Some(path) = &cli.write_baseline {
+        let written = crate::baseline::from_findings(&report.findings, Some(&report_root));
+        crate::baseline::write(path, &written)?;
+        print_problems(&report, cli.quiet);
+        if !cli.quiet {
+            eprintln!(
+                "ratecheck: wrote {} finding{} to the baseline {}",
+                written.findings.len(),
+                if written.findings.len() == 1 { "" } else { "s" },
+                path.display()
+            );
+        }
+        return Ok(if report.has_errors() { 2 } else { 0 });
+    }
+    if let Some(path) = &cli.baseline {
+        let baseline = crate::baseline::load(path)?;
+        let checked: std::collections::HashSet<String> = report
+            .files
+            .iter()
+            .map(|f| crate::scope::report_path(f, Some(&report_root)))
+            .collect();
+        let outcome = crate::baseline::apply(
+            &baseline,
+            &mut report.findings,
+            Some(&report_root),
+            &checked,
+            &options.rules,
+        );
+        report.stats.baseline_accepted = outcome.accepted;
+        report.stats.baseline_stale = outcome.stale.len();
+        if !cli.quiet {
+            for e in &outcome.stale {
+                eprintln!(
+                    "ratecheck: note: {}: stale baseline entry {} (line {} when written: {}); fixed or changed, update the baseline with --write-baseline",
+                    e.path, e.rule, e.line, e.message
+                );
+            }
+            eprintln!(
+                "ratecheck: baseline {}: {} finding{} accepted, {} stale entr{}",
+                path.display(),
+                outcome.accepted,
+                if outcome.accepted == 1 { "" } else { "s" },
+                outcome.stale.len(),
+                if outcome.stale.len() == 1 { "y" } else { "ies" }
+            );
+        }
+    }
     print_problems(&report, cli.quiet);
+    if cli.add_ignores {
+        let (written, files) = crate::suppress::add_ignores(&report.findings)?;
+        eprintln!(
+            "ratecheck: added {written} `ratecheck: ignore` comment{} in {files} file{}",
+            if written == 1 { "" } else { "s" },
+            if files == 1 { "" } else { "s" }
+        );
+        return Ok(if report.has_errors() { 2 } else { 0 });
+    }
+    let report_unused = cli.report_unused_ignores || config.report_unused_ignores == Some(true);
+    let unused_ignores = if report_unused {
+        report.unused_suppressions.len()
+    } else {
+        0
+    };
+    if report_unused {
+        let mut err = std::io::stderr().lock();
+        for u in &report.unused_suppressions {
+            let _ = writeln!(
+                err,
+                "ratecheck: warning: {}:{}: {}",
+                engine::slash_path(&u.path),
+                u.line,
+                u.describe()
+            );
+        }
+    }
 
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
+        ColorChoice::Auto if color_forced() => true,
         ColorChoice::Auto => {
             cli.output.is_none()
                 && std::io::stdout().is_terminal()
@@ -266,6 +417,8 @@ fn run(cli: Cli) -> Result<i32, String> {
         color,
         sarif_category: cli.sarif_category.clone(),
         quiet: cli.quiet,
+        docs_url: cli.docs_url.clone().or(config.docs_url.clone()),
+        report_root: Some(report_root.clone()),
     };
     let mut output_failed = false;
     let mut buffer = Vec::new();
@@ -295,6 +448,9 @@ fn run(cli: Cli) -> Result<i32, String> {
     if cli.exit_zero {
         return Ok(0);
     }
+    if unused_ignores > 0 {
+        return Ok(1);
+    }
     Ok(
         if report
             .findings
@@ -306,6 +462,15 @@ fn run(cli: Cli) -> Result<i32, String> {
             0
         },
     )
+}
+
+/// `FORCE_COLOR` (set, not `0` or `false`) or `CLICOLOR_FORCE` (set, not
+/// `0`): colour even when standard output is not a terminal (CI logs).
+fn color_forced() -> bool {
+    let set = |name: &str, off: &[&str]| {
+        std::env::var(name).is_ok_and(|v| !v.is_empty() && !off.contains(&v.as_str()))
+    };
+    set("FORCE_COLOR", &["0", "false"]) || set("CLICOLOR_FORCE", &["0"])
 }
 
 fn write_stdout(bytes: &[u8]) {

@@ -22,6 +22,15 @@ pub struct Config {
     pub limiter_names: Option<Vec<String>>,
     pub sensitive_routes: Option<Vec<String>>,
     pub skip_routes: Option<Vec<String>>,
+    /// Like `--include-tests`.
+    pub include_tests: Option<bool>,
+    /// Glob (relative to this file's folder) → rule ids or prefixes that
+    /// are not reported for the files it matches.
+    pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
+    /// Like `--report-unused-ignores`.
+    pub report_unused_ignores: Option<bool>,
+    /// Where the rule pages are published (`{rule}` is replaced by the id).
+    pub docs_url: Option<String>,
     /// Rule id → `error` | `warning` | `note`.
     pub severity: Option<BTreeMap<String, String>>,
 }
@@ -117,6 +126,17 @@ fn validate(config: &Config) -> Result<(), String> {
             ));
         }
     }
+    for (pattern, ids) in config.per_file_ignores.iter().flatten() {
+        globset::Glob::new(pattern)
+            .map_err(|e| format!("`per-file-ignores`: invalid pattern `{pattern}`: {e}"))?;
+        for id in ids {
+            if !rules::selector_matches_any(id) {
+                return Err(format!(
+                    "`per-file-ignores.\"{pattern}\"`: unknown rule `{id}`"
+                ));
+            }
+        }
+    }
     for (id, level) in config.severity.iter().flatten() {
         if rules::meta(&id.to_ascii_uppercase()).is_none() {
             return Err(format!("`severity`: unknown rule `{id}`"));
@@ -126,6 +146,81 @@ fn validate(config: &Config) -> Result<(), String> {
         })?;
     }
     Ok(())
+}
+
+/// The configuration's folder: relative `exclude` patterns with a `/` and
+/// `per-file-ignores` patterns are anchored there.
+pub fn folder(config_path: &Path) -> PathBuf {
+    crate::scope::absolute(config_path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// `exclude` patterns of a configuration file: one with a `/` is anchored
+/// at the file's folder (made absolute), unless it covers a path named on
+/// the command line (which the user asked for); one without a `/` matches
+/// a file or folder name anywhere.
+pub fn anchor_excludes(patterns: &[String], folder: &Path, named: &[PathBuf]) -> Vec<String> {
+    let named: Vec<PathBuf> = named.iter().map(|p| crate::scope::absolute(p)).collect();
+    let base = globset::escape(&folder.to_string_lossy());
+    let mut out = Vec::new();
+    for p in patterns {
+        let trimmed = p.trim_end_matches('/');
+        if !trimmed.contains('/') {
+            out.push(p.clone());
+            continue;
+        }
+        let rel = trimmed.trim_start_matches("./").trim_start_matches('/');
+        let anchored = format!("{}/{rel}", base.trim_end_matches('/'));
+        let covers_named = globset::GlobSetBuilder::new()
+            .add(match globset::Glob::new(&anchored) {
+                Ok(g) => g,
+                Err(_) => {
+                    out.push(anchored);
+                    continue;
+                }
+            })
+            .add(globset::Glob::new(&format!("{anchored}/**")).expect("valid glob"))
+            .build()
+            .is_ok_and(|set| named.iter().any(|n| set.is_match(n)));
+        if !covers_named {
+            out.push(anchored);
+        }
+    }
+    out
+}
+
+/// `per-file-ignores`: whether `rule_id` is ignored for `path`. A pattern
+/// with a `/` matches the path below the configuration's folder (and
+/// everything under a matching folder); one without matches a file or
+/// folder name.
+pub fn per_file_ignored(
+    ignores: &BTreeMap<String, Vec<String>>,
+    folder: &Path,
+    path: &Path,
+    rule_id: &str,
+) -> bool {
+    let Some(rel) = crate::scope::relative_to(path, folder) else {
+        return false;
+    };
+    ignores.iter().any(|(pattern, ids)| {
+        if !ids.iter().any(|s| rules::selector_matches(s, rule_id)) {
+            return false;
+        }
+        let Ok(glob) = globset::Glob::new(pattern.trim_end_matches('/')) else {
+            return false;
+        };
+        let m = glob.compile_matcher();
+        if pattern.contains('/') {
+            let rel_path = Path::new(&rel);
+            rel_path.ancestors().any(|a| m.is_match(a))
+        } else {
+            Path::new(&rel)
+                .components()
+                .any(|c| m.is_match(c.as_os_str()))
+        }
+    })
 }
 
 #[cfg(test)]

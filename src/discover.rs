@@ -16,17 +16,25 @@ use std::sync::Mutex;
 pub struct Excludes {
     names: GlobSet,
     paths: GlobSet,
+    /// Absolute patterns (a config file's, anchored at its folder): matched
+    /// against absolute paths.
+    anchored: GlobSet,
+    cwd: PathBuf,
 }
 
 impl Excludes {
     pub fn new(patterns: &[String]) -> Result<Excludes, String> {
         let mut names = GlobSetBuilder::new();
         let mut paths = GlobSetBuilder::new();
+        let mut anchored = GlobSetBuilder::new();
         for p in patterns {
             let p = p.trim_end_matches('/');
             let glob =
                 |s: &str| Glob::new(s).map_err(|e| format!("invalid exclude pattern `{p}`: {e}"));
-            if p.contains('/') {
+            if Path::new(p).is_absolute() {
+                anchored.add(glob(p)?);
+                anchored.add(glob(&format!("{p}/**"))?);
+            } else if p.contains('/') {
                 let anchored = p.trim_start_matches("./");
                 paths.add(glob(anchored)?);
                 paths.add(glob(&format!("{anchored}/**"))?);
@@ -41,6 +49,8 @@ impl Excludes {
         Ok(Excludes {
             names: names.build().map_err(|e| e.to_string())?,
             paths: paths.build().map_err(|e| e.to_string())?,
+            anchored: anchored.build().map_err(|e| e.to_string())?,
+            cwd: std::env::current_dir().unwrap_or_default(),
         })
     }
 
@@ -49,7 +59,9 @@ impl Excludes {
             .file_name()
             .is_some_and(|n| self.names.is_match(Path::new(n)));
         let rel = path.strip_prefix(".").unwrap_or(path);
-        name_hit || self.paths.is_match(rel)
+        name_hit
+            || self.paths.is_match(rel)
+            || (!self.anchored.is_empty() && self.anchored.is_match(self.cwd.join(rel)))
     }
 }
 

@@ -49,6 +49,9 @@ pub struct Options {
     pub severity_overrides: HashMap<String, Severity>,
     /// Count RATE001's routes for `--statistics` (costs a second pass).
     pub route_statistics: bool,
+    /// Fingerprints hash paths relative to this folder (the repository
+    /// root), so they do not depend on the working directory.
+    pub report_root: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -63,6 +66,7 @@ impl Default for Options {
             rules: rules::RULES.iter().map(|r| r.id()).collect(),
             severity_overrides: HashMap::new(),
             route_statistics: false,
+            report_root: None,
         }
     }
 }
@@ -127,6 +131,10 @@ pub struct Stats {
     pub suppressed: usize,
     /// RATE001's route counts, when asked for and the rule ran.
     pub routes: Option<rules::rate001_unprotected_route::RouteStats>,
+    /// Findings accepted by `--baseline`, and its entries that matched
+    /// nothing (stale).
+    pub baseline_accepted: usize,
+    pub baseline_stale: usize,
 }
 
 #[derive(Debug, Default)]
@@ -134,11 +142,23 @@ pub struct Report {
     pub findings: Vec<LocatedFinding>,
     pub problems: Vec<Problem>,
     pub stats: Stats,
+    /// Every file linted, as displayed.
+    pub files: Vec<PathBuf>,
+    /// Suppression comments (or codes in them) that silenced nothing.
+    pub unused_suppressions: Vec<crate::suppress::Unused>,
 }
 
 impl Report {
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(|p| p.kind == ProblemKind::Error)
+    }
+
+    /// Files linted but not judged: tests, specs and mocks.
+    pub fn test_files(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| crate::knowledge::is_test_path(f))
+            .count()
     }
 }
 
@@ -188,7 +208,12 @@ impl PhaseTimer {
 
 fn run_in_pool(options: &Options) -> Report {
     let mut timer = PhaseTimer::new();
-    let (files, mut problems) = crate::discover::discover(options);
+    let (mut files, mut problems) = crate::discover::discover(options);
+    if let Some(stdin_file) = crate::vfs::stdin_file() {
+        if !files.iter().any(|f| f == stdin_file) {
+            files.push(stdin_file.to_path_buf());
+        }
+    }
     timer.lap("discover");
     // Big files (bundles, compilers) are parsed one after another on one
     // thread, largest first, so two multi-megabyte trees are never in
@@ -236,6 +261,7 @@ fn run_in_pool(options: &Options) -> Report {
     problems.sort();
     problems.dedup();
     report.problems = problems;
+    report.files = files;
     report
 }
 
@@ -268,7 +294,7 @@ fn analyse_file(path: &Path) -> FileOutcome {
         }
         _ => {}
     }
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::vfs::read(path) {
         Ok(b) => b,
         Err(e) => {
             out.problems
@@ -356,10 +382,12 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 /// Parse once and extract facts; the tree is dropped on return.
 pub fn extract_facts(path: &Path, lang: Lang, text: &str) -> Option<FileFacts> {
     let tree = lang::parse(lang, text)?;
-    Some(match lang {
+    let mut facts = match lang {
         Lang::Python => lang::python::extract(path, text, &tree),
         _ => lang::javascript::extract(path, lang, text, &tree),
-    })
+    };
+    facts.suppressions = crate::suppress::collect(&tree, text);
+    Some(facts)
 }
 
 /// Parse every file and nothing else: the benchmark's floor.
@@ -461,7 +489,9 @@ fn check_project(
             &options.rule_options,
         ));
     }
-    report.findings = locate(findings, &project, problems, &mut report.stats);
+    let (located, unused) = locate(findings, &project, problems, &mut report.stats, options);
+    report.findings = located;
+    report.unused_suppressions = unused;
     timer.lap("locate and sort");
     report
 }
@@ -473,14 +503,18 @@ fn locate(
     project: &Project,
     problems: &mut Vec<Problem>,
     stats: &mut Stats,
-) -> Vec<LocatedFinding> {
+    options: &Options,
+) -> (Vec<LocatedFinding>, Vec<crate::suppress::Unused>) {
+    let report_root = options.report_root.as_deref();
+    let mut used_suppressions: HashMap<usize, std::collections::HashSet<crate::suppress::Key>> =
+        HashMap::new();
     let mut sources: HashMap<PathBuf, Option<SourceFile>> = HashMap::new();
     let load = |sources: &mut HashMap<PathBuf, Option<SourceFile>>,
                 path: &Path,
                 problems: &mut Vec<Problem>|
      -> bool {
         if !sources.contains_key(path) {
-            let loaded = std::fs::read(path).ok().and_then(|b| match decode(b) {
+            let loaded = crate::vfs::read(path).ok().and_then(|b| match decode(b) {
                 Decoded::Utf8(t) | Decoded::Lossy(t) => {
                     Some(SourceFile::new(path.to_path_buf(), t))
                 }
@@ -506,10 +540,14 @@ fn locate(
         }
         let src = sources[&f.path].as_ref().expect("loaded above");
         let start = src.position(f.span.start);
-        if project.files[fi]
-            .suppressions
-            .suppresses(f.rule_id, start.line)
-        {
+        let def_line = crate::suppress::def_line(&f.path, &src.text, start.line);
+        if let Some(key) = crate::suppress::lookup(
+            &project.files[fi].suppressions,
+            f.rule_id,
+            start.line,
+            def_line,
+        ) {
+            used_suppressions.entry(fi).or_default().insert(key);
             stats.suppressed += 1;
             continue;
         }
@@ -532,7 +570,12 @@ fn locate(
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        let fingerprint_base = format!("{}\0{}\0{}", f.rule_id, slash_path(&f.path), code);
+        let fingerprint_base = format!(
+            "{}\0{}\0{}",
+            f.rule_id,
+            crate::scope::report_path(&f.path, report_root),
+            code
+        );
         located.push(LocatedFinding {
             finding: f,
             start,
@@ -565,7 +608,29 @@ fn locate(
         );
         *n += 1;
     }
-    located
+    let every_rule_ran = rules::RULES.iter().all(|r| options.rules.contains(&r.id()));
+    let no_keys = std::collections::HashSet::new();
+    let mut unused = Vec::new();
+    for (fi, file) in project.files.iter().enumerate() {
+        for (line, code) in crate::suppress::unknown_codes(&file.suppressions) {
+            problems.push(Problem::warning(
+                &file.path,
+                format!("line {line}: unknown rule `{code}` in a `ratecheck: ignore` comment: it silences nothing (see `ratecheck --list-rules`)"),
+            ));
+        }
+        if crate::knowledge::is_test_path(&file.path) {
+            continue; // no rule judged it
+        }
+        unused.extend(crate::suppress::unused(
+            &file.path,
+            &file.suppressions,
+            used_suppressions.get(&fi).unwrap_or(&no_keys),
+            &options.rules,
+            every_rule_ran,
+        ));
+    }
+    unused.sort();
+    (located, unused)
 }
 
 /// A path with `/` separators, as shown in reports on every platform.

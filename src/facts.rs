@@ -694,6 +694,8 @@ pub struct Suppressions {
     /// 1-based line of the comment → rules (empty set = every rule).
     pub lines: BTreeMap<usize, Suppression>,
     pub file: Option<Suppression>,
+    /// Line of the (first) `ignore-file` comment.
+    pub file_line: usize,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -737,6 +739,9 @@ impl Suppressions {
             return; // some other word, e.g. `ignored`
         }
         let target = if file_wide {
+            if self.file.is_none() {
+                self.file_line = line;
+            }
             self.file.get_or_insert_with(Suppression::default)
         } else {
             self.lines.entry(line).or_default()

@@ -264,9 +264,16 @@ pub fn is_client_like_variable(name: &str) -> bool {
 }
 
 /// Test suites, mocks and fixtures: state there never serves traffic.
-/// Folder names count only in relative paths: an absolute path says little
-/// about the project (`/home/me/test/app` is not a test suite).
+/// Judged on the path below the file's project root (see
+/// `scope::is_test_file`): `/home/me/test/app` is not a test suite.
 pub fn is_test_path(path: &std::path::Path) -> bool {
+    crate::scope::is_test_file(path)
+}
+
+/// The judgement by names, on a path relative to its project root: a
+/// folder named `tests`, `spec`, `__mocks__`…, or a file named like
+/// `test_*.py`, `*.spec.ts`, `conftest.py`.
+pub fn is_test_relative_path(path: &std::path::Path) -> bool {
     let dir_hit = path.is_relative()
         && path.components().rev().skip(1).any(|c| {
             let c = c.as_os_str().to_string_lossy().to_ascii_lowercase();

@@ -2,6 +2,7 @@
 //!
 //! Pipeline and module map: see README.md ("Architecture").
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod discover;
@@ -16,4 +17,7 @@ pub mod model;
 pub mod output;
 pub mod project;
 pub mod rules;
+pub mod scope;
 pub mod source;
+pub mod suppress;
+pub mod vfs;

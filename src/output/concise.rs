@@ -1,4 +1,4 @@
-//! `path:line:col: RATE002 message`, one line per finding.
+//! `path:line:col: RATE002 [warning] message`, one line per finding.
 
 use crate::engine::{slash_path, Report};
 use std::io::{self, Write};
@@ -7,11 +7,12 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for f in &report.findings {
         writeln!(
             out,
-            "{}:{}:{}: {} {}",
+            "{}:{}:{}: {} [{}] {}",
             slash_path(&f.finding.path),
             f.start.line,
             f.start.column,
             f.finding.rule_id,
+            f.finding.severity.as_str(),
             f.finding.message
         )?;
     }

@@ -2,11 +2,11 @@
 //! Errors come first because GitHub shows only the first 10 annotations of
 //! each type per step.
 
-use crate::engine::{slash_path, Report};
+use crate::engine::Report;
 use crate::finding::Severity;
 use std::io::{self, Write};
 
-pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) -> io::Result<()> {
     let mut ordered: Vec<_> = report.findings.iter().collect();
     ordered.sort_by_key(|f| std::cmp::Reverse(f.finding.severity));
     for f in ordered {
@@ -16,14 +16,21 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             Severity::Note => "notice",
         };
         let message = format!("{}\nhelp: {}", f.finding.message, f.finding.help);
+        let path = crate::scope::report_path(&f.finding.path, options.report_root.as_deref());
+        // Columns only on one line: GitHub reads `col`/`endColumn` of a
+        // multi-line annotation wrongly.
+        let position = if f.start.line == f.end.line {
+            format!(
+                "line={},col={},endLine={},endColumn={}",
+                f.start.line, f.start.column, f.end.line, f.end.column
+            )
+        } else {
+            format!("line={},endLine={}", f.start.line, f.end.line)
+        };
         writeln!(
             out,
-            "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-            escape_property(&slash_path(&f.finding.path)),
-            f.start.line,
-            f.start.column,
-            f.end.line,
-            f.end.column,
+            "::{command} file={},{position},title={}::{}",
+            escape_property(&path),
             escape_property(&format!(
                 "{} {}",
                 f.finding.rule_id,

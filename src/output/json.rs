@@ -8,12 +8,18 @@ use std::io::{self, Write};
 
 pub const JSON_FORMAT_VERSION: u32 = 1;
 
-pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) -> io::Result<()> {
     let metas = crate::rules::all_meta();
     let findings: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| finding_json(f, metas.iter().find(|m| m.id == f.finding.rule_id)))
+        .map(|f| {
+            finding_json(
+                f,
+                metas.iter().find(|m| m.id == f.finding.rule_id),
+                options.docs_url.as_deref(),
+            )
+        })
         .collect();
     let problems: Vec<Value> = report
         .problems
@@ -46,13 +52,20 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "files_seen": report.stats.files_seen,
             "files_parsed": report.stats.files_parsed,
             "suppressed": report.stats.suppressed,
+            "test_files_not_judged": report.test_files(),
+            "baseline_accepted": report.stats.baseline_accepted,
+            "baseline_stale": report.stats.baseline_stale,
         }
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 
-fn finding_json(f: &LocatedFinding, meta: Option<&crate::rules::RuleMeta>) -> Value {
+fn finding_json(
+    f: &LocatedFinding,
+    meta: Option<&crate::rules::RuleMeta>,
+    docs_url: Option<&str>,
+) -> Value {
     json!({
         "rule": f.finding.rule_id,
         "name": meta.map(|m| m.name),
@@ -73,6 +86,6 @@ fn finding_json(f: &LocatedFinding, meta: Option<&crate::rules::RuleMeta>) -> Va
             "message": l.message,
         })).collect::<Vec<_>>(),
         "fingerprint": f.fingerprint,
-        "url": meta.map(|m| m.help_uri()),
+        "url": meta.and_then(|m| m.help_uri(docs_url)),
     })
 }

@@ -18,6 +18,11 @@ pub struct EmitOptions {
     pub sarif_category: Option<String>,
     /// Print summary lines (text formats) even with no findings.
     pub quiet: bool,
+    /// Where rule pages are published (`docs-url`); none: `--explain`.
+    pub docs_url: Option<String>,
+    /// SARIF and `github` paths are relative to this folder (the
+    /// repository root), whatever the working directory.
+    pub report_root: Option<std::path::PathBuf>,
 }
 
 pub fn emit(
@@ -28,9 +33,9 @@ pub fn emit(
 ) -> io::Result<()> {
     match format {
         "concise" => concise::emit(report, out),
-        "json" => json::emit(report, out),
+        "json" => json::emit(report, options, out),
         "sarif" => sarif::emit(report, options, out),
-        "github" => github::emit(report, out),
+        "github" => github::emit(report, options, out),
         _ => text::emit(report, options, out),
     }
 }

@@ -15,11 +15,20 @@ pub const FINGERPRINT_KEY: &str = "ratecheck/v1";
 
 pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) -> io::Result<()> {
     let metas = all_meta();
-    let rules: Vec<Value> = metas.iter().map(rule_json).collect();
+    let rules: Vec<Value> = metas
+        .iter()
+        .map(|m| rule_json(m, options.docs_url.as_deref()))
+        .collect();
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result_json(f, metas.iter().position(|m| m.id == f.finding.rule_id)))
+        .map(|f| {
+            result_json(
+                f,
+                metas.iter().position(|m| m.id == f.finding.rule_id),
+                options.report_root.as_deref(),
+            )
+        })
         .collect();
     let notifications: Vec<Value> = report
         .problems
@@ -31,7 +40,7 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
             });
             if let Some(path) = &p.path {
                 n["locations"] =
-                    json!([{ "physicalLocation": { "artifactLocation": artifact(path) } }]);
+                    json!([{ "physicalLocation": { "artifactLocation": artifact(path, options.report_root.as_deref()) } }]);
             }
             n
         })
@@ -42,7 +51,6 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
                 "name": "ratecheck",
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": rules,
             }
         },
@@ -107,23 +115,22 @@ fn capitalize(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn rule_json(m: &RuleMeta) -> Value {
+fn rule_json(m: &RuleMeta, docs_url: Option<&str>) -> Value {
     let mut tags = vec!["security".to_string(), "rate-limiting".to_string()];
     tags.extend(
         m.cwe
             .iter()
             .map(|c| format!("external/cwe/{}", c.to_ascii_lowercase())),
     );
-    json!({
+    let mut rule = json!({
         "id": m.id,
         "name": pascal(m.name),
         "shortDescription": { "text": sentence(m.summary) },
         "fullDescription": { "text": sentence(&m.why().replace('\n', " ")) },
         "help": {
-            "text": format!("{} See {}", sentence(m.summary), m.help_uri()),
+            "text": format!("{} See {}.", sentence(m.summary), m.see_also(docs_url)),
             "markdown": m.body,
         },
-        "helpUri": m.help_uri(),
         "defaultConfiguration": { "level": level(m.severity) },
         "properties": {
             "tags": tags,
@@ -131,10 +138,15 @@ fn rule_json(m: &RuleMeta) -> Value {
             "problem.severity": level(m.severity),
             "security-severity": m.security_severity,
         }
-    })
+    });
+    // Only an address that exists: the page itself is in `help.markdown`.
+    if let Some(uri) = m.help_uri(docs_url) {
+        rule["helpUri"] = json!(uri);
+    }
+    rule
 }
 
-fn result_json(f: &LocatedFinding, rule_index: Option<usize>) -> Value {
+fn result_json(f: &LocatedFinding, rule_index: Option<usize>, root: Option<&Path>) -> Value {
     let region = |start: &crate::source::Position, end: &crate::source::Position| {
         json!({
             "startLine": start.line,
@@ -152,7 +164,7 @@ fn result_json(f: &LocatedFinding, rule_index: Option<usize>) -> Value {
                 "id": i + 1,
                 "message": { "text": sentence(&capitalize(&l.message)) },
                 "physicalLocation": {
-                    "artifactLocation": artifact(&l.path),
+                    "artifactLocation": artifact(&l.path, root),
                     "region": region(&l.start, &l.end),
                 }
             })
@@ -164,7 +176,7 @@ fn result_json(f: &LocatedFinding, rule_index: Option<usize>) -> Value {
         "message": { "text": format!("{} Fix: {}", sentence(&capitalize(&f.finding.message)), sentence(&f.finding.help)) },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": artifact(&f.finding.path),
+                "artifactLocation": artifact(&f.finding.path, root),
                 "region": region(&f.start, &f.end),
             }
         }],
@@ -179,10 +191,17 @@ fn result_json(f: &LocatedFinding, rule_index: Option<usize>) -> Value {
     result
 }
 
-/// Relative paths become `%SRCROOT%`-relative URIs; absolute paths
-/// outside the working directory become `file://` URIs.
-fn artifact(path: &Path) -> Value {
+/// Paths below the repository root (`root`, else the working directory)
+/// become `%SRCROOT%`-relative URIs; others become `file://` URIs.
+fn artifact(path: &Path, root: Option<&Path>) -> Value {
+    if let Some(rel) = root.and_then(|r| crate::scope::relative_to(path, r)) {
+        return json!({ "uri": percent_encode_path(&rel), "uriBaseId": "%SRCROOT%" });
+    }
     let p = slash_path(path);
+    if root.is_some() && !path.is_absolute() {
+        let abs = crate::scope::absolute(path);
+        return json!({ "uri": format!("file://{}", percent_encode_path(&slash_path(&abs))) });
+    }
     if path.is_absolute() {
         let p = if p.starts_with('/') {
             p
@@ -220,7 +239,7 @@ mod tests {
         );
         assert_eq!(percent_encode_path("ü/a#b.js"), "%C3%BC/a%23b.js");
         assert_eq!(
-            artifact(Path::new("a b/c.py")),
+            artifact(Path::new("a b/c.py"), None),
             json!({"uri": "a%20b/c.py", "uriBaseId": "%SRCROOT%"})
         );
     }

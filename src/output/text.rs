@@ -18,7 +18,7 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
         if let Some(id) = ids.get(path) {
             return Some(*id);
         }
-        let text = match decode(std::fs::read(path).ok()?) {
+        let text = match decode(crate::vfs::read(path).ok()?) {
             Decoded::Utf8(t) | Decoded::Lossy(t) => t,
             Decoded::Binary => return None,
         };
@@ -53,7 +53,7 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
             }
         }
         let url = crate::rules::meta(f.finding.rule_id)
-            .map(|m| m.help_uri())
+            .map(|m| m.see_also(options.docs_url.as_deref()))
             .unwrap_or_default();
         let diagnostic = Diagnostic::new(severity)
             .with_code(f.finding.rule_id)
@@ -92,8 +92,21 @@ fn first_line(
 
 pub fn summary_line(report: &Report) -> String {
     let n = report.findings.len();
+    let tests = report.test_files();
+    let tests_note = if tests == 0 {
+        String::new()
+    } else {
+        format!(
+            " ({tests} test file{} not judged; --include-tests lints them)",
+            plural(tests)
+        )
+    };
     if n == 0 {
-        return format!("No findings in {} files.", report.stats.files_seen);
+        return format!(
+            "No findings in {} file{}{tests_note}.",
+            report.stats.files_seen,
+            plural(report.stats.files_seen)
+        );
     }
     let count = |s: Severity| {
         report
@@ -105,7 +118,7 @@ pub fn summary_line(report: &Report) -> String {
     let files: std::collections::BTreeSet<_> =
         report.findings.iter().map(|f| &f.finding.path).collect();
     format!(
-        "Found {n} finding{} ({} error{}, {} warning{}, {} note{}) in {} file{}.",
+        "Found {n} finding{} ({} error{}, {} warning{}, {} note{}) in {} file{}{tests_note}.",
         plural(n),
         count(Severity::Error),
         plural(count(Severity::Error)),

@@ -83,12 +83,26 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
-    pub fn help_uri(&self) -> String {
-        format!(
-            "{}/blob/main/rules/{}.md",
-            env!("CARGO_PKG_REPOSITORY"),
-            self.id
-        )
+    /// The rule page's address under `docs_url` (a template with `{rule}`,
+    /// or a base to which `/RATE002.md` is added); none when no address is
+    /// configured: the page ships with the tool (`ratecheck --explain`).
+    pub fn help_uri(&self, docs_url: Option<&str>) -> Option<String> {
+        let base = docs_url?.trim();
+        if base.is_empty() {
+            return None;
+        }
+        Some(if base.contains("{rule}") {
+            base.replace("{rule}", self.id)
+        } else {
+            format!("{}/{}.md", base.trim_end_matches('/'), self.id)
+        })
+    }
+
+    /// Where to read the rule's page: its address, else the command that
+    /// prints it.
+    pub fn see_also(&self, docs_url: Option<&str>) -> String {
+        self.help_uri(docs_url)
+            .unwrap_or_else(|| format!("`ratecheck --explain {}`", self.id))
     }
 
     /// The "Why this matters" paragraph: SARIF's fullDescription.
