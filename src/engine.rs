@@ -387,6 +387,9 @@ pub fn extract_facts(path: &Path, lang: Lang, text: &str) -> Option<FileFacts> {
         _ => lang::javascript::extract(path, lang, text, &tree),
     };
     facts.suppressions = crate::suppress::collect(&tree, text);
+    if crate::lower::worth_lowering(text) {
+        facts.ir = Some(Box::new(crate::lower::lower(lang, path, text, &tree)));
+    }
     Some(facts)
 }
 

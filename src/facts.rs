@@ -9,6 +9,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, Default)]
 pub struct FileFacts {
+    /// The file lowered to the IR (second-generation core), when it can
+    /// matter to the model; moved into the model by `Project::build`.
+    pub ir: Option<Box<crate::ir::Module>>,
     pub path: PathBuf,
     pub lang: Option<Lang>,
     pub frameworks: BTreeSet<Framework>,

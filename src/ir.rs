@@ -56,6 +56,10 @@ pub struct Module {
     /// Nesting deeper than the lowering follows: the deepest parts are
     /// `ExprKind::Unknown` / skipped statements.
     pub truncated: bool,
+    /// The source text, for the text of spans in messages. (Kept while the
+    /// first-generation facts still run beside the model; the speed work
+    /// should keep only the snippets findings need.)
+    pub source: String,
 }
 
 impl Module {
@@ -102,6 +106,22 @@ impl Module {
             }
             ExprKind::This => Some(if self.is_python() { "self" } else { "this" }.to_string()),
             _ => None,
+        }
+    }
+
+    /// The source text of a span (empty when out of range).
+    pub fn text(&self, span: &Span) -> &str {
+        self.source.get(span.clone()).unwrap_or("")
+    }
+
+    /// A module with only its (empty) top-level code: for files that were
+    /// not lowered, so module ids stay aligned with file ids.
+    pub fn empty(path: PathBuf, lang: Option<Lang>) -> Module {
+        Module {
+            path,
+            lang,
+            functions: vec![Function::module_code(0..0)],
+            ..Module::default()
         }
     }
 
@@ -193,6 +213,26 @@ pub struct Function {
     pub decorators: Vec<ExprId>,
     /// `static` / `@staticmethod` / `@classmethod`.
     pub is_static: bool,
+}
+
+impl Function {
+    /// The module's top-level code, spanning `span`.
+    pub fn module_code(span: Span) -> Function {
+        Function {
+            name: None,
+            kind: FunctionKind::Module,
+            name_span: span.start..span.start,
+            span,
+            params: Vec::new(),
+            body: Vec::new(),
+            is_async: false,
+            is_generator: false,
+            parent: None,
+            class: None,
+            decorators: Vec::new(),
+            is_static: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

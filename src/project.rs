@@ -17,6 +17,8 @@ pub type FnId = (FileId, usize);
 
 pub struct Project {
     pub files: Vec<FileFacts>,
+    /// The second-generation model over the files' IR (module id = file id).
+    pub model: crate::model::Model,
     /// `request_context[file][function]`.
     request_context: Vec<Vec<bool>>,
     /// Parameters that receive a client key from some caller.
@@ -114,6 +116,14 @@ impl ProjectSummary {
 impl Project {
     pub fn build(mut files: Vec<FileFacts>) -> Project {
         files.sort_by(|a, b| a.path.cmp(&b.path));
+        let modules = files
+            .iter_mut()
+            .map(|f| match f.ir.take() {
+                Some(m) => *m,
+                None => crate::ir::Module::empty(f.path.clone(), f.lang),
+            })
+            .collect();
+        let model = crate::model::Model::build(modules);
         let mut functions_by_name: HashMap<String, Vec<FnId>> = HashMap::new();
         for (fi, f) in files.iter().enumerate() {
             for (i, func) in f.functions.iter().enumerate() {
@@ -163,6 +173,7 @@ impl Project {
             }
         }
         let mut project = Project {
+            model,
             production_files,
             summaries,
             frameworks_by_family,

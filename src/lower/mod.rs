@@ -21,6 +21,7 @@ pub fn lower(lang: Lang, path: &Path, text: &str, tree: &tree_sitter::Tree) -> M
     };
     module.path = path.to_path_buf();
     module.lang = Some(lang);
+    module.source = text.to_string();
     module
 }
 
@@ -28,4 +29,32 @@ pub fn lower(lang: Lang, path: &Path, text: &str, tree: &tree_sitter::Tree) -> M
 pub fn lower_text(lang: Lang, path: &Path, text: &str) -> Option<Module> {
     let tree = crate::lang::parse(lang, text)?;
     Some(lower(lang, path, text, &tree))
+}
+
+/// Does a file contain anything the model's current queries can use (a
+/// client address, a limiter, a store)? Files without any of these words
+/// are not lowered. Case-insensitive literal scan, no parse.
+pub fn worth_lowering(text: &str) -> bool {
+    use aho_corasick::AhoCorasick;
+    use std::sync::OnceLock;
+    static MARKERS: OnceLock<AhoCorasick> = OnceLock::new();
+    let markers = MARKERS.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build([
+                "remote",
+                "forwarded",
+                "real-ip",
+                "real_ip",
+                ".ip",
+                "client",
+                "access_route",
+                "redis",
+                "limit",
+                "throttl",
+                "cache",
+            ])
+            .expect("literal markers build")
+    });
+    markers.is_match(text)
 }

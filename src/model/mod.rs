@@ -12,6 +12,7 @@
 //! (bounded by `MAX_ROUNDS`). No code here knows syntax or branches on the
 //! language for it; library and framework knowledge is in `tables`.
 
+pub mod keys;
 pub mod tables;
 
 use crate::ir::*;
@@ -695,6 +696,9 @@ impl Model {
             let receiver = self.eval(m, f, *obj, depth);
             let first_str = call.args.first().and_then(|a| module.str_value(*a));
             for role in &receiver {
+                if *role == Role::Store && tables::STORE_HANDLES.contains(&name.as_str()) {
+                    out.push(Role::Store);
+                }
                 if tables::HEADER_GETTERS
                     .iter()
                     .any(|(r, meth)| r == role && meth == name)

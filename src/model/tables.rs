@@ -148,3 +148,60 @@ pub fn header_addr(name: &str) -> Option<Addr> {
     let lower = lower.strip_prefix("http-").unwrap_or(&lower);
     HEADERS.iter().find(|(h, _)| *h == lower).map(|(_, a)| *a)
 }
+
+/// Limiter constructors and calls that take the client key as an option
+/// (a function of the request, or a value): (callee access path, option
+/// name, positional index when it may also be passed positionally).
+pub const KEY_OPTIONS: &[(&str, &str, Option<usize>)] = &[
+    ("express-rate-limit()", "keyGenerator", None),
+    ("express-rate-limit.rateLimit()", "keyGenerator", None),
+    ("express-rate-limit.default()", "keyGenerator", None),
+    ("express-slow-down()", "keyGenerator", None),
+    ("express-slow-down.slowDown()", "keyGenerator", None),
+    ("hono-rate-limiter.rateLimiter()", "keyGenerator", None),
+    ("koa-ratelimit()", "id", None),
+    ("flask_limiter.Limiter()", "key_func", Some(0)),
+    ("flask_limiter.Limiter().limit()", "key_func", None),
+    ("flask_limiter.Limiter().shared_limit()", "key_func", None),
+    ("slowapi.Limiter()", "key_func", None),
+    ("slowapi.Limiter().limit()", "key_func", None),
+    ("slowapi.Limiter().shared_limit()", "key_func", None),
+    ("fastapi_limiter.depends.RateLimiter()", "identifier", None),
+    ("fastapi_limiter.FastAPILimiter.init()", "identifier", None),
+];
+
+/// Fastify plugins registered with their options as the second argument:
+/// (plugin access path, key option).
+pub const PLUGIN_KEY_OPTIONS: &[(&str, &str)] = &[
+    ("@fastify/rate-limit", "keyGenerator"),
+    ("fastify-rate-limit", "keyGenerator"),
+];
+
+/// Limiter objects whose method takes the key: (access-path prefix of the
+/// receiver, method, key argument).
+pub const KEY_METHODS: &[(&str, &str, usize)] = &[
+    ("rate-limiter-flexible.", "consume", 0),
+    ("rate-limiter-flexible.", "penalty", 0),
+    ("rate-limiter-flexible.", "get", 0),
+    ("@upstash/ratelimit.Ratelimit()", "limit", 0),
+    ("@upstash/ratelimit.Ratelimit()", "blockUntilReady", 0),
+    ("limits.strategies.", "hit", 1),
+    ("limits.strategies.", "test", 1),
+    ("limits.aio.strategies.", "hit", 1),
+];
+
+/// Store commands that count per key: a client address as their key is a
+/// limiter key whatever the code around them does.
+pub const COUNTING_COMMANDS: &[&str] = &[
+    "incr",
+    "incrby",
+    "hincrby",
+    "zadd",
+    "incrbyfloat",
+    "inc",
+    "increment",
+];
+
+/// Store methods that return a handle on the same store (pipelines,
+/// transactions): commands on it reach the store.
+pub const STORE_HANDLES: &[&str] = &["pipeline", "multi", "transaction"];

@@ -139,6 +139,7 @@ impl Rule for ClientKeyRule {
             ));
         }
         passed_keys(project, file, &trust, options, &mut seen, out);
+        model_keys(project, file, &trust, out);
         default_keys(project, file, &trust, &mut seen, out);
         drf_throttles(project, file, &trust, out);
     }
@@ -655,5 +656,95 @@ mod tests {
         let src = "from flask import request, abort\nhits = {}\n@app.route('/')\ndef index():\n    hits[request.access_route[0]] = 1\n    if hits[request.access_route[0]] > 1:\n        abort(429)\n";
         assert!(rate003(&[("tests/test_limits.py", src)]).is_empty());
         assert_eq!(rate003(&[("limits.py", src)]).len(), 1);
+    }
+}
+
+/// Keys the project model resolves (second-generation core): library key
+/// options, limiter methods that take the key and counting store commands,
+/// with values followed through helpers, attributes and other modules.
+/// Reported only where the first-generation passes above found nothing.
+fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Finding>) {
+    let model = &project.model;
+    let m = crate::model::ModId(file as u32);
+    let module = model.module(m);
+    for site in crate::model::keys::limiter_keys(model, m) {
+        let (key_span, use_span): (Span, Span) =
+            (site.span.clone().into(), site.use_span.clone().into());
+        let Some(form) = worst_form(&site.addresses) else {
+            continue;
+        };
+        let framework = project.framework_for(file, None);
+        let Some(verdict) = judge(form, framework, trust) else {
+            continue;
+        };
+        let overlaps = |s: &Span| s.start < key_span.end && key_span.start < s.end;
+        let line = |offset: usize| {
+            module.source[..offset.min(module.source.len())]
+                .matches('\n')
+                .count()
+        };
+        if out.iter().any(|f| {
+            f.rule_id == "RATE003"
+                && f.path == project.files[file].path
+                && (overlaps(&f.span) || line(f.span.start) == line(key_span.start))
+        }) {
+            continue;
+        }
+        let key = ClientKey {
+            form,
+            text: shorten(module.text(&site.span)),
+            span: key_span,
+            header: None,
+        };
+        let mut labels = Vec::new();
+        let inside =
+            |outer: &Span, inner: &Span| outer.start <= inner.start && inner.end <= outer.end;
+        if !inside(&use_span, &key_span) {
+            labels.push(Label {
+                path: project.files[file].path.clone(),
+                span: use_span,
+                message: format!("used as the limiter key (`{}`) here", site.via),
+            });
+        }
+        out.push(finding(
+            &project.files[file],
+            &key,
+            verdict,
+            trust,
+            framework,
+            labels,
+        ));
+    }
+}
+
+/// The form that decides the verdict when a key may carry several: one
+/// the client writes wins, then the peer.
+fn worst_form(addresses: &[crate::model::Addr]) -> Option<KeyForm> {
+    use crate::model::Addr;
+    let form = |a: &Addr| match a {
+        Addr::ForwardedLeftmost => KeyForm::ForwardedLeftmost,
+        Addr::ForwardedWhole => KeyForm::ForwardedWhole,
+        Addr::ForwardedList => KeyForm::ForwardedList,
+        Addr::ReqIp => KeyForm::PeerTrusting,
+        Addr::Peer => KeyForm::PeerSocket,
+        Addr::ForwardedRightmost => KeyForm::ForwardedSafe,
+        Addr::RealIpHeader => KeyForm::Ambiguous,
+    };
+    let forms: Vec<KeyForm> = addresses.iter().map(form).collect();
+    forms
+        .iter()
+        .find(|f| f.is_spoofable())
+        .or_else(|| forms.iter().find(|f| **f == KeyForm::PeerTrusting))
+        .or_else(|| forms.iter().find(|f| **f == KeyForm::PeerSocket))
+        .copied()
+}
+
+/// One line, at most 80 characters (as the first-generation key texts).
+fn shorten(text: &str) -> String {
+    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() > 80 {
+        collapsed.chars().take(77).collect::<String>() + "…"
+    } else {
+        collapsed
     }
 }

@@ -1,0 +1,167 @@
+//! Where limiters take their client key, as the model sees it: library
+//! key options (a key function or value), limiter methods that take the
+//! key (`consume`, `limit`, `hit`) and counting store commands. The value
+//! at each site is followed through the model, so a key function defined
+//! in another module, a helper that reads the header, or an instance
+//! attribute all resolve.
+
+use super::{tables, Addr, ModId, Model, Role, Slot};
+use crate::ir::*;
+
+/// One place a limiter keys on a value that carries a client address.
+#[derive(Debug, Clone)]
+pub struct KeySite {
+    /// The function the site is in.
+    pub function: FuncId,
+    /// Where the key is computed: the value passed, or the returned
+    /// expression of a key function in this module.
+    pub span: Span,
+    /// The option, method or command that takes the key.
+    pub via: String,
+    /// Where the key is used (the call).
+    pub use_span: Span,
+    pub addresses: Vec<Addr>,
+}
+
+/// Every key site of module `m` whose key carries a client address.
+pub fn limiter_keys(model: &Model, m: ModId) -> Vec<KeySite> {
+    let module = model.module(m);
+    let mut out = Vec::new();
+    for fi in 0..module.functions.len() {
+        let f = FuncId(fi as u32);
+        let mut stmts = Vec::new();
+        walk_stmts(module, &module.func(f).body, &mut |s| stmts.push(s));
+        for s in stmts {
+            stmt_exprs(module, s, &mut |e| {
+                walk_expr(module, e, &mut |x| {
+                    if let ExprKind::Call(call) = &module.expr(x).kind {
+                        sites_of_call(model, m, f, call, module.expr(x).span.clone(), &mut out);
+                    }
+                })
+            });
+        }
+    }
+    out.sort_by_key(|s| (s.span.start, s.span.end));
+    out.dedup_by_key(|s| (s.span.start, s.span.end));
+    out
+}
+
+fn sites_of_call(
+    model: &Model,
+    m: ModId,
+    f: FuncId,
+    call: &Call,
+    use_span: Span,
+    out: &mut Vec<KeySite>,
+) {
+    let module = model.module(m);
+    let mut key = |value: ExprId, via: &str| {
+        if let Some((span, addresses)) = key_value(model, m, f, value) {
+            out.push(KeySite {
+                function: f,
+                span,
+                via: via.to_string(),
+                use_span: use_span.clone(),
+                addresses,
+            });
+        }
+    };
+    for role in model.roles(m, f, call.callee) {
+        let Role::Ext(path) = role else { continue };
+        for (callee, option, position) in tables::KEY_OPTIONS {
+            if *callee == path {
+                let value = call
+                    .named_arg(module, option)
+                    .or_else(|| position.and_then(|p| call.args.get(p).copied()));
+                if let Some(v) = value {
+                    key(v, option);
+                }
+            }
+        }
+    }
+    let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind else {
+        return;
+    };
+    let receiver = model.roles(m, f, *obj);
+    for role in &receiver {
+        match role {
+            Role::Ext(path) => {
+                for (prefix, method, index) in tables::KEY_METHODS {
+                    if path.starts_with(prefix) && name == method {
+                        if let Some(&v) = call.args.get(*index) {
+                            key(v, method);
+                        }
+                    }
+                }
+            }
+            Role::Store if tables::COUNTING_COMMANDS.contains(&name.as_str()) => {
+                if let Some(&v) = call.args.first() {
+                    key(v, name);
+                }
+            }
+            _ => {}
+        }
+    }
+    // `fastify.register(rateLimit, { keyGenerator })`.
+    if name == "register" {
+        if let (Some(&plugin), Some(&options)) = (call.args.first(), call.args.get(1)) {
+            for role in model.roles(m, f, plugin) {
+                let Role::Ext(path) = role else { continue };
+                for (p, option) in tables::PLUGIN_KEY_OPTIONS {
+                    if *p == path {
+                        if let Some(v) = dict_get(module, options, option) {
+                            key(v, option);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The addresses a key value carries, and where to point: the value
+/// itself, or for a key function the returned expression that carries
+/// them (when the function is in this module).
+fn key_value(model: &Model, m: ModId, f: FuncId, value: ExprId) -> Option<(Span, Vec<Addr>)> {
+    let module = model.module(m);
+    let mut addresses = model.addresses(m, f, value);
+    let mut span = module.expr(value).span.clone();
+    for role in model.roles(m, f, value) {
+        match role {
+            Role::KeyFunc(a) => addresses.push(a),
+            Role::Func(gm, g) => {
+                for r in model.slot(&Slot::Return(gm, g)) {
+                    if let Role::Addr(a) = r {
+                        addresses.push(*a);
+                    }
+                }
+                if gm == m {
+                    if let Some(ret) = returned_address(model, m, g) {
+                        span = ret;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    addresses.sort();
+    addresses.dedup();
+    (!addresses.is_empty()).then_some((span, addresses))
+}
+
+/// The first `return` of function `g` whose value carries an address.
+fn returned_address(model: &Model, m: ModId, g: FuncId) -> Option<Span> {
+    let module = model.module(m);
+    let mut found = None;
+    walk_stmts(module, &module.func(g).body, &mut |s| {
+        if found.is_some() {
+            return;
+        }
+        if let StmtKind::Return(Some(e)) = &module.stmt(s).kind {
+            if !model.addresses(m, g, *e).is_empty() {
+                found = Some(module.expr(*e).span.clone());
+            }
+        }
+    });
+    found
+}
