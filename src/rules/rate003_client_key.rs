@@ -580,85 +580,6 @@ fn fix(framework: Option<Framework>, python: bool, spoofable: bool) -> &'static 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::engine::lint_sources;
-    use crate::finding::Severity;
-
-    fn rate003(files: &[(&str, &str)]) -> Vec<(String, usize, Severity)> {
-        lint_sources(files)
-            .into_iter()
-            .filter(|f| f.finding.rule_id == "RATE003")
-            .map(|f| {
-                (
-                    f.finding.path.display().to_string(),
-                    f.start.line,
-                    f.finding.severity,
-                )
-            })
-            .collect()
-    }
-
-    const EXPRESS_DEFAULT: &str = "const rateLimit = require('express-rate-limit');\nexports.limiter = rateLimit({ windowMs: 60000, limit: 10, store });\n";
-
-    #[test]
-    fn express_trust_setting_decides_the_default_key() {
-        let app = |trust: &str| {
-            format!("const express = require('express');\nconst app = express();\n{trust}\n")
-        };
-        let none = app("");
-        assert_eq!(
-            rate003(&[("web/server.js", &none), ("web/limits.js", EXPRESS_DEFAULT)]),
-            vec![("web/limits.js".into(), 2, Severity::Warning)]
-        );
-        let all = app("app.set('trust proxy', true);");
-        assert_eq!(
-            rate003(&[("web/server.js", &all), ("web/limits.js", EXPRESS_DEFAULT)]),
-            vec![("web/limits.js".into(), 2, Severity::Error)]
-        );
-        for quiet in [
-            "app.set('trust proxy', 2);",
-            "app.set('trust proxy', 'loopback');",
-            "app.set('trust proxy', (ip) => ip === '10.0.0.1');",
-            "app.set('trust proxy', '1');",
-            "app.set('trust proxy', process.env.TRUST);",
-        ] {
-            let src = app(quiet);
-            assert!(
-                rate003(&[("web/server.js", &src), ("web/limits.js", EXPRESS_DEFAULT)]).is_empty(),
-                "{quiet}"
-            );
-        }
-    }
-
-    #[test]
-    fn message_names_the_key_and_labels_the_use() {
-        let src = "from flask import request, abort\nhits = {}\n@app.route('/')\ndef index():\n    ip = request.headers['X-Forwarded-For'].split(',')[0]\n    hits[ip] = hits.get(ip, 0) + 1\n    if hits[ip] > 10:\n        abort(429)\n";
-        let findings = lint_sources(&[("a.py", src)]);
-        let f = &findings
-            .iter()
-            .find(|f| f.finding.rule_id == "RATE003")
-            .expect("a RATE003 finding")
-            .finding;
-        assert!(
-            f.message
-                .contains("`request.headers['X-Forwarded-For'].split(',')[0]` is the leftmost"),
-            "{}",
-            f.message
-        );
-        assert_eq!(f.severity, Severity::Error);
-        assert!(src[f.labels[0].span.start..].starts_with("hits"));
-        assert!(f.help.contains("ProxyFix"), "{}", f.help);
-    }
-
-    #[test]
-    fn test_files_are_skipped() {
-        let src = "from flask import request, abort\nhits = {}\n@app.route('/')\ndef index():\n    hits[request.access_route[0]] = 1\n    if hits[request.access_route[0]] > 1:\n        abort(429)\n";
-        assert!(rate003(&[("tests/test_limits.py", src)]).is_empty());
-        assert_eq!(rate003(&[("limits.py", src)]).len(), 1);
-    }
-}
-
 /// Keys the project model resolves (second-generation core): library key
 /// options, limiter methods that take the key and counting store commands,
 /// with values followed through helpers, attributes and other modules.
@@ -746,5 +667,84 @@ fn shorten(text: &str) -> String {
         collapsed.chars().take(77).collect::<String>() + "…"
     } else {
         collapsed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::lint_sources;
+    use crate::finding::Severity;
+
+    fn rate003(files: &[(&str, &str)]) -> Vec<(String, usize, Severity)> {
+        lint_sources(files)
+            .into_iter()
+            .filter(|f| f.finding.rule_id == "RATE003")
+            .map(|f| {
+                (
+                    f.finding.path.display().to_string(),
+                    f.start.line,
+                    f.finding.severity,
+                )
+            })
+            .collect()
+    }
+
+    const EXPRESS_DEFAULT: &str = "const rateLimit = require('express-rate-limit');\nexports.limiter = rateLimit({ windowMs: 60000, limit: 10, store });\n";
+
+    #[test]
+    fn express_trust_setting_decides_the_default_key() {
+        let app = |trust: &str| {
+            format!("const express = require('express');\nconst app = express();\n{trust}\n")
+        };
+        let none = app("");
+        assert_eq!(
+            rate003(&[("web/server.js", &none), ("web/limits.js", EXPRESS_DEFAULT)]),
+            vec![("web/limits.js".into(), 2, Severity::Warning)]
+        );
+        let all = app("app.set('trust proxy', true);");
+        assert_eq!(
+            rate003(&[("web/server.js", &all), ("web/limits.js", EXPRESS_DEFAULT)]),
+            vec![("web/limits.js".into(), 2, Severity::Error)]
+        );
+        for quiet in [
+            "app.set('trust proxy', 2);",
+            "app.set('trust proxy', 'loopback');",
+            "app.set('trust proxy', (ip) => ip === '10.0.0.1');",
+            "app.set('trust proxy', '1');",
+            "app.set('trust proxy', process.env.TRUST);",
+        ] {
+            let src = app(quiet);
+            assert!(
+                rate003(&[("web/server.js", &src), ("web/limits.js", EXPRESS_DEFAULT)]).is_empty(),
+                "{quiet}"
+            );
+        }
+    }
+
+    #[test]
+    fn message_names_the_key_and_labels_the_use() {
+        let src = "from flask import request, abort\nhits = {}\n@app.route('/')\ndef index():\n    ip = request.headers['X-Forwarded-For'].split(',')[0]\n    hits[ip] = hits.get(ip, 0) + 1\n    if hits[ip] > 10:\n        abort(429)\n";
+        let findings = lint_sources(&[("a.py", src)]);
+        let f = &findings
+            .iter()
+            .find(|f| f.finding.rule_id == "RATE003")
+            .expect("a RATE003 finding")
+            .finding;
+        assert!(
+            f.message
+                .contains("`request.headers['X-Forwarded-For'].split(',')[0]` is the leftmost"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.severity, Severity::Error);
+        assert!(src[f.labels[0].span.start..].starts_with("hits"));
+        assert!(f.help.contains("ProxyFix"), "{}", f.help);
+    }
+
+    #[test]
+    fn test_files_are_skipped() {
+        let src = "from flask import request, abort\nhits = {}\n@app.route('/')\ndef index():\n    hits[request.access_route[0]] = 1\n    if hits[request.access_route[0]] > 1:\n        abort(429)\n";
+        assert!(rate003(&[("tests/test_limits.py", src)]).is_empty());
+        assert_eq!(rate003(&[("limits.py", src)]).len(), 1);
     }
 }
