@@ -41,6 +41,8 @@ macro_rules! node_kinds {
 
 node_kinds! {
     named {
+        Comment = "comment",
+        LineContinuation = "line_continuation",
         Block = "block",
         ExpressionStatement = "expression_statement",
         Assignment = "assignment",
@@ -402,15 +404,15 @@ impl<'t> Lowerer<'t> {
         self.depth -= 1;
     }
 
-    /// Calls `f` on each child that is not an extra (comments), tokens
-    /// included.
+    /// Calls `f` on each child but comments, tokens included. (Not "each
+    /// non-extra child": error recovery marks ERROR nodes extra.)
     fn each_node(&mut self, node: Node<'t>, mut f: impl FnMut(&mut Self, Node<'t>)) {
         let mut cursor = self.cursors.pop().unwrap_or_else(|| node.walk());
         cursor.reset(node);
         if cursor.goto_first_child() {
             loop {
                 let child = cursor.node();
-                if !child.is_extra() {
+                if !matches!(self.kind(child), K::Comment | K::LineContinuation) {
                     f(self, child);
                 }
                 if !cursor.goto_next_sibling() {
@@ -421,7 +423,7 @@ impl<'t> Lowerer<'t> {
         self.cursors.push(cursor);
     }
 
-    /// Calls `f` on each named child that is not an extra.
+    /// Calls `f` on each named child but comments.
     fn each_child(&mut self, node: Node<'t>, mut f: impl FnMut(&mut Self, Node<'t>)) {
         self.each_node(node, |this, child| {
             if child.is_named() {
@@ -471,6 +473,7 @@ impl<'t> Lowerer<'t> {
     /// The statements of a block (or of any node holding statements).
     fn block(&mut self, node: Option<Node<'t>>) -> Vec<StmtId> {
         let mut out = Vec::new();
+
         if let Some(node) = node {
             if self.enter() {
                 self.each_child(node, |this, child| this.stmt(child, &mut out));
@@ -483,9 +486,17 @@ impl<'t> Lowerer<'t> {
     fn stmt(&mut self, node: Node<'t>, out: &mut Vec<StmtId>) {
         let kind = match self.kind(node) {
             K::ExpressionStatement => return self.expression_statement(node, out),
-            K::ReturnStatement => StmtKind::Return(self.first_child_expr(node)),
-            K::RaiseStatement => StmtKind::Raise(self.raised(node)),
-            K::PassStatement | K::BreakStatement | K::ContinueStatement => StmtKind::Jump,
+            K::ReturnStatement
+            | K::RaiseStatement
+            | K::PassStatement
+            | K::BreakStatement
+            | K::ContinueStatement
+            | K::ImportStatement
+            | K::ImportFromStatement
+            | K::FutureImportStatement
+            | K::GlobalStatement
+            | K::NonlocalStatement
+            | K::DeleteStatement => self.simple_statement(node),
             K::IfStatement => self.if_statement(node),
             K::ForStatement => self.for_statement(node),
             K::WhileStatement => self.while_statement(node),
@@ -494,16 +505,26 @@ impl<'t> Lowerer<'t> {
             K::FunctionDefinition | K::ClassDefinition | K::DecoratedDefinition => {
                 self.definition(node, None)
             }
-            K::ImportStatement | K::ImportFromStatement | K::FutureImportStatement => {
-                StmtKind::Import(self.imports(node))
-            }
-            K::GlobalStatement | K::NonlocalStatement => StmtKind::Global(self.names(node)),
-            K::DeleteStatement => StmtKind::Delete(self.deleted(node)),
             K::MatchStatement => self.match_statement(node),
             _ => self.other_stmt(node),
         };
         let id = self.add_stmt(kind, node.byte_range());
         out.push(id);
+    }
+
+    /// Statements without a block. (Kept out of `stmt`, whose frame recurs:
+    /// debug builds reserve stack for every arm's temporaries.)
+    fn simple_statement(&mut self, node: Node<'t>) -> StmtKind {
+        match self.kind(node) {
+            K::ReturnStatement => StmtKind::Return(self.first_child_expr(node)),
+            K::RaiseStatement => StmtKind::Raise(self.raised(node)),
+            K::ImportStatement | K::ImportFromStatement | K::FutureImportStatement => {
+                StmtKind::Import(self.imports(node))
+            }
+            K::GlobalStatement | K::NonlocalStatement => StmtKind::Global(self.names(node)),
+            K::DeleteStatement => StmtKind::Delete(self.deleted(node)),
+            _ => StmtKind::Jump,
+        }
     }
 
     /// Statements the IR does not model (assert, print, exec, type alias)
@@ -1227,27 +1248,24 @@ impl<'t> Lowerer<'t> {
         out
     }
 
+    /// Every arm is one call: debug builds reserve stack for every arm's
+    /// temporaries, and this frame recurs.
     fn expr_kind(&mut self, node: Node<'t>) -> ExprKind {
-        let f = &self.g.f;
         match self.kind(node) {
             K::Identifier => self.name(node),
-            K::True => ExprKind::Bool(true),
-            K::False => ExprKind::Bool(false),
-            K::None => ExprKind::Null,
-            K::Integer | K::Float => ExprKind::Num(number(self.text(node))),
+            K::True | K::False | K::None | K::Integer | K::Float => self.constant(node),
             K::String | K::ConcatenatedString => self.string(node),
-            K::Attribute => ExprKind::Attr {
-                obj: self.field_expr(node, f.object),
-                name: self.field_text(node, f.attribute),
-            },
+            K::Attribute => self.attribute(node),
             K::Subscript => self.subscript(node),
             K::Slice => self.slice(node),
             K::Call => self.call(node),
-            K::List | K::ListPattern => ExprKind::List(self.child_exprs(node)),
-            K::Tuple | K::TuplePattern | K::ExpressionList | K::PatternList => {
-                ExprKind::Tuple(self.child_exprs(node))
-            }
-            K::Set => ExprKind::Set(self.child_exprs(node)),
+            K::List
+            | K::ListPattern
+            | K::Tuple
+            | K::TuplePattern
+            | K::ExpressionList
+            | K::PatternList
+            | K::Set => self.sequence(node),
             K::Dictionary => self.dictionary(node),
             K::ListComprehension
             | K::SetComprehension
@@ -1255,25 +1273,66 @@ impl<'t> Lowerer<'t> {
             | K::DictionaryComprehension => self.comprehension(node),
             K::BooleanOperator | K::BinaryOperator => self.operator_chain(node),
             K::ComparisonOperator => self.comparison(node),
-            K::NotOperator => ExprKind::Unary {
-                op: UnaryOp::Not,
-                operand: self.field_expr(node, f.argument),
-            },
-            K::UnaryOperator => self.unary(node),
+            K::NotOperator | K::UnaryOperator => self.unary(node),
             K::ConditionalExpression => self.conditional(node),
-            K::NamedExpression => ExprKind::AssignExpr {
-                target: self.field_expr(node, f.name),
-                value: self.field_expr(node, f.value),
-            },
+            K::NamedExpression => self.named_expression(node),
             K::Lambda => self.lambda(node),
-            K::Await => ExprKind::Await(self.inner_expr(node)),
-            K::Yield => self.yield_expr(node),
+            K::Await | K::Yield => self.await_or_yield(node),
             K::ListSplat | K::DictionarySplat | K::ListSplatPattern | K::DictionarySplatPattern => {
-                ExprKind::Spread(self.inner_expr(node))
+                self.spread(node)
             }
             // Ellipsis, keyword arguments out of place, error recovery.
-            _ => ExprKind::Unknown(self.child_exprs(node)),
+            _ => self.unknown(node),
         }
+    }
+
+    fn constant(&mut self, node: Node<'t>) -> ExprKind {
+        match self.kind(node) {
+            K::True => ExprKind::Bool(true),
+            K::False => ExprKind::Bool(false),
+            K::None => ExprKind::Null,
+            _ => ExprKind::Num(number(self.text(node))),
+        }
+    }
+
+    fn attribute(&mut self, node: Node<'t>) -> ExprKind {
+        ExprKind::Attr {
+            obj: self.field_expr(node, self.g.f.object),
+            name: self.field_text(node, self.g.f.attribute),
+        }
+    }
+
+    fn sequence(&mut self, node: Node<'t>) -> ExprKind {
+        let items = self.child_exprs(node);
+        match self.kind(node) {
+            K::List | K::ListPattern => ExprKind::List(items),
+            K::Set => ExprKind::Set(items),
+            _ => ExprKind::Tuple(items),
+        }
+    }
+
+    fn named_expression(&mut self, node: Node<'t>) -> ExprKind {
+        ExprKind::AssignExpr {
+            target: self.field_expr(node, self.g.f.name),
+            value: self.field_expr(node, self.g.f.value),
+        }
+    }
+
+    fn await_or_yield(&mut self, node: Node<'t>) -> ExprKind {
+        if self.kind(node) == K::Await {
+            return ExprKind::Await(self.inner_expr(node));
+        }
+        // `yield x` / `yield from x` / `yield`: the function is a generator.
+        self.function_mut(self.func).is_generator = true;
+        ExprKind::Yield(self.first_child_expr(node))
+    }
+
+    fn spread(&mut self, node: Node<'t>) -> ExprKind {
+        ExprKind::Spread(self.inner_expr(node))
+    }
+
+    fn unknown(&mut self, node: Node<'t>) -> ExprKind {
+        ExprKind::Unknown(self.child_exprs(node))
     }
 
     /// The only child expression (`await x`, `*x`).
@@ -1496,6 +1555,12 @@ impl<'t> Lowerer<'t> {
     }
 
     fn unary(&mut self, node: Node<'t>) -> ExprKind {
+        if self.kind(node) == K::NotOperator {
+            return ExprKind::Unary {
+                op: UnaryOp::Not,
+                operand: self.field_expr(node, self.g.f.argument),
+            };
+        }
         let op = match self.field(node, self.g.f.operator).map(|o| self.kind(o)) {
             Some(K::Minus) => UnaryOp::Neg,
             Some(K::Plus) => UnaryOp::Plus,
@@ -1519,12 +1584,6 @@ impl<'t> Lowerer<'t> {
             then,
             otherwise,
         }
-    }
-
-    /// `yield x` / `yield from x` / `yield`: the function is a generator.
-    fn yield_expr(&mut self, node: Node<'t>) -> ExprKind {
-        self.function_mut(self.func).is_generator = true;
-        ExprKind::Yield(self.first_child_expr(node))
     }
 }
 
@@ -1720,7 +1779,7 @@ fn number(text: &str) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use crate::ir::{dump, Module};
+    use crate::ir::{dump, ExprKind, Module, StmtKind};
     use crate::lang::Lang;
     use std::path::Path;
 
@@ -1732,11 +1791,709 @@ mod tests {
         dump(&lower(src))
     }
 
+    /// Sources and dumps are written from their second line (after `r#"`).
+    #[track_caller]
+    fn assert_ir(src: &str, expected: &str) {
+        let actual = ir(src.trim_start_matches('\n'));
+        assert_eq!(actual, expected.trim_start_matches('\n'), "\n{actual}");
+    }
+
+    /// A Flask view counting hits in a module-level dict of lists.
+    #[test]
+    fn flask_view_with_module_dict_limiter() {
+        let src = r#"
+import time
+from collections import defaultdict
+from flask import Flask, request, jsonify
+
+app = Flask(__name__)
+hits = defaultdict(list)
+
+@app.route("/login", methods=["POST"])
+def login():
+    key = request.remote_addr
+    now = time.time()
+    bucket = hits[key]
+    bucket[:] = [t for t in bucket if now - t < 60]
+    if len(bucket) >= 5:
+        return jsonify(error="too many requests"), 429
+    bucket.append(now)
+    return "ok"
+"#;
+        assert_ir(
+            src,
+            r#"
+import time = time
+import defaultdict = collections:defaultdict
+import Flask = flask:Flask
+import request = flask:request
+import jsonify = flask:jsonify
+fn#0 _()
+  import 0..1
+  import 1..2
+  import 2..5
+  app = Flask(__name__)
+  hits = defaultdict(list)
+  def fn#1
+fn#1 login() in fn#0
+  @app.route("/login", methods=["POST"])
+  key = request.remote_addr
+  now = time.time()
+  bucket = hits[key]
+  bucket[:] = comp(t, bucket, ((now Sub t) Lt 60))
+  if (len(bucket) GtE 5):
+    return (jsonify(error="too many requests"), 429)
+  bucket.append(now)
+  return "ok"
+"#,
+        );
+    }
+
+    /// Methods see `self` as `This`; class- and static methods do not.
+    #[test]
+    fn redis_counter_in_class() {
+        let src = r#"
+class RateLimiter(object):
+    window = 60
+
+    def __init__(self, r, limit: int = 10):
+        self.r = r
+        self.limit = limit
+
+    def allow(self, key):
+        count = self.r.incr(key)
+        if count == 1:
+            self.r.expire(key, self.window)
+        return count <= self.limit
+
+    @classmethod
+    def from_url(cls, url):
+        return cls(redis.from_url(url))
+
+    @staticmethod
+    def key(ip):
+        def inner(self):
+            return self
+        return lambda: ip
+"#;
+        assert_ir(
+            src,
+            r#"
+class#0 RateLimiter(object)
+  window = 60
+fn#0 _()
+  class class#0
+fn#1 __init__(self, r, limit: int = 10) in fn#0 of class#0
+  this.r = r
+  this.limit = limit
+fn#2 allow(self, key) in fn#0 of class#0
+  count = this.r.incr(key)
+  if (count Eq 1):
+    this.r.expire(key, this.window)
+  return (count LtE this.limit)
+fn#3 from_url(cls, url) in fn#0 of class#0
+  @classmethod
+  return cls(redis.from_url(url))
+fn#4 key(ip) in fn#0 of class#0
+  @staticmethod
+  def fn#5
+  return fn#6
+fn#5 inner(self) in fn#4
+  return self
+fn#6 _() in fn#4
+  return ip
+"#,
+        );
+    }
+
+    #[test]
+    fn redis_pipeline_with_keyword_arguments() {
+        let src = r#"
+def hit(r, k):
+    pipe = r.pipeline()
+    pipe.incr(k)
+    pipe.expire(k, 60, nx=True)
+    count, _ = pipe.execute()
+    return count
+"#;
+        assert_ir(
+            src,
+            r#"
+fn#0 _()
+  def fn#1
+fn#1 hit(r, k) in fn#0
+  pipe = r.pipeline()
+  pipe.incr(k)
+  pipe.expire(k, 60, nx=true)
+  count = pipe.execute()[0]
+  _ = pipe.execute()[1]
+  return count
+"#,
+        );
+    }
+
+    #[test]
+    fn async_with_pipeline_and_caught_redis_errors() {
+        let src = r#"
+async def allow(r, key, *args, **kwargs):
+    try:
+        async with r.pipeline(transaction=True) as pipe:
+            await pipe.incr(key)
+            results = await pipe.execute()
+    except (RedisError, ConnectionError) as exc:
+        log.warning("redis down: %s", exc)
+        return True
+    except RedisError:
+        raise
+    except:
+        raise LimitError("x") from None
+    else:
+        pass
+    finally:
+        await r.close()
+    return results[0] <= 10
+"#;
+        assert_ir(
+            src,
+            r#"
+fn#0 _()
+  def fn#1
+fn#1 async allow(r, key, *args, *kwargs) in fn#0
+  try:
+    async with r.pipeline(transaction=true) as pipe:
+      await pipe.incr(key)
+      results = await pipe.execute()
+  except RedisError, ConnectionError as exc:
+    log.warning("redis down: %s", exc)
+    return true
+  except RedisError:
+    raise 
+  except :
+    raise LimitError("x")
+  else:
+    jump
+  finally:
+    await r.close()
+  return (results[0] LtE 10)
+"#,
+        );
+    }
+
+    #[test]
+    fn forwarded_for_header_with_fallback() {
+        let src = r#"
+ip = request.headers.get("X-Forwarded-For", "").split(",")[0] or request.remote_addr
+ip = ip.strip() if ip else None
+"#;
+        assert_ir(
+            src,
+            r#"
+fn#0 _()
+  ip = (request.headers.get("X-Forwarded-For", "").split(",")[0] Or request.remote_addr)
+  ip = (ip ? ip.strip() : null)
+"#,
+        );
+    }
+
+    #[test]
+    fn decorators_with_arguments_outermost_first() {
+        let src = r#"
+@app.route("/api")
+@limiter.limit("5/minute", key_func=get_remote_address)
+def api():
+    pass
+
+@dataclass(frozen=True)
+class Rule:
+    rate: str = "5/m"
+"#;
+        assert_ir(
+            src,
+            r#"
+class#0 Rule()
+  @dataclass(frozen=true)
+  let rate = "5/m"
+fn#0 _()
+  def fn#1
+  class class#0
+fn#1 api() in fn#0
+  @app.route("/api")
+  @limiter.limit("5/minute", key_func=get_remote_address)
+  jump
+"#,
+        );
+    }
+
+    /// Each bound name gets its own `Assign` of an element of the one value.
+    #[test]
+    fn destructuring_chained_annotated_and_augmented_assignments() {
+        let src = r#"
+a, b = x
+first, *rest = items
+head, *middle, tail = items
+(p, q), [r, s] = pairs
+self_, = single
+a = b = c.d = compute()
+count: int = 0
+limit: int
+x += 1
+total -= step * 2
+"#;
+        assert_ir(
+            src,
+            r#"
+fn#0 _()
+  a = x[0]
+  b = x[1]
+  first = items[0]
+  rest = items[1:]
+  head = items[0]
+  middle = items[1:-1]
+  tail = items[-1]
+  p = pairs[0][0]
+  q = pairs[0][1]
+  r = pairs[1][0]
+  s = pairs[1][1]
+  self_ = single[0]
+  a = compute()
+  b = compute()
+  c.d = compute()
+  let count = 0
+  x Add= 1
+  total Sub= (step Mul 2)
+"#,
+        );
+    }
+
+    #[test]
+    fn strings_numbers_and_dicts() {
+        let src = r#"
+key = f"rl:{ip}"
+key = f"rl:{user.id}:{int(time.time()) // 60:08d}:{{literal}}"
+key = "rl:" "%s" % ip
+s = 'it\'s\n\t"ok"\\'
+b = b"bytes\x41"
+r = r"raw\d+\n"
+u = u"\u00e9t\u00e9"
+t = """triple
+quoted"""
+j = f"a" "b" f"{c!r}"
+d = {"store": redis, k: 1, **opts, "n": None}
+n = [1_000, 0x1F, 0o17, 0b101, 1.5e3, .5, 10, True, False, None, 1j]
+"#;
+        assert_ir(
+            src,
+            r#"
+fn#0 _()
+  key = `rl:{ip}`
+  key = `rl:{user.id}:{(int(time.time()) FloorDiv 60)}:{literal}`
+  key = ("rl:%s" Mod ip)
+  s = "it's\n\t\"ok\"\\"
+  b = "bytesA"
+  r = "raw\\d+\\n"
+  u = "été"
+  t = "triple\nquoted"
+  j = `ab{c}`
+  d = {store: redis, [k]: 1, ...opts, n: null}
+  n = [1000, 31, 15, 5, 1500, 0.5, 10, true, false, null, 0]
+"#,
+        );
+    }
+
+    #[test]
+    fn lambdas_comprehensions_walrus_and_chained_comparisons() {
+        let src = r#"
+key = lambda req, *a, default=None: req.remote_addr or default
+evens = [x * 2 for x in xs if x % 2 == 0]
+table = {k: len(v) for k, v in hits.items() if v}
+unique = {ip for ip in ips}
+total = sum(n for n in counts)
+if (n := r.incr(key)) > limit:
+    block()
+ok = 0 < n <= limit < 100
+ok = a is not None and b not in c
+nested = [[y for y in row] for row in grid]
+"#;
+        assert_ir(
+            src,
+            r#"
+fn#0 _()
+  key = fn#1
+  evens = comp((x Mul 2), xs, ((x Mod 2) Eq 0))
+  table = comp(k, len(v), hits.items(), v)
+  unique = comp(ip, ips)
+  total = sum(comp(n, counts))
+  if ((n := r.incr(key)) Gt limit):
+    block()
+  ok = (((0 Lt n) And (n LtE limit)) And (limit Lt 100))
+  ok = ((a IsNot null) And (b NotIn c))
+  nested = comp(comp(y, row), grid)
+fn#1 _(req, *a, default = null) in fn#0
+  return (req.remote_addr Or default)
+"#,
+        );
+    }
+
+    #[test]
+    fn elif_chains_loops_with_and_global() {
+        let src = r#"
+counter = 0
+
+def bump():
+    global counter
+    counter += 1
+    def inner():
+        nonlocal counter
+    del cache[key], other
+
+if n > 100:
+    level = "high"
+elif n > 10:
+    level = "mid"
+elif n > 0:
+    level = "low"
+else:
+    level = None
+
+for i, ts in enumerate(window):
+    if ts < cutoff:
+        continue
+else:
+    done()
+
+while queue and queue[0] < cutoff:
+    queue.popleft()
+    break
+
+with lock, open(path) as fh:
+    fh.write(data)
+
+def gen():
+    yield from source
+    x = yield
+"#;
+        assert_ir(
+            src,
+            r#"
+fn#0 _()
+  counter = 0
+  def fn#1
+  if (n Gt 100):
+    level = "high"
+  else:
+    if (n Gt 10):
+      level = "mid"
+    else:
+      if (n Gt 0):
+        level = "low"
+      else:
+        level = null
+  for (i, ts) in enumerate(window):
+    if (ts Lt cutoff):
+      jump
+  else:
+    done()
+  while (queue And (queue[0] Lt cutoff)):
+    queue.popleft()
+    jump
+  with lock, open(path) as fh:
+    fh.write(data)
+  def fn#3
+fn#1 bump() in fn#0
+  global counter
+  counter Add= 1
+  def fn#2
+  del cache[key], other
+fn#2 inner() in fn#1
+  global counter
+fn#3 gen() in fn#0
+  yield source
+  x = yield 
+"#,
+        );
+    }
+
+    /// `match`, `assert`, Python 2 `print`, type aliases: `Other` with what they hold.
+    #[test]
+    fn match_and_unmodelled_statements() {
+        let src = r#"
+match request.method:
+    case "GET" | "HEAD" if cached:
+        serve()
+    case {"ip": ip}:
+        limit(ip)
+    case _:
+        reject()
+assert limit > 0, "limit"
+print >>sys.stderr, "old"
+type Alias = dict[str, int]
+x = ...
+"#;
+        assert_ir(
+            src,
+            r#"
+fn#0 _()
+  other request.method, cached:
+    serve()
+    limit(ip)
+    reject()
+  other (limit Gt 0), "limit":
+  other ?(sys.stderr), "old":
+  other Alias, dict:
+  x = ?()
+"#,
+        );
+    }
+
     #[test]
     fn imports_of_every_form() {
-        assert_eq!(
-            ir("import a.b\nimport a.b as c, d\nfrom .x import y as z\nfrom . import y\nfrom x import *\n"),
-            "import a = a.b\nimport c = a.b\nimport d = d\nimport z = .x:y\nimport y = .:y\nimport * = x:*\nfn#0 _()\n  import 0..1\n  import 1..3\n  import 3..4\n  import 4..5\n  import 5..6\n"
+        let src = r#"
+import a.b.c
+import a.b as c, d
+from .x import y as z
+from . import y
+from ..pkg.mod import (one, two as three)
+from x import *
+from __future__ import annotations
+
+def view():
+    import redis
+"#;
+        assert_ir(
+            src,
+            r#"
+import a = a.b.c
+import c = a.b
+import d = d
+import z = .x:y
+import y = .:y
+import one = ..pkg.mod:one
+import three = ..pkg.mod:two
+import * = x:*
+import annotations = __future__:annotations
+import redis = redis
+fn#0 _()
+  import 0..1
+  import 1..3
+  import 3..4
+  import 4..5
+  import 5..7
+  import 7..8
+  import 8..9
+  def fn#1
+fn#1 view() in fn#0
+  import 9..10
+"#,
         );
+        let m = lower(src.trim_start());
+        assert_eq!(m.imports[0].function, Module::TOP);
+        assert_eq!(m.imports[9].function, crate::ir::FuncId(1));
+        assert!(m.exports.is_empty());
+    }
+
+    #[test]
+    fn function_and_class_flags() {
+        let src = "
+class A(Base, metaclass=Meta):
+    @staticmethod
+    def s(): pass
+    @classmethod
+    def c(cls): pass
+    async def m(self):
+        yield 1
+    def plain(self):
+        return [x for x in self.items]
+";
+        let m = lower(src);
+        let class = &m.classes[0];
+        assert_eq!(class.methods.len(), 4);
+        assert_eq!(class.function, Module::TOP);
+        assert_eq!(class.bases.len(), 1, "metaclass= is dropped");
+        let flags: Vec<_> = class
+            .methods
+            .iter()
+            .map(|f| {
+                let f = m.func(*f);
+                let name = f.name.clone().unwrap();
+                assert_eq!(&src[f.name_span.clone()], name);
+                assert_eq!(f.class, Some(crate::ir::ClassId(0)));
+                assert_eq!(f.parent, Some(Module::TOP));
+                (name, f.is_static, f.is_async, f.is_generator)
+            })
+            .collect();
+        let expected = [
+            ("s", true, false, false),
+            ("c", true, false, false),
+            ("m", false, true, true),
+            ("plain", false, false, false),
+        ];
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(n, s, a, g)| (n.to_string(), *s, *a, *g))
+            .collect();
+        assert_eq!(flags, expected);
+        assert_eq!(&src[class.name_span.clone()], "A");
+    }
+
+    /// The text at a lowered node's span is the node's source.
+    #[test]
+    fn spans_cover_the_source() {
+        let src = r#"
+@limiter.limit("5/minute")
+def view(request, limit: int = 5, *args, **kwargs):
+    ip = request.headers.get("X-Forwarded-For", "").split(",")[0] or request.remote_addr
+    key = f"rl:{ip}"
+    try:
+        n = self.r.incr(key)
+    except RedisError as e:
+        n = 0
+    return (n <= limit) and not blocked
+f = lambda x: x + 1
+"#;
+        let m = lower(src);
+        let text = |span: &crate::ir::Span| &src[span.clone()];
+        for e in &m.exprs {
+            let t = text(&e.span);
+            match &e.kind {
+                ExprKind::Name(n) => assert_eq!(t, n),
+                ExprKind::Attr { name, .. } => assert!(t.ends_with(&format!(".{name}")), "{t}"),
+                ExprKind::Call(_) => assert!(t.ends_with(')'), "{t}"),
+                ExprKind::Compare { .. } => assert!(t.starts_with('n') && t.ends_with("limit")),
+                _ => {}
+            }
+        }
+        let find = |wanted: &str| m.exprs.iter().any(|e| text(&e.span) == wanted);
+        for wanted in [
+            r#""X-Forwarded-For""#,
+            r#"f"rl:{ip}""#,
+            "ip",
+            r#"request.headers.get("X-Forwarded-For", "").split(",")[0]"#,
+            "not blocked",
+            "lambda x: x + 1",
+        ] {
+            assert!(find(wanted), "no expression spans {wanted:?}");
+        }
+        let view = m.func(crate::ir::FuncId(1));
+        assert!(text(&view.span).starts_with("@limiter.limit(\"5/minute\")\ndef view("));
+        assert_eq!(text(&view.name_span), "view");
+        let params: Vec<_> = view.params.iter().map(|p| text(&p.span)).collect();
+        assert_eq!(params, ["request", "limit: int = 5", "*args", "**kwargs"]);
+        let lambda = m.func(crate::ir::FuncId(2));
+        assert_eq!(text(&lambda.span), "lambda x: x + 1");
+        assert_eq!(text(&lambda.name_span), "lambda");
+        let first = m.stmt(view.body[0]);
+        assert!(text(&first.span).starts_with("ip = request.headers"));
+        let StmtKind::Try { handlers, .. } = &m.stmt(view.body[2]).kind else {
+            panic!("not a try");
+        };
+        assert!(text(&handlers[0].span).starts_with("except RedisError as e:"));
+        for s in &m.stmts {
+            assert!(!text(&s.span).trim().is_empty());
+        }
+    }
+
+    /// An unclosed call swallows the rest of the file into one ERROR node:
+    /// its calls are still lowered, inside `Other`.
+    #[test]
+    fn syntax_error_swallowing_the_file() {
+        let src = r#"
+import redis
+r = redis.Redis(
+def allow(key):
+    return r.incr(key) < 10
+"#;
+        let m = lower(src.trim_start());
+        assert!(m.syntax_errors > 0);
+        assert_eq!(
+            dump(&m),
+            r#"import redis = redis
+fn#0 _()
+  import 0..1
+  other r, redis.Redis, (r.incr(key) Lt 10):
+    other allow(key):
+"#
+        );
+    }
+
+    /// A broken definition leaves the code around it lowered as usual.
+    #[test]
+    fn syntax_error_in_one_definition() {
+        let src = r#"
+def broken(:
+    pass
+
+def fine():
+    return r.get("k")
+"#;
+        let m = lower(src.trim_start());
+        assert!(m.syntax_errors > 0);
+        let out = dump(&m);
+        assert!(out.contains("fine()"), "{out}");
+        assert!(out.contains("return r.get(\"k\")"), "{out}");
+    }
+
+    /// Every kind id the tree reports is the one looked up by name (the
+    /// `K` table is sound), and every listed kind and field exists (checked
+    /// by the debug assertions of `grammar()`).
+    #[test]
+    fn kind_ids_match_the_grammar() {
+        let src = r#"
+async def f(a, b: int = 1, *c, d, **e) -> None:
+    global g
+    x = [i async for i in y if i] + {k: v for k, v in z} | {1, *s}
+    with (a as b, c):
+        del x[1:2, ::3]
+    y = x if not x else -x ** 2 @ m
+    match x:
+        case [1, *rest] | {"k": v} if v: pass
+    return lambda q=1: (yield)
+print >>sys.stderr, "x"; exec "code"
+"#;
+        let lang: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+        let tree = crate::lang::parse(Lang::Python, src).unwrap();
+        let _ = super::grammar();
+        let mut cursor = tree.walk();
+        let mut seen = 0;
+        loop {
+            let node = cursor.node();
+            if !node.is_error() {
+                let id = lang.id_for_node_kind(node.kind(), node.is_named());
+                assert_eq!(id, node.kind_id(), "{}", node.kind());
+                seen += 1;
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    assert!(seen > 200);
+                    return;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn string_and_number_literals() {
+        assert_eq!(
+            super::unescape(r"a\nb\tc\\d\'e\x41\u00e9\101\q"),
+            "a\nb\tc\\d'eAéA\\q"
+        );
+        assert_eq!(super::unescape("line\\\ncontinued"), "linecontinued");
+        assert_eq!(super::unescape(r"bad\xZZ"), r"bad\xZZ");
+        for (text, value) in [
+            ("1_000", 1000.0),
+            ("0x1F", 31.0),
+            ("0O17", 15.0),
+            ("0b101", 5.0),
+            ("1.5e3", 1500.0),
+            ("1_0.5", 10.5),
+            ("10L", 10.0),
+            ("017", 15.0),
+            ("0", 0.0),
+            ("2j", 0.0),
+        ] {
+            assert_eq!(super::number(text), value, "{text}");
+        }
     }
 }
