@@ -2496,4 +2496,115 @@ print >>sys.stderr, "x"; exec "code"
             assert_eq!(super::number(text), value, "{text}");
         }
     }
+
+    /// Lowers `src` on a thread with a 2 MiB stack (the default for
+    /// spawned threads), returning the module and the time lowering took
+    /// (parsing apart).
+    fn lower_on_small_stack(src: String) -> (Module, std::time::Duration) {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let tree = crate::lang::parse(Lang::Python, &src).unwrap();
+                let start = std::time::Instant::now();
+                let m = crate::lower::lower(Lang::Python, Path::new("t.py"), &src, &tree);
+                (m, start.elapsed())
+            })
+            .unwrap()
+            .join()
+            .unwrap()
+    }
+
+    #[track_caller]
+    fn assert_deep(src: String, truncated: bool) -> Module {
+        let (m, took) = lower_on_small_stack(src);
+        assert_eq!(m.truncated, truncated);
+        assert!(took.as_secs_f64() < 1.0, "lowering took {took:?}");
+        m
+    }
+
+    const DEEP: usize = 5000;
+
+    /// Parentheses unwrap in a loop: any number is no depth at all.
+    #[test]
+    fn deep_parentheses() {
+        let src = format!("x = {}1{}\n", "(".repeat(DEEP), ")".repeat(DEEP));
+        let m = assert_deep(src, false);
+        assert_eq!(dump(&m), "fn#0 _()\n  x = 1\n");
+    }
+
+    #[test]
+    fn deep_expressions_are_truncated() {
+        for (open, close) in [
+            ("f(", ")"),
+            ("[", "]"),
+            ("{1: ", "}"),
+            ("-", ""),
+            ("not ", ""),
+        ] {
+            let src = format!("x = {}1{}\n", open.repeat(DEEP), close.repeat(DEEP));
+            let m = assert_deep(src, true);
+            assert_eq!(m.func(Module::TOP).body.len(), 1);
+        }
+        for tail in [" ** 2", ".b", ".b()", " if c else 2", "[0]"] {
+            assert_deep(format!("x = a{}\n", tail.repeat(DEEP)), true);
+        }
+        assert_deep(format!("x = {}1\n", "lambda: ".repeat(DEEP)), true);
+        assert_deep(
+            format!("{}a{} = x\n", "(".repeat(DEEP), ",)".repeat(DEEP)),
+            true,
+        );
+    }
+
+    /// Left-leaning chains are lowered in a loop: long ones are complete.
+    #[test]
+    fn long_operator_chains_are_not_depth() {
+        let m = assert_deep(format!("x = 1{}\n", " + 2".repeat(DEEP)), false);
+        assert_eq!(m.exprs.len(), 2 * DEEP + 2);
+        assert_deep(format!("x = a{}\n", " or b".repeat(DEEP)), false);
+    }
+
+    /// 1,000 levels of indentation (the file grows with the square).
+    #[test]
+    fn deep_blocks_are_truncated() {
+        let nest = |line: &str| -> String {
+            let mut src: String = (0..1000)
+                .map(|i| format!("{}{line}\n", " ".repeat(i)))
+                .collect();
+            src.push_str(&" ".repeat(1000));
+            src.push_str("pass\n");
+            src
+        };
+        for line in [
+            "if x:",
+            "def f():",
+            "class A:",
+            "with a:",
+            "try:",
+            "for x in y:",
+        ] {
+            assert_deep(nest(line), true);
+        }
+    }
+
+    /// `elif` chains nest in the IR: beyond `MAX_DEPTH` the rest of the
+    /// chain is one flat `Other`, its conditions and bodies kept.
+    #[test]
+    fn long_elif_chains() {
+        let src = format!(
+            "if a:\n  f(0)\n{}else:\n  g()\n",
+            "elif b:\n  f(1)\n".repeat(DEEP)
+        );
+        let m = assert_deep(src, true);
+        let calls = m
+            .exprs
+            .iter()
+            .filter(|e| matches!(e.kind, ExprKind::Call(_)))
+            .count();
+        assert_eq!(calls, DEEP + 2);
+        let short = "if a:\n  f(0)\nelif b:\n  f(1)\nelse:\n  g()\n";
+        assert_eq!(
+            ir(short),
+            "fn#0 _()\n  if a:\n    f(0)\n  else:\n    if b:\n      f(1)\n    else:\n      g()\n"
+        );
+    }
 }
