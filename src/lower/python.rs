@@ -2607,4 +2607,55 @@ print >>sys.stderr, "x"; exec "code"
             "fn#0 _()\n  if a:\n    f(0)\n  else:\n    if b:\n      f(1)\n    else:\n      g()\n"
         );
     }
+
+    /// Parsing vs lowering time over a tree of Python files (default the
+    /// real-code corpus), per file and as one concatenated file:
+    /// `cargo test --release --lib lowering_speed -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn lowering_speed() {
+        use std::time::{Duration, Instant};
+        let root = std::env::var("RATECHECK_PY_CORPUS").unwrap_or("/work/corpus/tree".into());
+        let files: Vec<String> = ignore::Walk::new(root)
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "py"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect();
+        let measure = |src: &str| {
+            let start = Instant::now();
+            let tree = crate::lang::parse(Lang::Python, src).unwrap();
+            let parsed = start.elapsed();
+            let m = crate::lower::lower(Lang::Python, Path::new("t.py"), src, &tree);
+            (parsed, start.elapsed() - parsed, m)
+        };
+        let (mut parse, mut lower, mut nodes, mut errors, mut truncated) =
+            (Duration::ZERO, Duration::ZERO, 0, 0, 0);
+        for src in &files {
+            let (p, l, m) = measure(src);
+            for e in &m.exprs {
+                assert!(src.get(e.span.clone()).is_some());
+            }
+            parse += p;
+            lower += l;
+            nodes += m.exprs.len() + m.stmts.len();
+            errors += (m.syntax_errors > 0) as usize;
+            truncated += m.truncated as usize;
+        }
+        let bytes: usize = files.iter().map(|f| f.len()).sum();
+        println!(
+            "{} files, {:.1} MB, {nodes} IR nodes ({errors} with syntax errors, {truncated} truncated): \
+             parse {parse:?}, lower {lower:?} ({:.0}% of parsing)",
+            files.len(),
+            bytes as f64 / 1e6,
+            100.0 * lower.as_secs_f64() / parse.as_secs_f64()
+        );
+        let big = files.join("\n");
+        let (p, l, m) = measure(&big);
+        println!(
+            "one file of {:.1} MB: parse {p:?}, lower {l:?} ({:.0}%), {} IR nodes",
+            big.len() as f64 / 1e6,
+            100.0 * l.as_secs_f64() / p.as_secs_f64(),
+            m.exprs.len() + m.stmts.len()
+        );
+    }
 }
