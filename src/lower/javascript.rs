@@ -506,7 +506,7 @@ impl Grammar {
     }
 }
 
-/// The named children of a node, comments (extras) left out, through one
+/// The named children of a node, comments left out, through one
 /// cursor (`Node::child(i)` is linear in `i`).
 struct Kids<'t> {
     cursor: TreeCursor<'t>,
@@ -528,8 +528,10 @@ impl<'t> Iterator for Kids<'t> {
                 self.done = true;
                 break;
             }
+            // Comments are extras; so is an ERROR node in some recoveries,
+            // and what parsed inside it is kept.
             let node = self.cursor.node();
-            if node.is_named() && !node.is_extra() {
+            if node.is_named() && (!node.is_extra() || node.is_error()) {
                 return Some(node);
             }
         }
@@ -848,6 +850,12 @@ impl<'a> Lowerer<'a> {
             return;
         }
         match self.kind(node) {
+            // `({ a } = o);` is still a destructuring assignment.
+            K::ParenthesizedExpression => {
+                if let Some(inner) = self.first_kid(node) {
+                    self.effect(inner, sp, out);
+                }
+            }
             K::SequenceExpression => {
                 for kid in kids(node) {
                     self.effect(kid, span(kid), out);
@@ -1190,7 +1198,7 @@ impl<'a> Lowerer<'a> {
                 for t in tokens(pattern) {
                     if self.kind(t) == K::Comma {
                         index += 1;
-                    } else if t.is_named() && !t.is_extra() {
+                    } else if t.is_named() && (!t.is_extra() || t.is_error()) {
                         let step = match self.kind(t) {
                             K::RestPattern => Step::Rest,
                             _ => Step::Index(index),
@@ -1983,11 +1991,15 @@ impl<'a> Lowerer<'a> {
             return;
         };
         let (_, _, is_static) = self.modifiers(node);
-        let owner = match (&self.m.class(class).name, is_static) {
-            (Some(class_name), true) => ExprKind::Name(class_name.clone()),
-            _ => ExprKind::This,
+        let class_ref = self.m.class(class);
+        let (owner, owner_span) = match (&class_ref.name, is_static) {
+            (Some(class_name), true) => (
+                ExprKind::Name(class_name.clone()),
+                class_ref.name_span.clone(),
+            ),
+            _ => (ExprKind::This, span(name)),
         };
-        let owner = self.push_expr(owner, span(name));
+        let owner = self.push_expr(owner, owner_span);
         let target = match self.kind(name) {
             K::ComputedPropertyName => {
                 let index = self.expr(name);
@@ -2000,6 +2012,10 @@ impl<'a> Lowerer<'a> {
         };
         let target = self.push_expr(target, span(name));
         let value = self.named_value(value, name);
+        // `handle = async (req) => {}` is a method in all but syntax.
+        if let ExprKind::Function(f) = self.m.expr(value).kind {
+            self.m.functions[f.index()].class = Some(class);
+        }
         let kind = StmtKind::Assign {
             target,
             value,
@@ -2492,4 +2508,777 @@ fn unescape(seq: &str, out: &mut String) {
         other => Some(other),
     };
     out.extend(c);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::{dump, ExprKind, FunctionKind, Module, StmtKind};
+    use crate::lang::Lang;
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    fn lower(lang: Lang, src: &str) -> Module {
+        crate::lower::lower_text(lang, Path::new("t.ts"), src).expect("grammar loads")
+    }
+
+    /// The expected dump, written indented in the test: the common
+    /// indentation and the first empty line are removed.
+    fn dedent(s: &str) -> String {
+        let lines: Vec<&str> = s.strip_prefix('\n').unwrap_or(s).lines().collect();
+        let indent = lines
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        let mut out: String = lines
+            .iter()
+            .map(|l| l.get(indent..).unwrap_or("").trim_end())
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim_end()
+            .to_string();
+        out.push('\n');
+        out
+    }
+
+    #[track_caller]
+    fn assert_dump(lang: Lang, src: &str, expected: &str) {
+        let module = lower(lang, src);
+        let actual = dump(&module);
+        assert_eq!(
+            actual,
+            dedent(expected),
+            "\n--- actual dump ---\n{actual}-------------------"
+        );
+        assert_eq!(module.syntax_errors, 0, "unexpected syntax errors");
+        assert!(!module.truncated);
+    }
+
+    #[test]
+    fn express_middleware_with_a_module_map() {
+        let src = r#"
+const express = require('express');
+const hits = new Map();
+const WINDOW = 60 * 1000;
+
+function limiter(req, res, next) {
+  const ip = req.headers['x-forwarded-for']?.split(',')[0]?.trim() || req.socket.remoteAddress;
+  const now = Date.now();
+  const recent = (hits.get(ip) || []).filter((t) => now - t < WINDOW);
+  if (recent.length >= 5) {
+    return res.status(429).json({ error: 'Too many requests' });
+  }
+  hits.set(ip, [...(hits.get(ip) || []), now]);
+  next();
+}
+
+module.exports = limiter;
+"#;
+        assert_dump(
+            Lang::JavaScript,
+            src,
+            r#"
+            import express = express
+            export default = limiter
+            fn#0 _()
+              let express = require("express")
+              let hits = new Map()
+              let WINDOW = (60 Mul 1000)
+              def fn#1
+              module.exports = limiter
+            fn#1 limiter(req, res, next) in fn#0
+              let ip = (req.headers["x-forwarded-for"].split(",")[0].trim() Or req.socket.remoteAddress)
+              let now = Date.now()
+              let recent = (hits.get(ip) Or []).filter(fn#2)
+              if (recent.length GtE 5):
+                return res.status(429).json({error: "Too many requests"})
+              hits.set(ip, [...(hits.get(ip) Or []), now])
+              next()
+            fn#2 _(t) in fn#1
+              return ((now Sub t) Lt WINDOW)
+            "#,
+        );
+    }
+
+    #[test]
+    fn redis_chains_pipelines_and_lua_commands() {
+        let src = r#"
+import Redis from 'ioredis';
+const redis = new Redis(process.env.REDIS_URL!);
+redis.defineCommand('rl', { lua: script, numberOfKeys: 1 });
+
+export async function hit(ip: string) {
+  const key = `rl:${ip}`;
+  const [[, count]] = await redis.multi().incr(key).expire(key, 60).exec();
+  const pipe = redis.pipeline();
+  pipe.incr(key);
+  await pipe.exec();
+  return count as number;
+}
+"#;
+        assert_dump(
+            Lang::TypeScript,
+            src,
+            r#"
+            import Redis = ioredis:default
+            export hit = hit
+            fn#0 _()
+              import 0..1
+              let redis = new Redis(process.env.REDIS_URL)
+              redis.defineCommand("rl", {lua: script, numberOfKeys: 1})
+              def fn#1
+            fn#1 async hit(ip: string) in fn#0
+              let key = `rl:{ip}`
+              let count = await redis.multi().incr(key).expire(key, 60).exec()[0][1]
+              let pipe = redis.pipeline()
+              pipe.incr(key)
+              await pipe.exec()
+              return count
+            "#,
+        );
+    }
+
+    #[test]
+    fn express_rate_limit_options_and_named_callbacks() {
+        let src = r#"
+import rateLimit from 'express-rate-limit';
+export const apiLimiter = rateLimit({
+  windowMs: 60_000,
+  max: 5,
+  keyGenerator: (req) => req.ip,
+  handler(req, res) { res.sendStatus(429); },
+});
+app.use('/api', apiLimiter);
+"#;
+        assert_dump(
+            Lang::JavaScript,
+            src,
+            r#"
+            import rateLimit = express-rate-limit:default
+            export apiLimiter = apiLimiter
+            fn#0 _()
+              import 0..1
+              let apiLimiter = rateLimit({windowMs: 60000, max: 5, keyGenerator: fn#1, handler: fn#2})
+              app.use("/api", apiLimiter)
+            fn#1 keyGenerator(req) in fn#0
+              return req.ip
+            fn#2 handler(req, res) in fn#0
+              res.sendStatus(429)
+            "#,
+        );
+        let module = lower(Lang::JavaScript, src);
+        let ExprKind::Call(call) = &module.exprs.iter().find(|e| matches!(&e.kind, ExprKind::Call(c) if module.dotted(c.callee).as_deref() == Some("rateLimit"))).unwrap().kind else {
+            unreachable!()
+        };
+        let max = call.named_arg(&module, "max").unwrap();
+        assert!(matches!(module.expr(max).kind, ExprKind::Num(n) if n == 5.0));
+    }
+
+    #[test]
+    fn nestjs_guard_with_decorators_and_parameter_properties() {
+        let src = r#"
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+
+@Injectable()
+export class ThrottleGuard implements CanActivate {
+  private static readonly LIMIT = 10;
+  private hits = new Map<string, number>();
+
+  constructor(private readonly redis: Redis, private config: ConfigService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<Request>();
+    const count = (this.hits.get(req.ip) ?? 0) + 1;
+    this.hits.set(req.ip, count);
+    return count <= ThrottleGuard.LIMIT;
+  }
+
+  @Post('login')
+  login(@Req() req: express.Request, @Body() body: LoginDto) {}
+}
+"#;
+        assert_dump(
+            Lang::TypeScript,
+            src,
+            r#"
+            import CanActivate = @nestjs/common:CanActivate
+            import ExecutionContext = @nestjs/common:ExecutionContext
+            import Injectable = @nestjs/common:Injectable
+            import Request = express:Request
+            export ThrottleGuard = ThrottleGuard
+            class#0 ThrottleGuard(CanActivate)
+              @Injectable()
+              ThrottleGuard.LIMIT = 10
+              this.hits = new Map()
+            fn#0 _()
+              import 0..3
+              import 3..4
+              class class#0
+            fn#1 constructor(redis: Redis, config: ConfigService) in fn#0 of class#0
+              this.redis = redis
+              this.config = config
+            fn#2 async canActivate(context: ExecutionContext) in fn#0 of class#0
+              let req = context.switchToHttp().getRequest()
+              let count = ((this.hits.get(req.ip) Nullish 0) Add 1)
+              this.hits.set(req.ip, count)
+              return (count LtE ThrottleGuard.LIMIT)
+            fn#3 login(req: express.Request, body: LoginDto) in fn#0 of class#0
+              @Post("login")
+            "#,
+        );
+        let module = lower(Lang::TypeScript, src);
+        let login = &module.functions[3];
+        let param_decorators: Vec<String> = login
+            .params
+            .iter()
+            .flat_map(|p| {
+                p.decorators
+                    .iter()
+                    .map(|d| crate::ir::dump_expr(&module, *d))
+            })
+            .collect();
+        assert_eq!(param_decorators, ["Req()", "Body()"]);
+        // The method span starts at its decorator; its name span is the name.
+        assert!(src[login.span.clone()].starts_with("@Post('login')"));
+        assert_eq!(&src[login.name_span.clone()], "login");
+        assert_eq!(module.classes[0].methods.len(), 3);
+        assert_eq!(module.functions[1].kind, FunctionKind::Def);
+    }
+
+    #[test]
+    fn nextjs_route_handler() {
+        let src = r#"
+import { NextRequest, NextResponse } from 'next/server';
+import { ratelimit } from '@/lib/ratelimit';
+
+export async function POST(req: NextRequest) {
+  const ip = req.headers.get('x-forwarded-for') ?? '127.0.0.1';
+  const { success } = await ratelimit.limit(ip);
+  if (!success) return NextResponse.json({ error: 'slow down' }, { status: 429 });
+  return NextResponse.json({ ok: true });
+}
+"#;
+        assert_dump(
+            Lang::TypeScript,
+            src,
+            r#"
+            import NextRequest = next/server:NextRequest
+            import NextResponse = next/server:NextResponse
+            import ratelimit = @/lib/ratelimit:ratelimit
+            export POST = POST
+            fn#0 _()
+              import 0..2
+              import 2..3
+              def fn#1
+            fn#1 async POST(req: NextRequest) in fn#0
+              let ip = (req.headers.get("x-forwarded-for") Nullish "127.0.0.1")
+              let success = await ratelimit.limit(ip).success
+              if Not(success):
+                return NextResponse.json({error: "slow down"}, {status: 429})
+              return NextResponse.json({ok: true})
+            "#,
+        );
+    }
+
+    #[test]
+    fn hono_middleware_with_an_object_counter() {
+        let src = r#"
+import { Hono } from 'hono';
+const app = new Hono();
+const counts: Record<string, number> = {};
+app.use('*', async (c, next) => {
+  const ip = c.req.header('cf-connecting-ip') ?? 'anon';
+  counts[ip] = (counts[ip] ?? 0) + 1;
+  if (counts[ip] > 100) return c.text('Too Many Requests', 429);
+  await next();
+});
+export default app;
+"#;
+        assert_dump(
+            Lang::TypeScript,
+            src,
+            r#"
+            import Hono = hono:Hono
+            export default = app
+            fn#0 _()
+              import 0..1
+              let app = new Hono()
+              let counts = {}
+              app.use("*", fn#1)
+            fn#1 async _(c, next) in fn#0
+              let ip = (c.req.header("cf-connecting-ip") Nullish "anon")
+              counts[ip] = ((counts[ip] Nullish 0) Add 1)
+              if (counts[ip] Gt 100):
+                return c.text("Too Many Requests", 429)
+              await next()
+            "#,
+        );
+    }
+
+    #[test]
+    fn es_module_imports_and_exports() {
+        let src = r#"
+import 'reflect-metadata';
+import x from 'm';
+import { a as b, c } from './local';
+import * as ns from "ns";
+import def, * as all from 'both';
+import q = require('q');
+export const one = 1, { two, three: tres } = obj;
+export function f() {}
+export class C {}
+export { b as bee, c };
+export { x as why, default as dflt } from './re';
+export * from 'star';
+export * as space from 'star2';
+export default rateLimit({ max: 5 });
+export interface I { a: string }
+export type T = string;
+"#;
+        assert_dump(
+            Lang::TypeScript,
+            src,
+            r#"
+            import x = m:default
+            import b = ./local:a
+            import c = ./local:c
+            import ns = ns
+            import def = both:default
+            import all = both
+            import q = q
+            export one = one
+            export two = two
+            export tres = tres
+            export f = f
+            export C = C
+            export bee = b
+            export c = c
+            export why = from ./re:x
+            export dflt = from ./re:default
+            export * = from star:*
+            export space = from star2:*
+            export default = rateLimit({max: 5})
+            class#0 C()
+            fn#0 _()
+              import 0..1
+              import 1..3
+              import 3..4
+              import 4..6
+              import 6..7
+              let one = 1
+              let two = obj.two
+              let tres = obj.three
+              def fn#1
+              class class#0
+              rateLimit({max: 5})
+            fn#1 f() in fn#0
+            "#,
+        );
+    }
+
+    #[test]
+    fn default_exports_of_declarations_are_locals() {
+        let module = lower(
+            Lang::TypeScript,
+            "export default async function handler(req, res) {}\n",
+        );
+        assert_eq!(
+            dump(&module).lines().next(),
+            Some("export default = handler")
+        );
+        let module = lower(Lang::JavaScript, "export default class Store {}\n");
+        assert_eq!(dump(&module).lines().next(), Some("export default = Store"));
+        let module = lower(Lang::JavaScript, "export default (req, res) => {};\n");
+        assert_eq!(dump(&module).lines().next(), Some("export default = fn#1"));
+    }
+
+    #[test]
+    fn commonjs_requires_and_exports() {
+        let src = r#"
+const redis = require('redis');
+const { createClient, Pool: P } = require('pg');
+const limit = require('./limits').perMinute;
+module.exports = { redis, check: checkLimit, make: () => 1 };
+module.exports.extra = extra;
+exports.helper = function helper() {};
+module.exports = new Limiter();
+function later() { const lazy = require('lazy'); }
+"#;
+        assert_dump(
+            Lang::JavaScript,
+            src,
+            r#"
+            import redis = redis
+            import createClient = pg:createClient
+            import P = pg:Pool
+            import limit = ./limits:perMinute
+            import lazy = lazy
+            export redis = redis
+            export check = checkLimit
+            export make = fn#1
+            export extra = extra
+            export helper = fn#2
+            export default = new Limiter()
+            fn#0 _()
+              let redis = require("redis")
+              let createClient = require("pg").createClient
+              let P = require("pg").Pool
+              let limit = require("./limits").perMinute
+              module.exports = {redis: redis, check: checkLimit, make: fn#1}
+              module.exports.extra = extra
+              exports.helper = fn#2
+              module.exports = new Limiter()
+              def fn#3
+            fn#1 make() in fn#0
+              return 1
+            fn#2 helper() in fn#0
+            fn#3 later() in fn#0
+              let lazy = require("lazy")
+            "#,
+        );
+        let module = lower(Lang::JavaScript, src);
+        assert_eq!(module.imports[4].function.0, 3, "a require in a function");
+    }
+
+    #[test]
+    fn destructuring_declarations_assignments_and_parameters() {
+        let src = r#"
+const { ip, headers } = req;
+const { a = 5, b: { c }, d: [e, , f], ...rest } = opts;
+[p, q] = [q, p];
+({ left: this.l, right: o[k] } = pair);
+function params(a, b = 2, { ip, headers: { host } }, [first], ...others) {}
+let declaredOnly;
+"#;
+        assert_dump(
+            Lang::JavaScript,
+            src,
+            r#"
+            fn#0 _()
+              let ip = req.ip
+              let headers = req.headers
+              let a = (opts.a Nullish 5)
+              let c = opts.b.c
+              let e = opts.d[0]
+              let f = opts.d[2]
+              let rest = opts
+              p = [q, p][0]
+              q = [q, p][1]
+              this.l = pair.left
+              o[k] = pair.right
+              def fn#1
+            fn#1 params(a, b = 2, {} {ip->ip} {headers.host->host}, [] {0->first}, *others) in fn#0
+            "#,
+        );
+        // Every binding of one declaration has the declaration's span.
+        let module = lower(Lang::JavaScript, src);
+        let top = &module.functions[0].body;
+        assert_eq!(module.stmt(top[0]).span, module.stmt(top[1]).span);
+    }
+
+    #[test]
+    fn control_flow_statements() {
+        let src = r#"
+for (const [k, v] of entries) { if (v.expires < now) delete store[k]; }
+for (k in o) continue;
+for (let i = 0; i < n; i++) total += i;
+while (queue.length) queue.shift();
+do { n-- } while (n > 0);
+try { await client.incr(key) } catch (err) { throw new Error('redis down') } finally { release() }
+outer: for (const a of b) { break outer; }
+switch (req.method) { case 'POST': limit(); break; default: pass(); }
+if (a) x(); else if (b) y(); else z();
+"#;
+        assert_dump(
+            Lang::JavaScript,
+            src,
+            r#"
+            fn#0 _()
+              for (k, v) in entries:
+                if (v.expires Lt now):
+                  Delete(store[k])
+              for k in o:
+                jump
+              let i = 0
+              while (i Lt n):
+                total Add= i
+                i Add= 1
+              while queue.length:
+                queue.shift()
+              while (n Gt 0):
+                n Sub= 1
+              try:
+                await client.incr(key)
+              except  as err:
+                raise new Error("redis down")
+              finally:
+                release()
+              for a in b:
+                jump
+              other req.method, "POST":
+                limit()
+                jump
+                pass()
+              if a:
+                x()
+              else:
+                if b:
+                  y()
+                else:
+                  z()
+            "#,
+        );
+    }
+
+    #[test]
+    fn operators_and_literals() {
+        let src = r#"
+a ??= b; c ||= d; e &&= f; g += 1; h **= 2;
+x = y, z = w;
+const lit = ['a\tb', "\x41\u0042\u{43}", 0x1f, 1_000, 10n, 1e3, .5, true, false, null, undefined, /re/g];
+const ops = [void 0, typeof x, !y, -1, ~z, a instanceof B, 'k' in o, a !== b, 2 ** 3, a % b, a & b];
+const t = `rl:${ip}:${route}`, plain = `abc`, cond = ok ? 1 : 2, nested = (x = 1);
+new.target; tag`x${y}`;
+"#;
+        assert_dump(
+            Lang::JavaScript,
+            src,
+            r#"
+            fn#0 _()
+              a Nullish= b
+              c Or= d
+              e And= f
+              g Add= 1
+              h Pow= 2
+              x = y
+              z = w
+              let lit = ["a\tb", "ABC", 31, 1000, 10, 1000, 0.5, true, false, null, null, ?()]
+              let ops = [Void(0), TypeOf(x), Not(y), Neg(1), Other(z), (a InstanceOf B), ("k" In o), (a NotEq b), (2 Pow 3), (a Mod b), (a Other b)]
+              let t = `rl:{ip}:{route}`
+              let plain = `abc`
+              let cond = (ok ? 1 : 2)
+              let nested = (x := 1)
+              ?()
+              tag(`x{y}`)
+            "#,
+        );
+    }
+
+    #[test]
+    fn functions_and_classes_take_their_names_from_context() {
+        let src = r#"
+const f = function named() {}, g = async function* () {}, h = class {};
+const obj = { async m() {}, get g() { return 1 }, 'str-key': () => 0, [comp]: function () {} };
+class A extends Base { static count = 0; handler = async (req) => {}; #secret = 1; static make() {} }
+"#;
+        assert_dump(
+            Lang::JavaScript,
+            src,
+            r#"
+            class#0 h()
+            class#1 A(Base)
+              A.count = 0
+              this.handler = fn#7
+              this.#secret = 1
+            fn#0 _()
+              let f = fn#1
+              let g = fn#2
+              let h = class#0
+              let obj = {m: fn#3, g: fn#4, str-key: fn#5, [comp]: fn#6}
+              class class#1
+            fn#1 named() in fn#0
+            fn#2 async g() in fn#0
+            fn#3 async m() in fn#0
+            fn#4 g() in fn#0
+              return 1
+            fn#5 str-key() in fn#0
+              return 0
+            fn#6 _() in fn#0
+            fn#7 async handler(req) in fn#0 of class#1
+            fn#8 make() in fn#0 of class#1
+            "#,
+        );
+    }
+
+    #[test]
+    fn typescript_only_syntax_lowers_to_the_inner_expression() {
+        let src = r#"
+const a = b as unknown as C<D>;
+const e = f!.g!;
+const h = i satisfies J;
+const k = <L>m;
+const n = o<P>(q);
+interface I { x: number }
+type T = { y: string };
+enum E { A = 1 }
+declare const z: number;
+declare module 'mod' { export const w: number; }
+namespace NS { export const inner = call(); }
+function over(a: string): void;
+function over(a: any) { return a; }
+abstract class Base<T> extends Parent<T> implements I, express.Handler { abstract run(): void; }
+function typed(req: express.Request<{}, any>, res: Response | undefined, opt?: Options, ...rest: string[]) {}
+"#;
+        assert_dump(
+            Lang::TypeScript,
+            src,
+            r#"
+            class#0 Base(Parent, I, express.Handler)
+            fn#0 _()
+              let a = b
+              let e = f.g
+              let h = i
+              let k = m
+              let n = o(q)
+              other :
+                let inner = call()
+              def fn#1
+              class class#0
+              def fn#2
+            fn#1 over(a: any) in fn#0
+              return a
+            fn#2 typed(req: express.Request, res, opt: Options, *rest) in fn#0
+            "#,
+        );
+    }
+
+    #[test]
+    fn tsx_with_jsx_keeps_embedded_expressions() {
+        let src = r#"
+import { useState } from 'react';
+export default function Login({ onSubmit }: Props) {
+  const [tries, setTries] = useState(0);
+  return (
+    <form onSubmit={(e) => { setTries(tries + 1); onSubmit(e); }} {...rest}>
+      {tries > 5 ? <p className="warn">Too many attempts</p> : null}
+      <Button disabled={tries > 5} />
+    </form>
+  );
+}
+"#;
+        assert_dump(
+            Lang::Tsx,
+            src,
+            r#"
+            import useState = react:useState
+            export default = Login
+            fn#0 _()
+              import 0..1
+              def fn#1
+            fn#1 Login({}: Props {onSubmit->onSubmit}) in fn#0
+              let tries = useState(0)[0]
+              let setTries = useState(0)[1]
+              return ?(fn#2, ...rest, ((tries Gt 5) ? ?() : null), ?((tries Gt 5)))
+            fn#2 _(e) in fn#1
+              setTries((tries Add 1))
+              onSubmit(e)
+            "#,
+        );
+    }
+
+    #[test]
+    fn the_three_grammars_lower_alike() {
+        let src = "const { ip } = req;\nexport async function f(a, b = 1) { for (const x of xs) { await r.incr(`k:${a}`); } }\n";
+        let js = dump(&lower(Lang::JavaScript, src));
+        assert_eq!(js, dump(&lower(Lang::TypeScript, src)));
+        assert_eq!(js, dump(&lower(Lang::Tsx, src)));
+        assert!(js.contains("await r.incr(`k:{a}`)"), "{js}");
+    }
+
+    #[test]
+    fn spans_cover_their_source_text() {
+        let src = r#"
+const limiter = async (req, res) => { await store.incr(`rl:${req.ip}`); };
+class Guard { static LIMIT = 5; constructor(private redis: Redis) {} static check() { return this.redis.get('k'); } }
+module.exports = { limiter };
+"#;
+        let module = lower(Lang::TypeScript, src);
+        for e in &module.exprs {
+            let text = &src[e.span.clone()];
+            match &e.kind {
+                ExprKind::Name(n) => assert_eq!(text, n),
+                ExprKind::Str(s) => assert_eq!(&text[1..text.len() - 1], s),
+                ExprKind::Call(c) => {
+                    let callee = &src[module.expr(c.callee).span.clone()];
+                    assert!(text.starts_with(callee), "{text:?} / {callee:?}");
+                }
+                _ => {}
+            }
+        }
+        let limiter = &module.functions[1];
+        assert_eq!(limiter.name.as_deref(), Some("limiter"));
+        assert_eq!(&src[limiter.name_span.clone()], "limiter");
+        assert!(src[limiter.span.clone()].starts_with("async (req, res) =>"));
+        let check = module
+            .functions
+            .iter()
+            .find(|f| f.name.as_deref() == Some("check"))
+            .unwrap();
+        assert_eq!(&src[check.name_span.clone()], "check");
+        assert!(check.is_static && check.class == Some(crate::ir::ClassId(0)));
+        let class = &module.classes[0];
+        assert_eq!(&src[class.name_span.clone()], "Guard");
+        assert!(src[class.span.clone()].starts_with("class Guard"));
+        let first = module.stmt(module.functions[0].body[0]);
+        assert_eq!(&src[first.span.clone()], src.lines().nth(1).unwrap());
+        assert_eq!(
+            &src[module.exports[0].span.clone()],
+            "module.exports = { limiter };"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_counted_and_the_rest_lowered() {
+        let src =
+            "const ok = store.get(key);\nfunction broken( {\nconst after = store.set(key, 1);\n";
+        let module = lower(Lang::JavaScript, src);
+        assert!(module.syntax_errors > 0);
+        let text = dump(&module);
+        assert!(text.contains("let ok = store.get(key)"), "{text}");
+        assert!(text.contains("store.set(key, 1)"), "{text}");
+    }
+
+    fn assert_deep_input_is_cut_off(lang: Lang, src: &str) {
+        let start = Instant::now();
+        let module = lower(lang, src);
+        let elapsed = start.elapsed();
+        assert!(module.truncated, "not truncated");
+        assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+        dump(&module); // the dump recurses too: bounded as well
+    }
+
+    #[test]
+    fn deep_nesting_is_truncated_quickly_without_overflow() {
+        let depth = 5_000;
+        let calls = format!("x = {}1{};\n", "f(".repeat(depth), ")".repeat(depth));
+        let arrays = format!("x = {}1{};\n", "[".repeat(depth), "]".repeat(depth));
+        let arrows = format!("x = {}1;\n", "() => ".repeat(depth));
+        let blocks = format!("{}x();{}\n", "if (a) {".repeat(depth), "}".repeat(depth));
+        let chain = format!("x = a{};\n", ".b()".repeat(depth));
+        let sums = format!("x = a{};\n", " + a".repeat(depth));
+        for src in [&calls, &arrays, &arrows, &blocks, &chain, &sums] {
+            assert_deep_input_is_cut_off(Lang::JavaScript, src);
+        }
+        assert_deep_input_is_cut_off(Lang::TypeScript, &calls);
+    }
+
+    #[test]
+    fn update_and_delete_statements() {
+        let module = lower(Lang::JavaScript, "count++; --left; delete cache[ip];\n");
+        let kinds: Vec<String> = module.functions[0]
+            .body
+            .iter()
+            .map(|s| match &module.stmt(*s).kind {
+                StmtKind::Assign { op, .. } => format!("assign {op:?}"),
+                StmtKind::Expr(e) => crate::ir::dump_expr(&module, *e),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["assign Some(Add)", "assign Some(Sub)", "Delete(cache[ip])"]
+        );
+    }
 }
