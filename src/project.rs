@@ -380,7 +380,16 @@ impl Project {
         variant: u64,
         make: impl FnOnce() -> T,
     ) -> Arc<T> {
-        let key = (TypeId::of::<T>(), self.roots[file], variant);
+        self.memoised((TypeId::of::<T>(), self.roots[file], variant), make)
+    }
+
+    /// A value computed once per run and shared by every file (the
+    /// project-model queries that cross files). See `per_project`.
+    pub fn per_run<T: Any + Send + Sync>(&self, make: impl FnOnce() -> T) -> Arc<T> {
+        self.memoised((TypeId::of::<T>(), usize::MAX, 0), make)
+    }
+
+    fn memoised<T: Any + Send + Sync>(&self, key: MemoKey, make: impl FnOnce() -> T) -> Arc<T> {
         let cached = self
             .memo
             .lock()

@@ -5,7 +5,7 @@
 //! in another module, a helper that reads the header, or an instance
 //! attribute all resolve.
 
-use super::{tables, Addr, ModId, Model, Role, Slot};
+use super::{tables, Addr, ModId, Model, Origin, Role, Slot};
 use crate::ir::*;
 
 /// One place a limiter keys on a value that carries a client address.
@@ -13,14 +13,14 @@ use crate::ir::*;
 pub struct KeySite {
     /// The function the site is in.
     pub function: FuncId,
-    /// Where the key is computed: the value passed, or the returned
-    /// expression of a key function in this module.
+    /// The value passed as the key (or the key function).
     pub span: Span,
     /// The option, method or command that takes the key.
     pub via: String,
     /// Where the key is used (the call).
     pub use_span: Span,
-    pub addresses: Vec<Addr>,
+    /// The addresses the key carries, each with where it was read.
+    pub addresses: Vec<(Addr, Origin)>,
 }
 
 /// Every key site of module `m` whose key carries a client address.
@@ -119,25 +119,29 @@ fn sites_of_call(
     }
 }
 
-/// The addresses a key value carries, and where to point: the value
-/// itself, or for a key function the returned expression that carries
-/// them (when the function is in this module).
-fn key_value(model: &Model, m: ModId, f: FuncId, value: ExprId) -> Option<(Span, Vec<Addr>)> {
+/// The addresses a key value carries, with where each was read; a key
+/// function's addresses are those it returns.
+fn key_value(
+    model: &Model,
+    m: ModId,
+    f: FuncId,
+    value: ExprId,
+) -> Option<(Span, Vec<(Addr, Origin)>)> {
     let module = model.module(m);
-    let mut addresses = model.addresses(m, f, value);
-    let mut span = module.expr(value).span.clone();
+    let span = module.expr(value).span.clone();
+    let here = Origin {
+        module: m,
+        start: span.start as u32,
+        end: span.end as u32,
+    };
+    let mut addresses = model.address_origins(m, f, value);
     for role in model.roles(m, f, value) {
         match role {
-            Role::KeyFunc(a) => addresses.push(a),
+            Role::KeyFunc(a) => addresses.push((a, here)),
             Role::Func(gm, g) => {
                 for r in model.slot(&Slot::Return(gm, g)) {
-                    if let Role::Addr(a) = r {
-                        addresses.push(*a);
-                    }
-                }
-                if gm == m {
-                    if let Some(ret) = returned_address(model, m, g) {
-                        span = ret;
+                    if let Role::Addr(a, o) = r {
+                        addresses.push((*a, *o));
                     }
                 }
             }
@@ -147,21 +151,4 @@ fn key_value(model: &Model, m: ModId, f: FuncId, value: ExprId) -> Option<(Span,
     addresses.sort();
     addresses.dedup();
     (!addresses.is_empty()).then_some((span, addresses))
-}
-
-/// The first `return` of function `g` whose value carries an address.
-fn returned_address(model: &Model, m: ModId, g: FuncId) -> Option<Span> {
-    let module = model.module(m);
-    let mut found = None;
-    walk_stmts(module, &module.func(g).body, &mut |s| {
-        if found.is_some() {
-            return;
-        }
-        if let StmtKind::Return(Some(e)) = &module.stmt(s).kind {
-            if !model.addresses(m, g, *e).is_empty() {
-                found = Some(module.expr(*e).span.clone());
-            }
-        }
-    });
-    found
 }

@@ -43,6 +43,28 @@ pub enum Addr {
     RealIpHeader,
 }
 
+/// Where an address role was read or last transformed (the expression
+/// `split(",")[0]`, `req.ip`): findings about a key point there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Origin {
+    pub module: ModId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Origin {
+    /// The placeholder in tables; `eval` replaces it with the expression.
+    pub const TABLE: Origin = Origin {
+        module: ModId(u32::MAX),
+        start: 0,
+        end: 0,
+    };
+
+    pub fn span(self) -> Span {
+        self.start as usize..self.end as usize
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     /// A value from outside the project, by access path (`flask.request`,
@@ -55,7 +77,7 @@ pub enum Role {
     ClientInfo,
     /// Node's `req.socket` / `req.connection`.
     Socket,
-    Addr(Addr),
+    Addr(Addr, Origin),
     /// A function that, given the request, returns this address
     /// (`get_remote_address`, a project `key_func`).
     KeyFunc(Addr),
@@ -172,15 +194,47 @@ impl Model {
     /// part of a key built from it).
     pub fn addresses(&self, m: ModId, f: FuncId, expr: ExprId) -> Vec<Addr> {
         let mut out: Vec<Addr> = self
-            .roles(m, f, expr)
+            .address_origins(m, f, expr)
             .into_iter()
-            .filter_map(|r| match r {
-                Role::Addr(a) => Some(a),
-                _ => None,
-            })
+            .map(|(a, _)| a)
             .collect();
         out.sort();
         out.dedup();
+        out
+    }
+
+    /// The same, with where each address was read.
+    pub fn address_origins(&self, m: ModId, f: FuncId, expr: ExprId) -> Vec<(Addr, Origin)> {
+        self.roles(m, f, expr)
+            .into_iter()
+            .filter_map(|r| match r {
+                Role::Addr(a, o) => Some((a, o)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The project functions that calls in `f`'s body may reach.
+    pub fn called_functions(&self, m: ModId, f: FuncId) -> Vec<(ModId, FuncId)> {
+        let module = self.module(m);
+        let mut out = Vec::new();
+        let mut stmts = Vec::new();
+        walk_stmts(module, &module.func(f).body, &mut |s| stmts.push(s));
+        for s in stmts {
+            stmt_exprs(module, s, &mut |e| {
+                walk_expr(module, e, &mut |x| {
+                    if let ExprKind::Call(call) = &module.expr(x).kind {
+                        for r in self.eval(m, f, call.callee, 0) {
+                            if let Role::Func(tm, g) = r {
+                                if !out.contains(&(tm, g)) {
+                                    out.push((tm, g));
+                                }
+                            }
+                        }
+                    }
+                })
+            });
+        }
         out
     }
 
@@ -544,6 +598,12 @@ impl Model {
         }
         let module = self.module(m);
         let d = depth + 1;
+        let span = &module.expr(expr).span;
+        let here = Origin {
+            module: m,
+            start: span.start as u32,
+            end: span.end as u32,
+        };
         match &module.expr(expr).kind {
             ExprKind::Name(n) => self.lookup(m, f, n, d),
             ExprKind::This => match enclosing_class(module, f) {
@@ -552,13 +612,13 @@ impl Model {
             },
             ExprKind::Attr { obj, name } => {
                 let base = self.eval(m, f, *obj, d);
-                self.member(&base, name, d)
+                self.member(&base, name, here, d)
             }
             ExprKind::Subscript { obj, index } => {
                 let base = self.eval(m, f, *obj, d);
-                self.subscript(module, &base, *index, d)
+                self.subscript(module, &base, *index, here)
             }
-            ExprKind::Call(call) => self.call(m, f, call, d),
+            ExprKind::Call(call) => self.call(m, f, call, here, d),
             ExprKind::Str(_) | ExprKind::Num(_) => vec![Role::Const],
             ExprKind::Logic { op, left, right } => {
                 let mut roles = self.eval(m, f, *right, d);
@@ -602,7 +662,7 @@ impl Model {
     }
 
     /// `base.name`.
-    fn member(&self, base: &[Role], name: &str, depth: usize) -> Roles {
+    fn member(&self, base: &[Role], name: &str, here: Origin, depth: usize) -> Roles {
         let mut out = Vec::new();
         for role in base {
             match role {
@@ -615,16 +675,20 @@ impl Model {
                 _ => {
                     for (from, member, to) in tables::MEMBER_ROLES {
                         if from == role && *member == name {
-                            merge(&mut out, vec![to.clone()]);
+                            let to = match to {
+                                Role::Addr(a, _) => Role::Addr(*a, here),
+                                other => other.clone(),
+                            };
+                            merge(&mut out, vec![to]);
                         }
                     }
                     if *role == Role::Request && name == "clientIp" {
                         // Set by the `request-ip` middleware.
-                        out.push(Role::Addr(Addr::ForwardedLeftmost));
+                        out.push(Role::Addr(Addr::ForwardedLeftmost, here));
                     }
                     if *role == Role::Headers {
                         if let Some(a) = tables::header_addr(name) {
-                            out.push(Role::Addr(a));
+                            out.push(Role::Addr(a, here));
                         }
                     }
                 }
@@ -650,8 +714,7 @@ impl Model {
     }
 
     /// `base[index]`.
-    fn subscript(&self, module: &Module, base: &[Role], index: ExprId, depth: usize) -> Roles {
-        let _ = depth;
+    fn subscript(&self, module: &Module, base: &[Role], index: ExprId, here: Origin) -> Roles {
         let mut out = Vec::new();
         let key = module.str_value(index);
         let position = match &module.expr(index).kind {
@@ -669,12 +732,12 @@ impl Model {
             match role {
                 Role::Headers => {
                     if let Some(a) = key.and_then(tables::header_addr) {
-                        out.push(Role::Addr(a));
+                        out.push(Role::Addr(a, here));
                     }
                 }
-                Role::Addr(Addr::ForwardedList) => match position {
-                    Some(0.0) => out.push(Role::Addr(Addr::ForwardedLeftmost)),
-                    Some(p) if p < 0.0 => out.push(Role::Addr(Addr::ForwardedRightmost)),
+                Role::Addr(Addr::ForwardedList, _) => match position {
+                    Some(0.0) => out.push(Role::Addr(Addr::ForwardedLeftmost, here)),
+                    Some(p) if p < 0.0 => out.push(Role::Addr(Addr::ForwardedRightmost, here)),
                     _ => {}
                 },
                 Role::Ext(path) => {
@@ -688,7 +751,7 @@ impl Model {
         out
     }
 
-    fn call(&self, m: ModId, f: FuncId, call: &Call, depth: usize) -> Roles {
+    fn call(&self, m: ModId, f: FuncId, call: &Call, here: Origin, depth: usize) -> Roles {
         let module = self.module(m);
         let mut out = Vec::new();
         // Methods on request parts and strings.
@@ -704,19 +767,19 @@ impl Model {
                     .any(|(r, meth)| r == role && meth == name)
                 {
                     if let Some(a) = first_str.and_then(tables::header_addr) {
-                        out.push(Role::Addr(a));
+                        out.push(Role::Addr(a, here));
                     }
                 }
-                if let Role::Addr(a) = role {
+                if let Role::Addr(a, _) = role {
                     match name.as_str() {
                         "split" if matches!(a, Addr::ForwardedWhole) => {
-                            out.push(Role::Addr(Addr::ForwardedList));
+                            out.push(Role::Addr(Addr::ForwardedList, here));
                         }
                         "shift" if matches!(a, Addr::ForwardedList) => {
-                            out.push(Role::Addr(Addr::ForwardedLeftmost));
+                            out.push(Role::Addr(Addr::ForwardedLeftmost, here));
                         }
                         "pop" if matches!(a, Addr::ForwardedList) => {
-                            out.push(Role::Addr(Addr::ForwardedRightmost));
+                            out.push(Role::Addr(Addr::ForwardedRightmost, here));
                         }
                         "at" if matches!(a, Addr::ForwardedList) => {
                             let last = call.args.first().is_some_and(|x| {
@@ -728,11 +791,14 @@ impl Model {
                                     }
                                 )
                             });
-                            out.push(Role::Addr(if last {
-                                Addr::ForwardedRightmost
-                            } else {
-                                Addr::ForwardedLeftmost
-                            }));
+                            out.push(Role::Addr(
+                                if last {
+                                    Addr::ForwardedRightmost
+                                } else {
+                                    Addr::ForwardedLeftmost
+                                },
+                                here,
+                            ));
                         }
                         n if tables::KEEPING_METHODS.contains(&n) => out.push(role.clone()),
                         _ => {}
@@ -760,7 +826,7 @@ impl Model {
                     merge(&mut out, self.slot(&Slot::Return(tm, g)).to_vec());
                 }
                 Role::Class(tm, c) => out.push(Role::Instance(tm, c)),
-                Role::KeyFunc(a) => out.push(Role::Addr(a)),
+                Role::KeyFunc(a) => out.push(Role::Addr(a, here)),
                 _ => {}
             }
         }
@@ -798,7 +864,7 @@ fn external_module(spec: &str) -> String {
 fn addresses_only(roles: Roles) -> Roles {
     roles
         .into_iter()
-        .filter(|r| matches!(r, Role::Addr(_)))
+        .filter(|r| matches!(r, Role::Addr(..)))
         .collect()
 }
 

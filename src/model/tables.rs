@@ -1,7 +1,7 @@
 //! Library and framework knowledge for value roles, as data. Adding a
 //! framework's request object or a store client is a row here, not code.
 
-use super::{Addr, Role};
+use super::{Addr, Origin, Role};
 
 /// External names (module path plus members, `()` for a call's result)
 /// and the role their value has. Looked up after every step of an access
@@ -50,13 +50,21 @@ pub const EXTERNAL_ROLES: &[(&str, Role)] = &[
 
 /// Attributes and members of request-like values.
 pub const MEMBER_ROLES: &[(Role, &str, Role)] = &[
-    (Role::Request, "remote_addr", Role::Addr(Addr::Peer)),
-    (Role::Request, "ip", Role::Addr(Addr::ReqIp)),
-    (Role::Request, "ips", Role::Addr(Addr::ForwardedList)),
+    (
+        Role::Request,
+        "remote_addr",
+        Role::Addr(Addr::Peer, Origin::TABLE),
+    ),
+    (Role::Request, "ip", Role::Addr(Addr::ReqIp, Origin::TABLE)),
+    (
+        Role::Request,
+        "ips",
+        Role::Addr(Addr::ForwardedList, Origin::TABLE),
+    ),
     (
         Role::Request,
         "access_route",
-        Role::Addr(Addr::ForwardedList),
+        Role::Addr(Addr::ForwardedList, Origin::TABLE),
     ),
     (Role::Request, "headers", Role::Headers),
     (Role::Request, "META", Role::Headers),
@@ -70,8 +78,16 @@ pub const MEMBER_ROLES: &[(Role, &str, Role)] = &[
     (Role::Request, "req", Role::Request),
     (Role::Request, "raw", Role::Request),
     (Role::Request, "_request", Role::Request),
-    (Role::ClientInfo, "host", Role::Addr(Addr::Peer)),
-    (Role::Socket, "remoteAddress", Role::Addr(Addr::Peer)),
+    (
+        Role::ClientInfo,
+        "host",
+        Role::Addr(Addr::Peer, Origin::TABLE),
+    ),
+    (
+        Role::Socket,
+        "remoteAddress",
+        Role::Addr(Addr::Peer, Origin::TABLE),
+    ),
 ];
 
 /// Methods of request-like values that read a header by name: the

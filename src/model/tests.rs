@@ -37,7 +37,7 @@ fn addrs(model: &Model, path: &str, func: &str, var: &str) -> Vec<Addr> {
         ))
         .iter()
         .filter_map(|r| match r {
-            Role::Addr(a) => Some(*a),
+            Role::Addr(a, _) => Some(*a),
             _ => None,
         })
         .collect();
@@ -46,7 +46,6 @@ fn addrs(model: &Model, path: &str, func: &str, var: &str) -> Vec<Addr> {
 }
 
 #[test]
-#[ignore = "enabled when the lowerings land"]
 fn python_leftmost_forwarded_through_a_helper_in_another_module() {
     let modules = project(&[
         (
@@ -66,7 +65,6 @@ fn python_leftmost_forwarded_through_a_helper_in_another_module() {
 }
 
 #[test]
-#[ignore = "enabled when the lowerings land"]
 fn python_instance_attribute_and_imported_instance() {
     let modules = project(&[
         (
@@ -100,7 +98,6 @@ fn python_instance_attribute_and_imported_instance() {
 }
 
 #[test]
-#[ignore = "enabled when the lowerings land"]
 fn javascript_or_chain_of_headers_and_required_helper() {
     let modules = project(&[
         (
@@ -124,7 +121,6 @@ fn javascript_or_chain_of_headers_and_required_helper() {
 }
 
 #[test]
-#[ignore = "enabled when the lowerings land"]
 fn typescript_class_field_store_and_default_import() {
     let modules = project(&[
         (
@@ -153,7 +149,6 @@ fn typescript_class_field_store_and_default_import() {
 }
 
 #[test]
-#[ignore = "enabled when the lowerings land"]
 fn a_geo_lookup_is_not_an_address_and_unknown_stays_empty() {
     let modules = project(&[(
         "a.py",

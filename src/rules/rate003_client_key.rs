@@ -583,53 +583,53 @@ fn fix(framework: Option<Framework>, python: bool, spoofable: bool) -> &'static 
 /// Keys the project model resolves (second-generation core): library key
 /// options, limiter methods that take the key and counting store commands,
 /// with values followed through helpers, attributes and other modules.
-/// Reported only where the first-generation passes above found nothing.
+/// Each is reported where its address is read (which may be another file
+/// than the limiter's), and only where the passes above found nothing.
 fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Finding>) {
-    let model = &project.model;
-    let m = crate::model::ModId(file as u32);
-    let module = model.module(m);
-    for site in crate::model::keys::limiter_keys(model, m) {
-        let (key_span, use_span): (Span, Span) =
-            (site.span.clone().into(), site.use_span.clone().into());
-        let Some(form) = worst_form(&site.addresses) else {
-            continue;
-        };
+    let by_origin = project.per_run(|| model_keys_by_origin(project));
+    let Some(keys) = by_origin.get(&file) else {
+        return;
+    };
+    let facts = &project.files[file];
+    let module = project.model.module(crate::model::ModId(file as u32));
+    let line = |offset: usize| {
+        module.source[..offset.min(module.source.len())]
+            .matches('\n')
+            .count()
+    };
+    for key in keys {
         let framework = project.framework_for(file, None);
-        let Some(verdict) = judge(form, framework, trust) else {
+        let Some(verdict) = judge(key.form, framework, trust) else {
             continue;
-        };
-        let overlaps = |s: &Span| s.start < key_span.end && key_span.start < s.end;
-        let line = |offset: usize| {
-            module.source[..offset.min(module.source.len())]
-                .matches('\n')
-                .count()
         };
         if out.iter().any(|f| {
             f.rule_id == "RATE003"
-                && f.path == project.files[file].path
-                && (overlaps(&f.span) || line(f.span.start) == line(key_span.start))
+                && f.path == facts.path
+                && (f.span.start < key.span.end && key.span.start < f.span.end
+                    || line(f.span.start) == line(key.span.start))
         }) {
             continue;
         }
-        let key = ClientKey {
-            form,
-            text: shorten(module.text(&site.span)),
-            span: key_span,
+        let client_key = ClientKey {
+            form: key.form,
+            text: shorten(module.text(&(key.span.start..key.span.end))),
+            span: key.span,
             header: None,
         };
         let mut labels = Vec::new();
-        let inside =
-            |outer: &Span, inner: &Span| outer.start <= inner.start && inner.end <= outer.end;
-        if !inside(&use_span, &key_span) {
+        let inside = key.use_file == file
+            && key.use_span.start <= key.span.start
+            && key.span.end <= key.use_span.end;
+        if !inside {
             labels.push(Label {
-                path: project.files[file].path.clone(),
-                span: use_span,
-                message: format!("used as the limiter key (`{}`) here", site.via),
+                path: project.files[key.use_file].path.clone(),
+                span: key.use_span,
+                message: format!("used as the limiter key (`{}`) here", key.via),
             });
         }
         out.push(finding(
-            &project.files[file],
-            &key,
+            facts,
+            &client_key,
             verdict,
             trust,
             framework,
@@ -638,11 +638,54 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
     }
 }
 
-/// The form that decides the verdict when a key may carry several: one
-/// the client writes wins, then the peer.
-fn worst_form(addresses: &[crate::model::Addr]) -> Option<KeyForm> {
+/// A key site of the model, by the file where its address is read.
+struct ModelKey {
+    form: KeyForm,
+    /// Where the address is read.
+    span: Span,
+    use_file: FileId,
+    use_span: Span,
+    via: String,
+}
+
+fn model_keys_by_origin(project: &Project) -> std::collections::HashMap<FileId, Vec<ModelKey>> {
+    let model = &project.model;
+    let mut out: std::collections::HashMap<FileId, Vec<ModelKey>> = Default::default();
+    for mi in 0..model.modules.len() {
+        let m = crate::model::ModId(mi as u32);
+        for site in crate::model::keys::limiter_keys(model, m) {
+            let forms: Vec<crate::model::Addr> = site.addresses.iter().map(|(a, _)| *a).collect();
+            let Some(form) = worst_form(&forms) else {
+                continue;
+            };
+            let Some(&(_, origin)) = site.addresses.iter().find(|(a, _)| key_form(*a) == form)
+            else {
+                continue;
+            };
+            let (file, span) = if origin.module.0 as usize >= model.modules.len() {
+                (mi, Span::from(site.span.clone()))
+            } else {
+                (origin.module.0 as usize, Span::from(origin.span()))
+            };
+            let keys = out.entry(file).or_default();
+            if keys.iter().any(|k| k.span == span) {
+                continue;
+            }
+            keys.push(ModelKey {
+                form,
+                span,
+                use_file: mi,
+                use_span: site.use_span.clone().into(),
+                via: site.via.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn key_form(a: crate::model::Addr) -> KeyForm {
     use crate::model::Addr;
-    let form = |a: &Addr| match a {
+    match a {
         Addr::ForwardedLeftmost => KeyForm::ForwardedLeftmost,
         Addr::ForwardedWhole => KeyForm::ForwardedWhole,
         Addr::ForwardedList => KeyForm::ForwardedList,
@@ -650,12 +693,27 @@ fn worst_form(addresses: &[crate::model::Addr]) -> Option<KeyForm> {
         Addr::Peer => KeyForm::PeerSocket,
         Addr::ForwardedRightmost => KeyForm::ForwardedSafe,
         Addr::RealIpHeader => KeyForm::Ambiguous,
-    };
-    let forms: Vec<KeyForm> = addresses.iter().map(form).collect();
+    }
+}
+
+/// The form that decides the verdict when a key may carry several: one
+/// the client writes wins, then the peer.
+fn worst_form(addresses: &[crate::model::Addr]) -> Option<KeyForm> {
+    let forms: Vec<KeyForm> = addresses.iter().map(|a| key_form(*a)).collect();
+    if let Some(spoofable) = forms.iter().find(|f| f.is_spoofable()) {
+        return Some(*spoofable);
+    }
+    // A key that prefers what the proxy wrote (rightmost entry, `X-Real-IP`)
+    // and falls back to the peer is a deliberate choice: not judged.
+    if forms
+        .iter()
+        .any(|f| matches!(f, KeyForm::ForwardedSafe | KeyForm::Ambiguous))
+    {
+        return None;
+    }
     forms
         .iter()
-        .find(|f| f.is_spoofable())
-        .or_else(|| forms.iter().find(|f| **f == KeyForm::PeerTrusting))
+        .find(|f| **f == KeyForm::PeerTrusting)
         .or_else(|| forms.iter().find(|f| **f == KeyForm::PeerSocket))
         .copied()
 }
