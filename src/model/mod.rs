@@ -735,10 +735,12 @@ impl Model {
                         out.push(Role::Addr(a, here));
                     }
                 }
+                // Entry 0 is the client's claim; any other entry (from the
+                // end, or a hop count) is a deliberate choice of what a
+                // proxy wrote.
                 Role::Addr(Addr::ForwardedList, _) => match position {
                     Some(0.0) => out.push(Role::Addr(Addr::ForwardedLeftmost, here)),
-                    Some(p) if p < 0.0 => out.push(Role::Addr(Addr::ForwardedRightmost, here)),
-                    _ => {}
+                    _ => out.push(Role::Addr(Addr::ForwardedRightmost, here)),
                 },
                 Role::Ext(path) => {
                     if let Some(k) = key {
