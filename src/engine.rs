@@ -388,7 +388,11 @@ pub fn extract_facts(path: &Path, lang: Lang, text: &str) -> Option<FileFacts> {
     };
     facts.suppressions = crate::suppress::collect(&tree, text);
     if crate::lower::worth_lowering(text) {
-        facts.ir = Some(Box::new(crate::lower::lower(lang, path, text, &tree)));
+        let module = crate::lower::lower(lang, path, text, &tree);
+        if std::env::var_os("RATECHECK_DEBUG_IR").is_some() {
+            eprintln!("ir: {}\n{}", path.display(), crate::ir::dump(&module));
+        }
+        facts.ir = Some(Box::new(module));
     }
     Some(facts)
 }

@@ -21,6 +21,8 @@ pub struct KeySite {
     pub use_span: Span,
     /// The addresses the key carries, each with where it was read.
     pub addresses: Vec<(Addr, Origin)>,
+    /// The key also carries an account identity (`req.user?.id ?? req.ip`).
+    pub identity: bool,
 }
 
 /// Every key site of module `m` whose key carries a client address.
@@ -55,9 +57,10 @@ fn sites_of_call(
     out: &mut Vec<KeySite>,
 ) {
     let module = model.module(m);
-    let mut key = |value: ExprId, via: &str| {
-        if let Some((span, addresses)) = key_value(model, m, f, value) {
+    let mut key = |(vm, vf, value): (ModId, FuncId, ExprId), via: &str| {
+        if let Some((span, addresses, identity)) = key_value(model, vm, vf, value) {
             out.push(KeySite {
+                identity,
                 function: f,
                 span,
                 via: via.to_string(),
@@ -68,11 +71,12 @@ fn sites_of_call(
     };
     for role in model.roles(m, f, call.callee) {
         let Role::Ext(path) = role else { continue };
+        // The table names the call (`rateLimit()`), the callee is `rateLimit`.
+        let called = format!("{path}()");
         for (callee, option, position) in tables::KEY_OPTIONS {
-            if *callee == path {
-                let value = call
-                    .named_arg(module, option)
-                    .or_else(|| position.and_then(|p| call.args.get(p).copied()));
+            if *callee == called {
+                let value = option_value(model, m, f, call, option)
+                    .or_else(|| position.and_then(|p| call.args.get(p).map(|&a| (m, f, a))));
                 if let Some(v) = value {
                     key(v, option);
                 }
@@ -89,14 +93,14 @@ fn sites_of_call(
                 for (prefix, method, index) in tables::KEY_METHODS {
                     if path.starts_with(prefix) && name == method {
                         if let Some(&v) = call.args.get(*index) {
-                            key(v, method);
+                            key((m, f, v), method);
                         }
                     }
                 }
             }
             Role::Store if tables::COUNTING_COMMANDS.contains(&name.as_str()) => {
                 if let Some(&v) = call.args.first() {
-                    key(v, name);
+                    key((m, f, v), name);
                 }
             }
             _ => {}
@@ -109,7 +113,7 @@ fn sites_of_call(
                 let Role::Ext(path) = role else { continue };
                 for (p, option) in tables::PLUGIN_KEY_OPTIONS {
                     if *p == path {
-                        if let Some(v) = dict_get(module, options, option) {
+                        if let Some(v) = object_option(model, m, f, options, option) {
                             key(v, option);
                         }
                     }
@@ -119,14 +123,46 @@ fn sites_of_call(
     }
 }
 
+/// A named argument of a call: a keyword, or an entry of the option
+/// object passed last (written inline, or a variable or import holding it).
+fn option_value(
+    model: &Model,
+    m: ModId,
+    f: FuncId,
+    call: &Call,
+    name: &str,
+) -> Option<(ModId, FuncId, ExprId)> {
+    if let Some((_, v)) = call.keywords.iter().find(|(k, _)| k == name) {
+        return Some((m, f, *v));
+    }
+    object_option(model, m, f, *call.args.last()?, name)
+}
+
+/// Entry `name` of the object `value` evaluates to.
+fn object_option(
+    model: &Model,
+    m: ModId,
+    f: FuncId,
+    value: ExprId,
+    name: &str,
+) -> Option<(ModId, FuncId, ExprId)> {
+    model.roles(m, f, value).into_iter().find_map(|r| match r {
+        Role::Object(om, e) => model
+            .object_entry(om, e, name, 0)
+            .map(|(vm, v, vf)| (vm, vf, v)),
+        _ => None,
+    })
+}
+
 /// The addresses a key value carries, with where each was read; a key
 /// function's addresses are those it returns.
+#[allow(clippy::type_complexity)]
 fn key_value(
     model: &Model,
     m: ModId,
     f: FuncId,
     value: ExprId,
-) -> Option<(Span, Vec<(Addr, Origin)>)> {
+) -> Option<(Span, Vec<(Addr, Origin)>, bool)> {
     let module = model.module(m);
     let span = module.expr(value).span.clone();
     let here = Origin {
@@ -135,13 +171,17 @@ fn key_value(
         end: span.end as u32,
     };
     let mut addresses = model.address_origins(m, f, value);
+    let mut identity = false;
     for role in model.roles(m, f, value) {
         match role {
+            Role::Identity => identity = true,
             Role::KeyFunc(a) => addresses.push((a, here)),
             Role::Func(gm, g) => {
                 for r in model.slot(&Slot::Return(gm, g)) {
-                    if let Role::Addr(a, o) = r {
-                        addresses.push((*a, *o));
+                    match r {
+                        Role::Addr(a, o) => addresses.push((*a, *o)),
+                        Role::Identity => identity = true,
+                        _ => {}
                     }
                 }
             }
@@ -150,5 +190,5 @@ fn key_value(
     }
     addresses.sort();
     addresses.dedup();
-    (!addresses.is_empty()).then_some((span, addresses))
+    (!addresses.is_empty()).then_some((span, addresses, identity))
 }

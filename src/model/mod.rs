@@ -81,6 +81,8 @@ pub enum Role {
     /// A function that, given the request, returns this address
     /// (`get_remote_address`, a project `key_func`).
     KeyFunc(Addr),
+    /// Who the caller is by account: a user id, session, API key or token.
+    Identity,
     /// The `request-ip` middleware, which sets `req.clientIp`.
     RequestIpMiddleware,
     /// A Redis / Memcached / cache client.
@@ -88,6 +90,9 @@ pub enum Role {
     /// A literal string or number.
     Const,
     Module(ModId),
+    /// An object / dict literal (options passed by variable, config
+    /// objects): its entries are read where a member is asked for.
+    Object(ModId, ExprId),
     Class(ModId, ClassId),
     Instance(ModId, ClassId),
     Func(ModId, FuncId),
@@ -127,6 +132,8 @@ pub struct Model {
     pub modules: Vec<Module>,
     /// Per module, per import: where its module specifier leads.
     targets: Vec<Vec<Target>>,
+    /// Module paths, to resolve inline `require('m')` calls.
+    index: PathIndex,
     /// Per module, per function: names bound in that function's scope.
     bound: Vec<Vec<HashSet<String>>>,
     /// Per module, per function: names declared `global` there.
@@ -139,23 +146,28 @@ impl Model {
     /// Link the modules and propagate roles to a fixed point.
     pub fn build(modules: Vec<Module>) -> Model {
         let index = PathIndex::from_paths(modules.iter().map(|m| m.path.as_path()));
+        let aliases = AliasIndex::new(&modules);
         let targets = modules
             .iter()
             .map(|m| {
                 m.imports
                     .iter()
-                    .map(
-                        |imp| match index.resolve(&m.path, &imp.module, m.is_python()) {
+                    .map(|imp| {
+                        match index
+                            .resolve(&m.path, &imp.module, m.is_python())
+                            .or_else(|| aliases.resolve(&imp.module))
+                        {
                             Some(id) => Target::Project(ModId(id as u32)),
                             None => Target::External(external_module(&imp.module)),
-                        },
-                    )
+                        }
+                    })
                     .collect()
             })
             .collect();
         let (bound, globals) = modules.iter().map(scopes).unzip();
         let count = modules.len();
         let mut model = Model {
+            index,
             modules,
             targets,
             bound,
@@ -657,6 +669,7 @@ impl Model {
             ExprKind::AssignExpr { value, .. } => self.eval(m, f, *value, d),
             ExprKind::Function(g) => vec![Role::Func(m, *g)],
             ExprKind::Class(c) => vec![Role::Class(m, *c)],
+            ExprKind::Dict(_) => vec![Role::Object(m, expr)],
             _ => Vec::new(),
         }
     }
@@ -671,7 +684,14 @@ impl Model {
                 Role::Instance(tm, c) | Role::Class(tm, c) => {
                     merge(&mut out, self.field(*tm, *c, name, 0));
                 }
+                Role::Object(om, e) => {
+                    if let Some((vm, value, f)) = self.object_entry(*om, *e, name, 0) {
+                        merge(&mut out, self.eval(vm, f, value, depth));
+                    }
+                }
                 Role::RequestIpMiddleware => {}
+                // Anything read from an identity identifies the account.
+                Role::Identity => out.push(Role::Identity),
                 _ => {
                     for (from, member, to) in tables::MEMBER_ROLES {
                         if from == role && *member == name {
@@ -695,6 +715,38 @@ impl Model {
             }
         }
         out
+    }
+
+    /// The value of entry `name` of an object literal (looking into
+    /// spread objects), with the module and function it is evaluated in.
+    pub fn object_entry(
+        &self,
+        m: ModId,
+        dict: ExprId,
+        name: &str,
+        depth: usize,
+    ) -> Option<(ModId, ExprId, FuncId)> {
+        let module = self.module(m);
+        let ExprKind::Dict(entries) = &module.expr(dict).kind else {
+            return None;
+        };
+        let f = module.function_at(module.expr(dict).span.start);
+        for entry in entries.iter().rev() {
+            match &entry.key {
+                DictKey::Name(k) if k == name => return Some((m, entry.value, f)),
+                DictKey::Spread if depth < 4 => {
+                    for r in self.eval(m, f, entry.value, 0) {
+                        if let Role::Object(om, e) = r {
+                            if let Some(found) = self.object_entry(om, e, name, depth + 1) {
+                                return Some(found);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     /// An attribute of a project class, looking through its project bases.
@@ -734,6 +786,9 @@ impl Model {
                     if let Some(a) = key.and_then(tables::header_addr) {
                         out.push(Role::Addr(a, here));
                     }
+                    if key.is_some_and(tables::identity_header) {
+                        out.push(Role::Identity);
+                    }
                 }
                 // Entry 0 is the client's claim; any other entry (from the
                 // end, or a hop count) is a deliberate choice of what a
@@ -770,6 +825,9 @@ impl Model {
                 {
                     if let Some(a) = first_str.and_then(tables::header_addr) {
                         out.push(Role::Addr(a, here));
+                    }
+                    if first_str.is_some_and(tables::identity_header) {
+                        out.push(Role::Identity);
                     }
                 }
                 if let Role::Addr(a, _) = role {
@@ -821,6 +879,23 @@ impl Model {
                 }
             }
         }
+        // An inline `require('m')`: what the module exports.
+        if let (ExprKind::Name(n), Some(spec)) = (
+            &module.expr(call.callee).kind,
+            call.args.first().and_then(|a| module.str_value(*a)),
+        ) {
+            if n == "require" && self.lookup(m, f, n, depth).is_empty() {
+                match self.index.resolve(&module.path, spec, false) {
+                    Some(t) => {
+                        let t = ModId(t as u32);
+                        out.push(Role::Module(t));
+                        merge(&mut out, self.export_roles(t, "default", depth));
+                    }
+                    None => merge(&mut out, external(external_module(spec))),
+                }
+                return out;
+            }
+        }
         for callee in self.eval(m, f, call.callee, depth) {
             match callee {
                 Role::Ext(path) => merge(&mut out, external(format!("{path}()"))),
@@ -844,6 +919,60 @@ impl Model {
     }
 }
 
+/// Import aliases of bundler and TypeScript configurations (`~/lib/x`,
+/// `@/lib/x`, `src/lib/x`): resolved by the end of the path when exactly
+/// one project module ends that way (the alias tables themselves are not
+/// read).
+struct AliasIndex {
+    /// The last two segments of a module's path without extension (or
+    /// of its folder, for `index` files) → modules and their full stems.
+    by_tail: HashMap<String, Vec<(String, usize)>>,
+}
+
+impl AliasIndex {
+    fn new(modules: &[Module]) -> AliasIndex {
+        let mut by_tail: HashMap<String, Vec<(String, usize)>> = HashMap::new();
+        for (i, m) in modules.iter().enumerate() {
+            if m.is_python() {
+                continue;
+            }
+            let mut stem = m
+                .path
+                .with_extension("")
+                .to_string_lossy()
+                .replace('\\', "/");
+            if let Some(dir) = stem.strip_suffix("/index") {
+                stem = dir.to_string();
+            }
+            by_tail.entry(tail(&stem)).or_default().push((stem, i));
+        }
+        AliasIndex { by_tail }
+    }
+
+    fn resolve(&self, spec: &str) -> Option<usize> {
+        let rest = ["~/", "@/", "src/", "#/"]
+            .iter()
+            .find_map(|p| spec.strip_prefix(p))?;
+        let rest = rest.trim_end_matches(".js").trim_end_matches(".ts");
+        let candidates: Vec<usize> = self
+            .by_tail
+            .get(&tail(rest))?
+            .iter()
+            .filter(|(stem, _)| stem.ends_with(&format!("/{rest}")) || stem == rest)
+            .map(|(_, i)| *i)
+            .collect();
+        match candidates.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+}
+
+fn tail(path: &str) -> String {
+    let parts: Vec<&str> = path.rsplit('/').take(2).collect();
+    parts.into_iter().rev().collect::<Vec<_>>().join("/")
+}
+
 /// Roles of an external access path: the path itself and what the tables
 /// say it is.
 fn external(path: String) -> Roles {
@@ -863,10 +992,12 @@ fn external_module(spec: &str) -> String {
     spec.strip_prefix("node:").unwrap_or(spec).to_string()
 }
 
+/// What a key built from these values identifies: addresses and
+/// identities.
 fn addresses_only(roles: Roles) -> Roles {
     roles
         .into_iter()
-        .filter(|r| matches!(r, Role::Addr(..)))
+        .filter(|r| matches!(r, Role::Addr(..) | Role::Identity))
         .collect()
 }
 

@@ -88,6 +88,12 @@ pub const MEMBER_ROLES: &[(Role, &str, Role)] = &[
         "remoteAddress",
         Role::Addr(Addr::Peer, Origin::TABLE),
     ),
+    // Accounts: a logged-in user, a session, an API key.
+    (Role::Request, "user", Role::Identity),
+    (Role::Request, "auth", Role::Identity),
+    (Role::Request, "session", Role::Identity),
+    (Role::Request, "apiKey", Role::Identity),
+    (Role::Request, "api_key", Role::Identity),
 ];
 
 /// Methods of request-like values that read a header by name: the
@@ -221,3 +227,13 @@ pub const COUNTING_COMMANDS: &[&str] = &[
 /// Store methods that return a handle on the same store (pipelines,
 /// transactions): commands on it reach the store.
 pub const STORE_HANDLES: &[&str] = &["pipeline", "multi", "transaction"];
+
+/// Headers that carry an account (API key, token), not an address.
+pub fn identity_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase().replace('_', "-");
+    let lower = lower.strip_prefix("http-").unwrap_or(&lower);
+    matches!(
+        lower,
+        "authorization" | "x-api-key" | "api-key" | "x-auth-token" | "x-access-token" | "cookie"
+    )
+}

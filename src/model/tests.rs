@@ -158,3 +158,24 @@ fn a_geo_lookup_is_not_an_address_and_unknown_stays_empty() {
     assert!(addrs(&model, "a.py", "view", "country").is_empty());
     assert!(addrs(&model, "a.py", "view", "other").is_empty());
 }
+
+#[test]
+fn hono_options_spread_from_a_config_module() {
+    let modules = project(&[
+        (
+            "config/limits.ts",
+            "import type { Context } from 'hono';\nfunction callerKey(c: Context): string {\n  const chain = c.req.header('x-forwarded-for');\n  if (chain) {\n    const [first] = chain.split(',');\n    return first.trim();\n  }\n  return 'anonymous';\n}\nexport const apiLimits = { limit: 120, keyGenerator: callerKey };\n",
+        ),
+        (
+            "src/app.ts",
+            "import { rateLimiter } from 'hono-rate-limiter';\nimport { apiLimits } from '../config/limits';\napp.use('*', rateLimiter({ ...apiLimits, store: s }));\n",
+        ),
+    ]);
+    let model = Model::build(modules.clone());
+    assert_eq!(
+        addrs(&model, "config/limits.ts", "callerKey", "first"),
+        vec![Addr::ForwardedLeftmost]
+    );
+    let sites = keys::limiter_keys(&model, ModId(1));
+    assert_eq!(sites.len(), 1, "{sites:?}");
+}

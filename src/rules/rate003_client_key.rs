@@ -658,6 +658,11 @@ fn model_keys_by_origin(project: &Project) -> std::collections::HashMap<FileId, 
             let Some(form) = worst_form(&forms) else {
                 continue;
             };
+            // Keyed by account when there is one: the peer fallback for
+            // anonymous callers is a choice, not judged.
+            if site.identity && !form.is_spoofable() {
+                continue;
+            }
             let Some(&(_, origin)) = site.addresses.iter().find(|(a, _)| key_form(*a) == form)
             else {
                 continue;
