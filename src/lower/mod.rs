@@ -31,10 +31,18 @@ pub fn lower_text(lang: Lang, path: &Path, text: &str) -> Option<Module> {
     Some(lower(lang, path, text, &tree))
 }
 
+/// Files above this size are not lowered (see `worth_lowering`).
+pub const MAX_LOWERED_BYTES: usize = 1 << 20;
+
 /// Does a file contain anything the model's current queries can use (a
 /// client address, a limiter, a store)? Files without any of these words
 /// are not lowered. Case-insensitive literal scan, no parse.
 pub fn worth_lowering(text: &str) -> bool {
+    // Generated bundles (a 9 MB compiler, a docs search index) hold no
+    // limiter worth reporting and would dominate the model's memory.
+    if text.len() > MAX_LOWERED_BYTES {
+        return false;
+    }
     use aho_corasick::AhoCorasick;
     use std::sync::OnceLock;
     static MARKERS: OnceLock<AhoCorasick> = OnceLock::new();
@@ -42,17 +50,25 @@ pub fn worth_lowering(text: &str) -> bool {
         AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build([
-                "remote",
+                // Client addresses and the headers that carry them.
                 "forwarded",
+                "remote_addr",
+                "remoteaddress",
+                "remote_ip",
                 "real-ip",
                 "real_ip",
-                ".ip",
-                "client",
+                "client.host",
+                "client_ip",
+                "clientip",
                 "access_route",
-                "redis",
+                "req.ip",
+                "ctx.ip",
+                "request.ip",
+                "c.req",
+                // Limiters and stores.
                 "limit",
                 "throttl",
-                "cache",
+                "redis",
             ])
             .expect("literal markers build")
     });

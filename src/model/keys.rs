@@ -147,8 +147,8 @@ fn object_option(
     name: &str,
 ) -> Option<(ModId, FuncId, ExprId)> {
     model.roles(m, f, value).into_iter().find_map(|r| match r {
-        Role::Object(om, e) => model
-            .object_entry(om, e, name, 0)
+        Role::Object(om, of, e) => model
+            .object_entry(om, of, e, name, 0)
             .map(|(vm, v, vf)| (vm, vf, v)),
         _ => None,
     })

@@ -18,6 +18,8 @@ pub mod tables;
 use crate::ir::*;
 use crate::project::PathIndex;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ModId(pub u32);
@@ -92,7 +94,7 @@ pub enum Role {
     Module(ModId),
     /// An object / dict literal (options passed by variable, config
     /// objects): its entries are read where a member is asked for.
-    Object(ModId, ExprId),
+    Object(ModId, FuncId, ExprId),
     Class(ModId, ClassId),
     Instance(ModId, ClassId),
     Func(ModId, FuncId),
@@ -134,13 +136,44 @@ pub struct Model {
     targets: Vec<Vec<Target>>,
     /// Module paths, to resolve inline `require('m')` calls.
     index: PathIndex,
+    /// Module by its path (Python submodules of a package).
+    by_path: HashMap<std::path::PathBuf, ModId>,
     /// Per module, per function: names bound in that function's scope.
     bound: Vec<Vec<HashSet<String>>>,
     /// Per module, per function: names declared `global` there.
     globals: Vec<Vec<HashSet<String>>>,
     slots: HashMap<Slot, Roles>,
     changed: bool,
+    /// What `export_roles` found this round, by (module, name): barrels
+    /// that re-export each other with `export *` would otherwise be walked
+    /// again for every name, exponentially. An entry in progress is empty,
+    /// which also cuts cycles.
+    export_cache: Mutex<HashMap<(ModId, String), Roles>>,
+    /// Per module: the last import binding of a local name in a scope.
+    import_index: Vec<HashMap<(FuncId, String), usize>>,
+    /// Evaluation steps so far: bounds the work spent per module (see
+    /// `propagate_module`).
+    work: AtomicU64,
+    /// Modules whose propagation ran over its budget (generated or bundled
+    /// code): they keep what they had and are not propagated further.
+    pub saturated: Vec<bool>,
 }
+
+thread_local! {
+    /// Evaluation steps left for the expression being evaluated: one
+    /// expression's value is looked up through other functions, modules
+    /// and object literals, and in generated code that graph can branch
+    /// at every step. Reset for every top-level evaluation.
+    static STEPS_LEFT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Steps one top-level evaluation may take (a normal one takes tens).
+const STEPS_PER_EVAL: u32 = 2_000;
+
+/// Evaluation steps a module may take per round, per expression it has:
+/// normal code needs a handful; bundles with deep call chains would
+/// otherwise cost time quadratic in their size.
+const WORK_PER_EXPR: u64 = 48;
 
 impl Model {
     /// Link the modules and propagate roles to a fixed point.
@@ -166,7 +199,13 @@ impl Model {
             .collect();
         let (bound, globals) = modules.iter().map(scopes).unzip();
         let count = modules.len();
+        let by_path = modules
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.path.clone(), ModId(i as u32)))
+            .collect();
         let mut model = Model {
+            by_path,
             index,
             modules,
             targets,
@@ -174,12 +213,42 @@ impl Model {
             globals,
             slots: HashMap::new(),
             changed: false,
+            work: AtomicU64::new(0),
+            saturated: vec![false; count],
+            export_cache: Mutex::new(HashMap::new()),
+            import_index: Vec::new(),
         };
+        model.import_index = model
+            .modules
+            .iter()
+            .map(|module| {
+                module
+                    .imports
+                    .iter()
+                    .enumerate()
+                    .map(|(i, imp)| ((imp.function, imp.local.clone()), i))
+                    .collect()
+            })
+            .collect();
         model.seed_parameters();
-        for _ in 0..MAX_ROUNDS {
+        for round in 0..MAX_ROUNDS {
             model.changed = false;
+            model
+                .export_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
             for m in 0..count {
-                model.propagate_module(ModId(m as u32));
+                if !model.saturated[m] {
+                    model.propagate_module(ModId(m as u32));
+                }
+            }
+            if std::env::var_os("RATECHECK_TIMING").is_some() {
+                eprintln!(
+                    "ratecheck: timing: model round {round}: {} evaluations, {} modules saturated",
+                    model.work.load(Ordering::Relaxed),
+                    model.saturated.iter().filter(|s| **s).count()
+                );
             }
             if !model.changed {
                 break;
@@ -195,6 +264,14 @@ impl Model {
     /// The roles `expr`, in function `f` of module `m`, can have.
     pub fn roles(&self, m: ModId, f: FuncId, expr: ExprId) -> Roles {
         self.eval(m, f, expr, 0)
+    }
+
+    /// Evaluate from the top: a fresh step budget. Nested evaluations
+    /// (depth > 0) share it.
+    fn start_eval(depth: usize) {
+        if depth == 0 {
+            STEPS_LEFT.with(|s| s.set(STEPS_PER_EVAL));
+        }
     }
 
     /// The roles stored in a slot.
@@ -285,7 +362,13 @@ impl Model {
         let module = self.module(m);
         let functions = module.functions.len();
         let classes = module.classes.len();
+        let budget = WORK_PER_EXPR * (module.exprs.len() as u64 + 64);
+        let start = self.work.load(Ordering::Relaxed);
         for fi in 0..functions {
+            if self.work.load(Ordering::Relaxed) - start > budget {
+                self.saturated[m.0 as usize] = true;
+                return;
+            }
             let f = FuncId(fi as u32);
             let mut updates = Vec::new();
             let func = self.module(m).func(f);
@@ -298,6 +381,10 @@ impl Model {
             walk_stmts(self.module(m), &func.body, &mut |s| stmts.push(s));
             self.apply(updates);
             for s in stmts {
+                if self.work.load(Ordering::Relaxed) - start > budget {
+                    self.saturated[m.0 as usize] = true;
+                    return;
+                }
                 let mut updates = Vec::new();
                 self.stmt_updates(m, f, s, &mut updates);
                 self.apply(updates);
@@ -500,11 +587,7 @@ impl Model {
     /// What an import binding `name` in scope `f` brings in.
     fn import_roles(&self, m: ModId, f: FuncId, name: &str, depth: usize) -> Roles {
         let module = self.module(m);
-        let Some(i) = module
-            .imports
-            .iter()
-            .rposition(|imp| imp.local == name && imp.function == f)
-        else {
+        let Some(&i) = self.import_index[m.0 as usize].get(&(f, name.to_string())) else {
             return Vec::new();
         };
         let imp = &module.imports[i];
@@ -535,6 +618,23 @@ impl Model {
         if depth > 8 {
             return Vec::new();
         }
+        let key = (m, name.to_string());
+        {
+            let mut cache = self.export_cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(known) = cache.get(&key) {
+                return known.clone();
+            }
+            cache.insert(key.clone(), Vec::new());
+        }
+        let roles = self.resolve_export(m, name, depth);
+        self.export_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, roles.clone());
+        roles
+    }
+
+    fn resolve_export(&self, m: ModId, name: &str, depth: usize) -> Roles {
         let module = self.module(m);
         if module.is_python() {
             let mut roles = self.lookup(m, Module::TOP, name, depth);
@@ -595,19 +695,25 @@ impl Model {
             return None;
         }
         let dir = module.path.parent()?;
-        let candidate = dir.join(format!("{name}.py"));
-        self.modules
-            .iter()
-            .position(|x| x.path == candidate || x.path == dir.join(name).join("__init__.py"))
-            .map(|i| Target::Project(ModId(i as u32)))
+        self.by_path
+            .get(&dir.join(format!("{name}.py")))
+            .or_else(|| self.by_path.get(&dir.join(name).join("__init__.py")))
+            .map(|&t| Target::Project(t))
     }
 
     // -------------------------------------------------------- evaluation
 
     fn eval(&self, m: ModId, f: FuncId, expr: ExprId, depth: usize) -> Roles {
-        if depth > 64 {
+        Self::start_eval(depth);
+        let exhausted = STEPS_LEFT.with(|s| {
+            let left = s.get();
+            s.set(left.saturating_sub(1));
+            left == 0
+        });
+        if depth > 32 || exhausted {
             return Vec::new();
         }
+        self.work.fetch_add(1, Ordering::Relaxed);
         let module = self.module(m);
         let d = depth + 1;
         let span = &module.expr(expr).span;
@@ -669,7 +775,7 @@ impl Model {
             ExprKind::AssignExpr { value, .. } => self.eval(m, f, *value, d),
             ExprKind::Function(g) => vec![Role::Func(m, *g)],
             ExprKind::Class(c) => vec![Role::Class(m, *c)],
-            ExprKind::Dict(_) => vec![Role::Object(m, expr)],
+            ExprKind::Dict(_) => vec![Role::Object(m, f, expr)],
             _ => Vec::new(),
         }
     }
@@ -684,8 +790,8 @@ impl Model {
                 Role::Instance(tm, c) | Role::Class(tm, c) => {
                     merge(&mut out, self.field(*tm, *c, name, 0));
                 }
-                Role::Object(om, e) => {
-                    if let Some((vm, value, f)) = self.object_entry(*om, *e, name, 0) {
+                Role::Object(om, of, e) => {
+                    if let Some((vm, value, f)) = self.object_entry(*om, *of, *e, name, 0) {
                         merge(&mut out, self.eval(vm, f, value, depth));
                     }
                 }
@@ -722,6 +828,7 @@ impl Model {
     pub fn object_entry(
         &self,
         m: ModId,
+        f: FuncId,
         dict: ExprId,
         name: &str,
         depth: usize,
@@ -730,14 +837,13 @@ impl Model {
         let ExprKind::Dict(entries) = &module.expr(dict).kind else {
             return None;
         };
-        let f = module.function_at(module.expr(dict).span.start);
         for entry in entries.iter().rev() {
             match &entry.key {
                 DictKey::Name(k) if k == name => return Some((m, entry.value, f)),
                 DictKey::Spread if depth < 4 => {
-                    for r in self.eval(m, f, entry.value, 0) {
-                        if let Role::Object(om, e) = r {
-                            if let Some(found) = self.object_entry(om, e, name, depth + 1) {
+                    for r in self.eval(m, f, entry.value, 1) {
+                        if let Role::Object(om, of, e) = r {
+                            if let Some(found) = self.object_entry(om, of, e, name, depth + 1) {
                                 return Some(found);
                             }
                         }
@@ -755,7 +861,7 @@ impl Model {
         if roles.is_empty() && depth < 4 {
             let module = self.module(m);
             for &base in &module.class(c).bases {
-                for r in self.eval(m, module.class(c).function, base, 0) {
+                for r in self.eval(m, module.class(c).function, base, 1) {
                     if let Role::Class(bm, bc) = r {
                         merge(&mut roles, self.field(bm, bc, name, depth + 1));
                     }
@@ -811,9 +917,19 @@ impl Model {
     fn call(&self, m: ModId, f: FuncId, call: &Call, here: Origin, depth: usize) -> Roles {
         let module = self.module(m);
         let mut out = Vec::new();
+        // The callee's roles; a method's receiver is evaluated once (twice
+        // per link would be exponential in a call chain's length).
+        let mut callee_roles = None;
         // Methods on request parts and strings.
         if let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind {
             let receiver = self.eval(m, f, *obj, depth);
+            let callee_span = &module.expr(call.callee).span;
+            let callee_here = Origin {
+                module: m,
+                start: callee_span.start as u32,
+                end: callee_span.end as u32,
+            };
+            callee_roles = Some(self.member(&receiver, name, callee_here, depth));
             let first_str = call.args.first().and_then(|a| module.str_value(*a));
             for role in &receiver {
                 if *role == Role::Store && tables::STORE_HANDLES.contains(&name.as_str()) {
@@ -896,7 +1012,11 @@ impl Model {
                 return out;
             }
         }
-        for callee in self.eval(m, f, call.callee, depth) {
+        let callee_roles = match callee_roles {
+            Some(roles) => roles,
+            None => self.eval(m, f, call.callee, depth),
+        };
+        for callee in callee_roles {
             match callee {
                 Role::Ext(path) => merge(&mut out, external(format!("{path}()"))),
                 Role::Func(tm, g) => {
