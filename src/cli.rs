@@ -348,12 +348,25 @@ fn print_statistics(report: &Report) {
         let _ = writeln!(err, "{n:>6}  {id}  {name}");
     }
     let s = &report.stats;
+    let skipped: usize = s.skipped.values().sum();
+    let why = s
+        .skipped
+        .iter()
+        .map(|(reason, n)| format!("{n} {reason}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let _ = writeln!(
         err,
-        "files: {} seen, {} parsed ({} bytes); findings: {}, suppressed inline: {}",
+        "files: {} seen, {} linted ({} bytes), {} skipped{}; findings: {}, suppressed inline: {}",
         s.files_seen,
         s.files_parsed,
         s.bytes_parsed,
+        skipped,
+        if why.is_empty() {
+            String::new()
+        } else {
+            format!(" ({why})")
+        },
         report.findings.len(),
         s.suppressed
     );

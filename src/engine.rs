@@ -7,7 +7,7 @@ use crate::finding::{Finding, Severity};
 use crate::lang::{self, Lang};
 use crate::project::Project;
 use crate::rules::{self, RuleOptions};
-use crate::source::{decode, Decoded, Position, SourceFile};
+use crate::source::{decode, read_source, Decoded, Digest, Position, ReadError, SourceFile};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -121,8 +121,12 @@ pub struct LocatedFinding {
 
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
+    /// Source files found, plus other paths named on the command line.
     pub files_seen: usize,
+    /// Files linted (parsed and analysed).
     pub files_parsed: usize,
+    /// Files not linted, by reason (`files_seen = files_parsed + skipped`).
+    pub skipped: BTreeMap<&'static str, usize>,
     pub bytes_parsed: u64,
     pub suppressed: usize,
     /// RATE001's route counts, when asked for and the rule ran.
@@ -134,6 +138,9 @@ pub struct Report {
     pub findings: Vec<LocatedFinding>,
     pub problems: Vec<Problem>,
     pub stats: Stats,
+    /// The text of every file a finding or label points into: the bytes
+    /// that were analysed, so emitters never read the file system again.
+    pub sources: HashMap<PathBuf, SourceFile>,
 }
 
 impl Report {
@@ -189,6 +196,12 @@ impl PhaseTimer {
 fn run_in_pool(options: &Options) -> Report {
     let mut timer = PhaseTimer::new();
     let (files, mut problems) = crate::discover::discover(options);
+    // Paths named on the command line and skipped by discovery (FIFOs,
+    // devices, other extensions) were seen too.
+    let skipped_named: Vec<&'static str> = problems
+        .iter()
+        .filter_map(|p| crate::discover::skip_reason(&p.message))
+        .collect();
     timer.lap("discover");
     // Big files (bundles, compilers) are parsed one after another on one
     // thread, largest first, so two multi-megabyte trees are never in
@@ -215,19 +228,35 @@ fn run_in_pool(options: &Options) -> Report {
     results.extend(small_results);
     timer.lap("read, parse and extract");
     let mut stats = Stats {
-        files_seen: files.len(),
+        files_seen: files.len() + skipped_named.len(),
         ..Default::default()
     };
+    for reason in skipped_named {
+        *stats.skipped.entry(reason).or_default() += 1;
+    }
     let mut facts = Vec::new();
+    let mut digests = HashMap::new();
     for r in results {
         problems.extend(r.problems);
+        if let Some(reason) = r.skipped {
+            *stats.skipped.entry(reason).or_default() += 1;
+        }
         if let Some(f) = r.facts {
             stats.files_parsed += 1;
             stats.bytes_parsed += r.bytes;
+            if let Some(d) = r.digest {
+                digests.insert(f.path.clone(), d);
+            }
             facts.push(f);
         }
     }
-    let mut report = check_project(facts, options, &mut problems, &mut timer);
+    if stats.files_parsed == 0 {
+        problems.push(nothing_linted(
+            options,
+            files.is_empty() && stats.skipped.is_empty(),
+        ));
+    }
+    let mut report = check_project(facts, &digests, options, &mut problems, &mut timer);
     report.stats = Stats {
         suppressed: report.stats.suppressed,
         routes: report.stats.routes,
@@ -239,43 +268,97 @@ fn run_in_pool(options: &Options) -> Report {
     report
 }
 
+/// The warning for a run that linted nothing (as ruff does): a CI job
+/// pointed at the wrong folder, or a `.gitignore` that ignores everything,
+/// must not pass silently.
+fn nothing_linted(options: &Options, none_found: bool) -> Problem {
+    let paths = options
+        .paths
+        .iter()
+        .map(|p| format!("`{}`", slash_path(p)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Problem {
+        kind: ProblemKind::Warning,
+        path: None,
+        message: if none_found {
+            format!(
+                "nothing linted: no Python, JavaScript or TypeScript files found in {paths} (check the paths, excludes and .gitignore)"
+            )
+        } else {
+            format!("nothing linted: every file found in {paths} was skipped (see the warnings)")
+        },
+    }
+}
+
 struct FileOutcome {
     facts: Option<FileFacts>,
     problems: Vec<Problem>,
     bytes: u64,
+    /// The analysed bytes' identity, to check them when reporting.
+    digest: Option<Digest>,
+    /// Why the file was not linted, for `--statistics`.
+    skipped: Option<&'static str>,
+}
+
+impl FileOutcome {
+    fn skip(mut self, reason: &'static str, problem: Problem) -> FileOutcome {
+        self.skipped = Some(reason);
+        self.problems.push(problem);
+        self
+    }
 }
 
 fn analyse_file(path: &Path) -> FileOutcome {
-    let mut out = FileOutcome {
+    let out = FileOutcome {
         facts: None,
         problems: Vec::new(),
         bytes: 0,
+        digest: None,
+        skipped: None,
     };
     let Some(lang) = Lang::from_path(path) else {
         return out;
     };
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_FILE_BYTES => {
-            out.problems.push(Problem::warning(
-                path,
-                format!(
-                    "skipped: {:.1} MB is over the {} MB limit for one file",
-                    mb(m.len()),
-                    MAX_FILE_BYTES >> 20
-                ),
-            ));
-            return out;
-        }
-        _ => {}
-    }
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_source(path, MAX_FILE_BYTES) {
         Ok(b) => b,
-        Err(e) => {
-            out.problems
-                .push(Problem::error(path, format!("cannot read file: {e}")));
-            return out;
+        Err(ReadError::TooLarge(size)) => {
+            return out.skip(
+                "over the size limit",
+                Problem::warning(
+                    path,
+                    if size > MAX_FILE_BYTES + 1 {
+                        format!(
+                            "skipped: {:.1} MB is over the {} MB limit for one file",
+                            mb(size),
+                            MAX_FILE_BYTES >> 20
+                        )
+                    } else {
+                        // Found while reading (a growing file): the rest
+                        // was never read.
+                        format!(
+                            "skipped: over the {} MB limit for one file",
+                            MAX_FILE_BYTES >> 20
+                        )
+                    },
+                ),
+            );
+        }
+        Err(ReadError::NotRegular(kind)) => {
+            return out.skip(
+                "not a regular file",
+                Problem::warning(path, format!("skipped: {kind}, not a regular file")),
+            );
+        }
+        Err(ReadError::Io(e)) => {
+            return out.skip(
+                "unreadable",
+                Problem::error(path, format!("cannot read file: {e}")),
+            );
         }
     };
+    let mut out = out;
+    out.digest = Some(Digest::of(&bytes));
     let len = bytes.len();
     let text = match decode(bytes) {
         Decoded::Utf8(t) => t,
@@ -287,25 +370,26 @@ fn analyse_file(path: &Path) -> FileOutcome {
             t
         }
         Decoded::Binary => {
-            out.problems.push(Problem::warning(
-                path,
-                "skipped: binary content (NUL bytes) in a source file",
-            ));
-            return out;
+            return out.skip(
+                "binary",
+                Problem::warning(path, "skipped: binary content (NUL bytes) in a source file"),
+            );
         }
     };
     if len >= MINIFIED_MIN_BYTES {
         let lines = text.bytes().filter(|b| *b == b'\n').count() + 1;
         if len / lines >= MINIFIED_AVG_LINE {
-            out.problems.push(Problem::warning(
-                path,
-                format!(
-                    "skipped: looks minified or generated ({:.1} MB in {lines} line{}); lint the sources it was built from",
-                    mb(len as u64),
-                    if lines == 1 { "" } else { "s" }
+            return out.skip(
+                "minified or generated",
+                Problem::warning(
+                    path,
+                    format!(
+                        "skipped: looks minified or generated ({:.1} MB in {lines} line{}); lint the sources it was built from",
+                        mb(len as u64),
+                        if lines == 1 { "" } else { "s" }
+                    ),
                 ),
-            ));
-            return out;
+            );
         }
     }
     let analysed = catch_unwind(AssertUnwindSafe(|| extract_facts(path, lang, &text)));
@@ -326,17 +410,24 @@ fn analyse_file(path: &Path) -> FileOutcome {
             out.bytes = len as u64;
             out.facts = Some(facts);
         }
-        Ok(None) => out.problems.push(Problem::error(
-            path,
-            "the parser could not process this file",
-        )),
-        Err(panic) => out.problems.push(Problem::error(
-            path,
-            format!(
-                "internal error while analysing this file (please report it): {}",
-                panic_message(&panic)
-            ),
-        )),
+        Ok(None) => {
+            return out.skip(
+                "parser failed",
+                Problem::error(path, "the parser could not process this file"),
+            )
+        }
+        Err(panic) => {
+            return out.skip(
+                "internal error",
+                Problem::error(
+                    path,
+                    format!(
+                        "internal error while analysing this file (please report it): {}",
+                        panic_message(&panic)
+                    ),
+                ),
+            )
+        }
     }
     out
 }
@@ -373,7 +464,9 @@ pub fn parse_only(options: &Options) -> (usize, u64, Vec<Problem>) {
                 let Some(lang) = Lang::from_path(p) else {
                     return 0;
                 };
-                let Ok(b) = std::fs::read(p) else { return 0 };
+                let Ok(b) = read_source(p, MAX_FILE_BYTES) else {
+                    return 0;
+                };
                 let text = String::from_utf8_lossy(&b);
                 lang::parse(lang, &text)
                     .map(|_| b.len() as u64)
@@ -386,6 +479,7 @@ pub fn parse_only(options: &Options) -> (usize, u64, Vec<Problem>) {
 
 fn check_project(
     facts: Vec<FileFacts>,
+    digests: &HashMap<PathBuf, Digest>,
     options: &Options,
     problems: &mut Vec<Problem>,
     timer: &mut PhaseTimer,
@@ -461,35 +555,45 @@ fn check_project(
             &options.rule_options,
         ));
     }
-    report.findings = locate(findings, &project, problems, &mut report.stats);
+    let (located, sources) = locate(findings, &project, digests, problems, &mut report.stats);
+    report.findings = located;
+    report.sources = sources;
     timer.lap("locate and sort");
     report
 }
 
-/// Resolve byte spans to positions (re-reading only files with findings),
-/// drop suppressed findings, fingerprint and sort.
+/// Resolve byte spans to positions, drop suppressed findings, fingerprint
+/// and sort. Only files with findings are read again, and only their
+/// analysed bytes are used: a file whose bytes differ from what was parsed
+/// (edited while being linted) gets an error naming it and its findings
+/// are dropped, never placed on the wrong lines. Returns the texts, for
+/// the emitters.
 fn locate(
     findings: Vec<(usize, Finding)>,
     project: &Project,
+    digests: &HashMap<PathBuf, Digest>,
     problems: &mut Vec<Problem>,
     stats: &mut Stats,
-) -> Vec<LocatedFinding> {
+) -> (Vec<LocatedFinding>, HashMap<PathBuf, SourceFile>) {
     let mut sources: HashMap<PathBuf, Option<SourceFile>> = HashMap::new();
     let load = |sources: &mut HashMap<PathBuf, Option<SourceFile>>,
                 path: &Path,
                 problems: &mut Vec<Problem>|
      -> bool {
         if !sources.contains_key(path) {
-            let loaded = std::fs::read(path).ok().and_then(|b| match decode(b) {
-                Decoded::Utf8(t) | Decoded::Lossy(t) => {
-                    Some(SourceFile::new(path.to_path_buf(), t))
-                }
-                Decoded::Binary => None,
-            });
+            let loaded = match read_source(path, MAX_FILE_BYTES) {
+                Ok(b) if digests.get(path) == Some(&Digest::of(&b)) => match decode(b) {
+                    Decoded::Utf8(t) | Decoded::Lossy(t) => {
+                        Some(SourceFile::new(path.to_path_buf(), t))
+                    }
+                    Decoded::Binary => None,
+                },
+                _ => None,
+            };
             if loaded.is_none() {
                 problems.push(Problem::error(
                     path,
-                    "file changed or vanished while being linted",
+                    "file changed or vanished while being linted: its findings were not reported; lint it again",
                 ));
             }
             sources.insert(path.to_path_buf(), loaded);
@@ -514,6 +618,7 @@ fn locate(
             continue;
         }
         let end = src.position(f.span.end);
+        // A label in a file that changed is left out, not misplaced.
         let labels = f
             .labels
             .iter()
@@ -565,7 +670,11 @@ fn locate(
         );
         *n += 1;
     }
-    located
+    let sources = sources
+        .into_iter()
+        .filter_map(|(path, src)| Some((path, src?)))
+        .collect();
+    (located, sources)
 }
 
 /// A path with `/` separators, as shown in reports on every platform.
@@ -639,3 +748,7 @@ fn with_cwd<T>(dir: &Path, f: impl FnOnce() -> T) -> T {
         Err(p) => std::panic::resume_unwind(p),
     }
 }
+
+#[cfg(test)]
+#[path = "engine_reliability_tests.rs"]
+mod reliability_tests;

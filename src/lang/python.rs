@@ -1230,11 +1230,11 @@ impl<'s> PyExtractor<'s> {
                     keys.found = key_from_text(text(n, src));
                 }
                 "identifier" => {
-                    let not_variable = match (parent.map(|p| p.kind()), field_name) {
-                        (Some("attribute"), Some("attribute")) => true,
-                        (Some("keyword_argument"), Some("name")) => true,
-                        _ => false,
-                    };
+                    let not_variable = matches!(
+                        (parent.map(|p| p.kind()), field_name),
+                        (Some("attribute"), Some("attribute"))
+                            | (Some("keyword_argument"), Some("name"))
+                    );
                     if !not_variable {
                         keys.add_key(b.key_of_name(text(n, src)));
                     }
