@@ -18,6 +18,10 @@ use std::sync::Mutex;
 const BIG_FILE_BYTES: u64 = 1024 * 1024;
 /// Files larger than this are skipped with a warning.
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+/// Time allowed to parse and analyse one file (`RATECHECK_FILE_TIMEOUT`,
+/// in seconds, overrides it; `0` means no limit). The largest hand-written
+/// files take a few seconds; 5,000 nested calls take a few milliseconds.
+pub const FILE_TIMEOUT_SECS: f64 = 30.0;
 /// A file this large whose average line is this long is a minified bundle.
 const MINIFIED_MIN_BYTES: usize = 256 * 1024;
 const MINIFIED_AVG_LINE: usize = 1024;
@@ -392,7 +396,22 @@ fn analyse_file(path: &Path) -> FileOutcome {
             );
         }
     }
+    lang::budget::start(file_deadline());
     let analysed = catch_unwind(AssertUnwindSafe(|| extract_facts(path, lang, &text)));
+    if lang::budget::finish() {
+        // Stopped part-way: partial facts could claim protection or state
+        // that is not there, so none of them is used.
+        return out.skip(
+            "over the time budget",
+            Problem::warning(
+                path,
+                format!(
+                    "skipped: parsing and analysis took longer than the {} s budget for one file (RATECHECK_FILE_TIMEOUT); no findings are reported for it",
+                    file_timeout().map_or(0.0, |d| d.as_secs_f64())
+                ),
+            ),
+        );
+    }
     match analysed {
         Ok(Some(facts)) => {
             if facts.truncated {
@@ -430,6 +449,20 @@ fn analyse_file(path: &Path) -> FileOutcome {
         }
     }
     out
+}
+
+/// The per-file budget: `FILE_TIMEOUT_SECS` or `RATECHECK_FILE_TIMEOUT`.
+fn file_timeout() -> Option<std::time::Duration> {
+    let secs = std::env::var("RATECHECK_FILE_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(FILE_TIMEOUT_SECS);
+    (secs > 0.0).then(|| std::time::Duration::from_secs_f64(secs.min(1e6)))
+}
+
+fn file_deadline() -> Option<std::time::Instant> {
+    file_timeout().map(|t| std::time::Instant::now() + t)
 }
 
 fn mb(bytes: u64) -> f64 {

@@ -201,3 +201,43 @@ fn statistics_count_files_seen_linted_and_skipped() {
         "{err}"
     );
 }
+
+#[test]
+fn a_file_over_the_time_budget_is_skipped_and_the_rest_reported() {
+    let dir = project_with_limiter();
+    // About 4 MB of ordinary code: far longer than 0.2 s to parse in any
+    // build, while app.py takes milliseconds.
+    let mut big = String::from("const express = require('express');\n");
+    for i in 0..100_000 {
+        big += &format!(
+            "const value{i} = compute(value{}, {{ key: 'k{i}' }});\n",
+            i / 2
+        );
+    }
+    std::fs::write(dir.path().join("big.js"), big).unwrap();
+    let (o, took) = run_within_env(
+        dir.path(),
+        &["--isolated", "--format", "concise", "--statistics"],
+        ("RATECHECK_FILE_TIMEOUT", "0.2"),
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: big.js: skipped: parsing and analysis took longer than the 0.2 s budget for one file"),
+        "{err}"
+    );
+    assert!(err.contains("1 over the time budget"), "{err}");
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(stdout(&o).contains("app.py:4:1: RATE002"), "{}", stdout(&o));
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+}
+
+fn run_within_env(dir: &Path, args: &[&str], env: (&str, &str)) -> (Output, Duration) {
+    let start = Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_ratecheck"))
+        .args(args)
+        .env(env.0, env.1)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (o, start.elapsed())
+}

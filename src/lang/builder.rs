@@ -101,6 +101,9 @@ impl Builder {
             self.facts.truncated = true;
             return false;
         }
+        if super::budget::tick() {
+            return false;
+        }
         *depth += 1;
         true
     }

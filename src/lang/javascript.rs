@@ -9,7 +9,7 @@ use super::builder::{
 };
 use super::syntax::{
     call_arguments, children, comparison_guards_nothing, field, fold, last_segment, named_children,
-    span, text, unquote, visit, FoldMemo,
+    parent, span, text, unquote, visit, FoldMemo,
 };
 use crate::facts::*;
 use crate::knowledge;
@@ -612,7 +612,7 @@ impl<'s> JsExtractor<'s> {
     /// the statement it is in.
     fn rejection_site(&mut self, node: Node) {
         let mut current = node;
-        while let Some(parent) = current.parent() {
+        while let Some(parent) = parent(current) {
             match parent.kind() {
                 "binary_expression"
                     if field(parent, "operator")
@@ -718,7 +718,7 @@ impl<'s> JsExtractor<'s> {
         // A promise chain's `.catch(h)` / `.then(ok, h)` handles the error.
         let mut guard = self.b.current_guard();
         let mut current = call;
-        while let Some(member) = current.parent().filter(|p| p.kind() == "member_expression") {
+        while let Some(member) = parent(current).filter(|p| p.kind() == "member_expression") {
             let Some(chained) = member.parent().filter(|p| p.kind() == "call_expression") else {
                 break;
             };
@@ -771,7 +771,7 @@ impl<'s> JsExtractor<'s> {
         let mut handlers: Vec<Node> = Vec::new();
         // Promise chains: `.catch(h)`, `.then(ok, h)`.
         let mut current = call;
-        while let Some(member) = current.parent().filter(|p| p.kind() == "member_expression") {
+        while let Some(member) = parent(current).filter(|p| p.kind() == "member_expression") {
             let Some(chained) = member.parent().filter(|p| p.kind() == "call_expression") else {
                 break;
             };
@@ -791,7 +791,7 @@ impl<'s> JsExtractor<'s> {
         }
         // `try { await limiter.consume(ip) } catch (e) { … }`
         let mut node = call;
-        while let Some(parent) = node.parent() {
+        while let Some(parent) = parent(node) {
             if is_function(parent) {
                 break;
             }

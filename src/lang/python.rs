@@ -10,8 +10,8 @@ use super::builder::{
     combine_keys, key_from_text, Builder, KeyFold, LocalCtor, NameRef, PipelineStep, MAX_KEY_TEXT,
 };
 use super::syntax::{
-    comparison_guards_nothing, field, fold, last_segment, named_children, span, text, unquote,
-    visit, FoldMemo,
+    comparison_guards_nothing, field, fold, last_segment, named_children, parent, span, text,
+    unquote, visit, FoldMemo,
 };
 use crate::facts::*;
 use crate::knowledge;
@@ -719,7 +719,7 @@ impl<'s> PyExtractor<'s> {
     /// the statement it is in.
     fn rejection_site(&mut self, node: Node) {
         let mut current = node;
-        while let Some(parent) = current.parent() {
+        while let Some(parent) = parent(current) {
             match parent.kind() {
                 "comparison_operator" => return,
                 "return_statement" | "raise_statement" | "expression_statement" => {

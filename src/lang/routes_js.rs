@@ -333,6 +333,9 @@ impl<'s> RoutesJs<'s, '_> {
         });
         self.collect_objects(&declarators);
         for c in calls {
+            if super::budget::out_of_time() {
+                return;
+            }
             self.call(c);
         }
         for c in classes {
@@ -695,7 +698,7 @@ impl<'s> RoutesJs<'s, '_> {
     /// When `owner` is the first parameter of an enclosing function that is
     /// a Fastify plugin: (the plugin's name, wrapped in `fastify-plugin`).
     fn param_object(&mut self, call: Node, owner: &str) -> Option<(String, bool, Framework)> {
-        let mut cur = call.parent();
+        let mut cur = super::syntax::parent(call);
         while let Some(n) = cur {
             if matches!(
                 n.kind(),
@@ -714,7 +717,7 @@ impl<'s> RoutesJs<'s, '_> {
                     })
                     .unwrap_or_default();
                 if first_name != owner {
-                    cur = n.parent();
+                    cur = super::syntax::parent(n);
                     continue;
                 }
                 let fastifyish = owner == "fastify"
@@ -741,7 +744,7 @@ impl<'s> RoutesJs<'s, '_> {
                     if let Some(name) = field(up, "name") {
                         break Some(self.t(name).to_string());
                     }
-                    let Some(parent) = up.parent() else {
+                    let Some(parent) = super::syntax::parent(up) else {
                         break None;
                     };
                     match parent.kind() {
@@ -774,7 +777,7 @@ impl<'s> RoutesJs<'s, '_> {
                 }
                 return Some((name, wrapped, framework));
             }
-            cur = n.parent();
+            cur = super::syntax::parent(n);
         }
         None
     }

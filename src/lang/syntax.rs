@@ -33,7 +33,12 @@ pub fn children(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
 pub fn visit<'t>(node: Node<'t>, stop: &dyn Fn(Node<'t>) -> bool, f: &mut dyn FnMut(Node<'t>)) {
     let mut cursor = node.walk();
     let mut depth = 0usize;
+    let mut visited = 0u32;
     loop {
+        visited = visited.wrapping_add(1);
+        if visited % 1024 == 0 && super::budget::out_of_time() {
+            return;
+        }
         let current = cursor.node();
         f(current);
         let descend = depth == 0 || !stop(current);
@@ -108,7 +113,13 @@ pub fn fold<'t, S: Copy + Eq, T: Copy>(
     // One accumulator per node on the path from the root to the cursor.
     let mut path: Vec<(Node<'t>, T)> = vec![(root, own(root, None, None))];
     let mut descend = true;
+    let mut visited = 0u32;
     loop {
+        visited = visited.wrapping_add(1);
+        if visited % 1024 == 0 && super::budget::out_of_time() {
+            // The file's facts are dropped: any answer will do.
+            return path[0].1;
+        }
         if !(descend && cursor.goto_first_child()) {
             // The current node is done: hand its result to its parent, then
             // move on to its next sibling or finish the parent too.
@@ -183,14 +194,25 @@ pub fn unwrap_expression(mut node: Node) -> Node {
     node
 }
 
+/// `node.parent()`, or `None` once the file's time budget is spent. Each
+/// `parent()` costs time proportional to the node's depth (tree-sitter
+/// searches down from the root), so loops that climb from deep nodes are
+/// quadratic in the depth; this bounds them by the budget.
+pub fn parent(node: Node<'_>) -> Option<Node<'_>> {
+    if super::budget::out_of_time() {
+        return None;
+    }
+    node.parent()
+}
+
 /// The name of the class a node is written in (Python or JS/TS).
 pub fn enclosing_class_name<'s>(node: Node, src: &'s str) -> Option<&'s str> {
-    let mut current = node.parent();
+    let mut current = parent(node);
     while let Some(n) = current {
         if matches!(n.kind(), "class_definition" | "class_declaration" | "class") {
             return field(n, "name").map(|name| text(name, src));
         }
-        current = n.parent();
+        current = parent(n);
     }
     None
 }
@@ -218,7 +240,7 @@ pub fn unquote(s: &str) -> &str {
 /// (trimming old timestamps). Shared by both grammars' node kinds.
 pub fn comparison_guards_nothing(comparison: Node, src: &str) -> bool {
     let mut current = comparison;
-    while let Some(parent) = current.parent() {
+    while let Some(parent) = parent(current) {
         let passes_through = match parent.kind() {
             "boolean_operator" | "not_operator" | "parenthesized_expression" => true,
             "binary_expression" => {
