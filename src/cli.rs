@@ -325,7 +325,12 @@ fn run(cli: Cli) -> Result<i32, String> {
         report
             .unused_suppressions
             .retain(|u| scope.contains(&u.path));
-        report.stats.files_seen = report.files.len();
+        // Named paths that are not source files were seen too.
+        let named_skips: usize = ["not a source file", "not a regular file"]
+            .iter()
+            .filter_map(|r| report.stats.skipped.get(r))
+            .sum();
+        report.stats.files_seen = report.files.len() + named_skips;
     }
     if let Some(path) = &cli.write_baseline {
         let written = crate::baseline::from_findings(&report.findings, Some(&report_root));
@@ -513,12 +518,25 @@ fn print_statistics(report: &Report) {
         let _ = writeln!(err, "{n:>6}  {id}  {name}");
     }
     let s = &report.stats;
+    let skipped: usize = s.skipped.values().sum();
+    let why = s
+        .skipped
+        .iter()
+        .map(|(reason, n)| format!("{n} {reason}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let _ = writeln!(
         err,
-        "files: {} seen, {} parsed ({} bytes); findings: {}, suppressed inline: {}",
+        "files: {} seen, {} linted ({} bytes), {} skipped{}; findings: {}, suppressed inline: {}",
         s.files_seen,
         s.files_parsed,
         s.bytes_parsed,
+        skipped,
+        if why.is_empty() {
+            String::new()
+        } else {
+            format!(" ({why})")
+        },
         report.findings.len(),
         s.suppressed
     );

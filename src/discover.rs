@@ -74,6 +74,21 @@ pub fn exclude_patterns(options: &Options) -> Vec<String> {
     patterns
 }
 
+const SKIPPED_SPECIAL: &str = "skipped: not a regular file or folder";
+const SKIPPED_OTHER: &str = "skipped: not a Python, JavaScript or TypeScript file";
+
+/// For `--statistics`: the reason a path named on the command line was
+/// skipped, from the warning `discover` gave.
+pub fn skip_reason(message: &str) -> Option<&'static str> {
+    if message.starts_with(SKIPPED_SPECIAL) {
+        Some("not a regular file")
+    } else if message == SKIPPED_OTHER {
+        Some("not a source file")
+    } else {
+        None
+    }
+}
+
 /// Files to lint, sorted, and problems met on the way (missing paths,
 /// unreadable folders).
 pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
@@ -103,6 +118,16 @@ pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
                 },
             }),
             Ok(m) if m.is_dir() => roots.push(path.clone()),
+            // FIFOs, devices and sockets are never opened: a FIFO would
+            // block the run forever, a device would never end.
+            Ok(m) if !m.is_file() => problems.push(Problem {
+                kind: ProblemKind::Warning,
+                path: Some(path.clone()),
+                message: format!(
+                    "{SKIPPED_SPECIAL}: {}",
+                    crate::source::special_kind(m.file_type()).unwrap_or("not a regular file")
+                ),
+            }),
             Ok(_) => {
                 if Lang::from_path(path).is_some() {
                     files.push(display_path(path));
@@ -110,7 +135,7 @@ pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
                     problems.push(Problem {
                         kind: ProblemKind::Warning,
                         path: Some(path.clone()),
-                        message: "skipped: not a Python, JavaScript or TypeScript file".to_string(),
+                        message: SKIPPED_OTHER.to_string(),
                     });
                 }
             }

@@ -7,7 +7,7 @@ use crate::finding::{Finding, Severity};
 use crate::lang::{self, Lang};
 use crate::project::Project;
 use crate::rules::{self, RuleOptions};
-use crate::source::{decode, Decoded, Position, SourceFile};
+use crate::source::{decode, read_source, Decoded, Digest, Position, ReadError, SourceFile};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -18,6 +18,10 @@ use std::sync::Mutex;
 const BIG_FILE_BYTES: u64 = 1024 * 1024;
 /// Files larger than this are skipped with a warning.
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+/// Time allowed to parse and analyse one file (`RATECHECK_FILE_TIMEOUT`,
+/// in seconds, overrides it; `0` means no limit). The largest hand-written
+/// files take a few seconds; 5,000 nested calls take a few milliseconds.
+pub const FILE_TIMEOUT_SECS: f64 = 30.0;
 /// A file this large whose average line is this long is a minified bundle.
 const MINIFIED_MIN_BYTES: usize = 256 * 1024;
 const MINIFIED_AVG_LINE: usize = 1024;
@@ -125,8 +129,12 @@ pub struct LocatedFinding {
 
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
+    /// Source files found, plus other paths named on the command line.
     pub files_seen: usize,
+    /// Files linted (parsed and analysed).
     pub files_parsed: usize,
+    /// Files not linted, by reason (`files_seen = files_parsed + skipped`).
+    pub skipped: BTreeMap<&'static str, usize>,
     pub bytes_parsed: u64,
     pub suppressed: usize,
     /// RATE001's route counts, when asked for and the rule ran.
@@ -146,6 +154,9 @@ pub struct Report {
     pub files: Vec<PathBuf>,
     /// Suppression comments (or codes in them) that silenced nothing.
     pub unused_suppressions: Vec<crate::suppress::Unused>,
+    /// The text of every file a finding or label points into: the bytes
+    /// that were analysed, so emitters never read the file system again.
+    pub sources: HashMap<PathBuf, SourceFile>,
 }
 
 impl Report {
@@ -214,6 +225,12 @@ fn run_in_pool(options: &Options) -> Report {
             files.push(stdin_file.to_path_buf());
         }
     }
+    // Paths named on the command line and skipped by discovery (FIFOs,
+    // devices, other extensions) were seen too.
+    let skipped_named: Vec<&'static str> = problems
+        .iter()
+        .filter_map(|p| crate::discover::skip_reason(&p.message))
+        .collect();
     timer.lap("discover");
     // Big files (bundles, compilers) are parsed one after another on one
     // thread, largest first, so two multi-megabyte trees are never in
@@ -240,19 +257,35 @@ fn run_in_pool(options: &Options) -> Report {
     results.extend(small_results);
     timer.lap("read, parse and extract");
     let mut stats = Stats {
-        files_seen: files.len(),
+        files_seen: files.len() + skipped_named.len(),
         ..Default::default()
     };
+    for reason in skipped_named {
+        *stats.skipped.entry(reason).or_default() += 1;
+    }
     let mut facts = Vec::new();
+    let mut digests = HashMap::new();
     for r in results {
         problems.extend(r.problems);
+        if let Some(reason) = r.skipped {
+            *stats.skipped.entry(reason).or_default() += 1;
+        }
         if let Some(f) = r.facts {
             stats.files_parsed += 1;
             stats.bytes_parsed += r.bytes;
+            if let Some(d) = r.digest {
+                digests.insert(f.path.clone(), d);
+            }
             facts.push(f);
         }
     }
-    let mut report = check_project(facts, options, &mut problems, &mut timer);
+    if stats.files_parsed == 0 {
+        problems.push(nothing_linted(
+            options,
+            files.is_empty() && stats.skipped.is_empty(),
+        ));
+    }
+    let mut report = check_project(facts, &digests, options, &mut problems, &mut timer);
     report.stats = Stats {
         suppressed: report.stats.suppressed,
         routes: report.stats.routes,
@@ -265,43 +298,103 @@ fn run_in_pool(options: &Options) -> Report {
     report
 }
 
+/// The warning for a run that linted nothing (as ruff does): a CI job
+/// pointed at the wrong folder, or a `.gitignore` that ignores everything,
+/// must not pass silently.
+fn nothing_linted(options: &Options, none_found: bool) -> Problem {
+    let paths = options
+        .paths
+        .iter()
+        .map(|p| format!("`{}`", slash_path(p)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Problem {
+        kind: ProblemKind::Warning,
+        path: None,
+        message: if none_found {
+            format!(
+                "nothing linted: no Python, JavaScript or TypeScript files found in {paths} (check the paths, excludes and .gitignore)"
+            )
+        } else {
+            format!("nothing linted: every file found in {paths} was skipped (see the warnings)")
+        },
+    }
+}
+
 struct FileOutcome {
     facts: Option<FileFacts>,
     problems: Vec<Problem>,
     bytes: u64,
+    /// The analysed bytes' identity, to check them when reporting.
+    digest: Option<Digest>,
+    /// Why the file was not linted, for `--statistics`.
+    skipped: Option<&'static str>,
+}
+
+impl FileOutcome {
+    fn skip(mut self, reason: &'static str, problem: Problem) -> FileOutcome {
+        self.skipped = Some(reason);
+        self.problems.push(problem);
+        self
+    }
 }
 
 fn analyse_file(path: &Path) -> FileOutcome {
-    let mut out = FileOutcome {
+    let out = FileOutcome {
         facts: None,
         problems: Vec::new(),
         bytes: 0,
+        digest: None,
+        skipped: None,
     };
     let Some(lang) = Lang::from_path(path) else {
         return out;
     };
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_FILE_BYTES => {
-            out.problems.push(Problem::warning(
-                path,
-                format!(
-                    "skipped: {:.1} MB is over the {} MB limit for one file",
-                    mb(m.len()),
-                    MAX_FILE_BYTES >> 20
-                ),
-            ));
-            return out;
-        }
-        _ => {}
-    }
-    let bytes = match crate::vfs::read(path) {
+    // Standard input stands in for the file an editor is linting.
+    let read = match crate::vfs::stdin_bytes(path) {
+        Some(bytes) if bytes.len() as u64 <= MAX_FILE_BYTES => Ok(bytes),
+        Some(bytes) => Err(ReadError::TooLarge(bytes.len() as u64)),
+        None => read_source(path, MAX_FILE_BYTES),
+    };
+    let bytes = match read {
         Ok(b) => b,
-        Err(e) => {
-            out.problems
-                .push(Problem::error(path, format!("cannot read file: {e}")));
-            return out;
+        Err(ReadError::TooLarge(size)) => {
+            return out.skip(
+                "over the size limit",
+                Problem::warning(
+                    path,
+                    if size > MAX_FILE_BYTES + 1 {
+                        format!(
+                            "skipped: {:.1} MB is over the {} MB limit for one file",
+                            mb(size),
+                            MAX_FILE_BYTES >> 20
+                        )
+                    } else {
+                        // Found while reading (a growing file): the rest
+                        // was never read.
+                        format!(
+                            "skipped: over the {} MB limit for one file",
+                            MAX_FILE_BYTES >> 20
+                        )
+                    },
+                ),
+            );
+        }
+        Err(ReadError::NotRegular(kind)) => {
+            return out.skip(
+                "not a regular file",
+                Problem::warning(path, format!("skipped: {kind}, not a regular file")),
+            );
+        }
+        Err(ReadError::Io(e)) => {
+            return out.skip(
+                "unreadable",
+                Problem::error(path, format!("cannot read file: {e}")),
+            );
         }
     };
+    let mut out = out;
+    out.digest = Some(Digest::of(&bytes));
     let len = bytes.len();
     let text = match decode(bytes) {
         Decoded::Utf8(t) => t,
@@ -313,28 +406,44 @@ fn analyse_file(path: &Path) -> FileOutcome {
             t
         }
         Decoded::Binary => {
-            out.problems.push(Problem::warning(
-                path,
-                "skipped: binary content (NUL bytes) in a source file",
-            ));
-            return out;
+            return out.skip(
+                "binary",
+                Problem::warning(path, "skipped: binary content (NUL bytes) in a source file"),
+            );
         }
     };
     if len >= MINIFIED_MIN_BYTES {
         let lines = text.bytes().filter(|b| *b == b'\n').count() + 1;
         if len / lines >= MINIFIED_AVG_LINE {
-            out.problems.push(Problem::warning(
-                path,
-                format!(
-                    "skipped: looks minified or generated ({:.1} MB in {lines} line{}); lint the sources it was built from",
-                    mb(len as u64),
-                    if lines == 1 { "" } else { "s" }
+            return out.skip(
+                "minified or generated",
+                Problem::warning(
+                    path,
+                    format!(
+                        "skipped: looks minified or generated ({:.1} MB in {lines} line{}); lint the sources it was built from",
+                        mb(len as u64),
+                        if lines == 1 { "" } else { "s" }
+                    ),
                 ),
-            ));
-            return out;
+            );
         }
     }
+    lang::budget::start(file_deadline());
     let analysed = catch_unwind(AssertUnwindSafe(|| extract_facts(path, lang, &text)));
+    if lang::budget::finish() {
+        // Stopped part-way: partial facts could claim protection or state
+        // that is not there, so none of them is used.
+        return out.skip(
+            "over the time budget",
+            Problem::warning(
+                path,
+                format!(
+                    "skipped: parsing and analysis took longer than the {} s budget for one file (RATECHECK_FILE_TIMEOUT); no findings are reported for it",
+                    file_timeout().map_or(0.0, |d| d.as_secs_f64())
+                ),
+            ),
+        );
+    }
     match analysed {
         Ok(Some(facts)) => {
             if facts.truncated {
@@ -352,19 +461,40 @@ fn analyse_file(path: &Path) -> FileOutcome {
             out.bytes = len as u64;
             out.facts = Some(facts);
         }
-        Ok(None) => out.problems.push(Problem::error(
-            path,
-            "the parser could not process this file",
-        )),
-        Err(panic) => out.problems.push(Problem::error(
-            path,
-            format!(
-                "internal error while analysing this file (please report it): {}",
-                panic_message(&panic)
-            ),
-        )),
+        Ok(None) => {
+            return out.skip(
+                "parser failed",
+                Problem::error(path, "the parser could not process this file"),
+            )
+        }
+        Err(panic) => {
+            return out.skip(
+                "internal error",
+                Problem::error(
+                    path,
+                    format!(
+                        "internal error while analysing this file (please report it): {}",
+                        panic_message(&panic)
+                    ),
+                ),
+            )
+        }
     }
     out
+}
+
+/// The per-file budget: `FILE_TIMEOUT_SECS` or `RATECHECK_FILE_TIMEOUT`.
+fn file_timeout() -> Option<std::time::Duration> {
+    let secs = std::env::var("RATECHECK_FILE_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(FILE_TIMEOUT_SECS);
+    (secs > 0.0).then(|| std::time::Duration::from_secs_f64(secs.min(1e6)))
+}
+
+fn file_deadline() -> Option<std::time::Instant> {
+    file_timeout().map(|t| std::time::Instant::now() + t)
 }
 
 fn mb(bytes: u64) -> f64 {
@@ -408,7 +538,9 @@ pub fn parse_only(options: &Options) -> (usize, u64, Vec<Problem>) {
                 let Some(lang) = Lang::from_path(p) else {
                     return 0;
                 };
-                let Ok(b) = std::fs::read(p) else { return 0 };
+                let Ok(b) = read_source(p, MAX_FILE_BYTES) else {
+                    return 0;
+                };
                 let text = String::from_utf8_lossy(&b);
                 lang::parse(lang, &text)
                     .map(|_| b.len() as u64)
@@ -421,6 +553,7 @@ pub fn parse_only(options: &Options) -> (usize, u64, Vec<Problem>) {
 
 fn check_project(
     facts: Vec<FileFacts>,
+    digests: &HashMap<PathBuf, Digest>,
     options: &Options,
     problems: &mut Vec<Problem>,
     timer: &mut PhaseTimer,
@@ -496,22 +629,39 @@ fn check_project(
             &options.rule_options,
         ));
     }
-    let (located, unused) = locate(findings, &project, problems, &mut report.stats, options);
+    let (located, unused, sources) = locate(
+        findings,
+        &project,
+        digests,
+        problems,
+        &mut report.stats,
+        options,
+    );
     report.findings = located;
     report.unused_suppressions = unused;
+    report.sources = sources;
     timer.lap("locate and sort");
     report
 }
 
-/// Resolve byte spans to positions (re-reading only files with findings),
-/// drop suppressed findings, fingerprint and sort.
+/// Resolve byte spans to positions, drop suppressed findings, fingerprint
+/// and sort. Only files with findings are read again, and only their
+/// analysed bytes are used: a file whose bytes differ from what was parsed
+/// (edited while being linted) gets an error naming it and its findings
+/// are dropped, never placed on the wrong lines. Returns the texts, for
+/// the emitters.
 fn locate(
     findings: Vec<(usize, Finding)>,
     project: &Project,
+    digests: &HashMap<PathBuf, Digest>,
     problems: &mut Vec<Problem>,
     stats: &mut Stats,
     options: &Options,
-) -> (Vec<LocatedFinding>, Vec<crate::suppress::Unused>) {
+) -> (
+    Vec<LocatedFinding>,
+    Vec<crate::suppress::Unused>,
+    HashMap<PathBuf, SourceFile>,
+) {
     let report_root = options.report_root.as_deref();
     let mut used_suppressions: HashMap<usize, std::collections::HashSet<crate::suppress::Key>> =
         HashMap::new();
@@ -521,16 +671,23 @@ fn locate(
                 problems: &mut Vec<Problem>|
      -> bool {
         if !sources.contains_key(path) {
-            let loaded = crate::vfs::read(path).ok().and_then(|b| match decode(b) {
-                Decoded::Utf8(t) | Decoded::Lossy(t) => {
-                    Some(SourceFile::new(path.to_path_buf(), t))
-                }
-                Decoded::Binary => None,
-            });
+            let bytes = match crate::vfs::stdin_bytes(path) {
+                Some(b) => Ok(b),
+                None => read_source(path, MAX_FILE_BYTES),
+            };
+            let loaded = match bytes {
+                Ok(b) if digests.get(path) == Some(&Digest::of(&b)) => match decode(b) {
+                    Decoded::Utf8(t) | Decoded::Lossy(t) => {
+                        Some(SourceFile::new(path.to_path_buf(), t))
+                    }
+                    Decoded::Binary => None,
+                },
+                _ => None,
+            };
             if loaded.is_none() {
                 problems.push(Problem::error(
                     path,
-                    "file changed or vanished while being linted",
+                    "file changed or vanished while being linted: its findings were not reported; lint it again",
                 ));
             }
             sources.insert(path.to_path_buf(), loaded);
@@ -559,6 +716,7 @@ fn locate(
             continue;
         }
         let end = src.position(f.span.end);
+        // A label in a file that changed is left out, not misplaced.
         let labels = f
             .labels
             .iter()
@@ -637,7 +795,11 @@ fn locate(
         ));
     }
     unused.sort();
-    (located, unused)
+    let sources = sources
+        .into_iter()
+        .filter_map(|(path, src)| Some((path, src?)))
+        .collect();
+    (located, unused, sources)
 }
 
 /// A path with `/` separators, as shown in reports on every platform.
@@ -711,3 +873,7 @@ fn with_cwd<T>(dir: &Path, f: impl FnOnce() -> T) -> T {
         Err(p) => std::panic::resume_unwind(p),
     }
 }
+
+#[cfg(test)]
+#[path = "engine_reliability_tests.rs"]
+mod reliability_tests;

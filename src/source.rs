@@ -108,6 +108,101 @@ fn memchr_lines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
         .map(|(i, _)| i + 1)
 }
 
+/// Why a source file's bytes could not be had.
+#[derive(Debug)]
+pub enum ReadError {
+    /// A FIFO, device, socket or folder: reading it could block forever
+    /// or never end. Holds what it is, for the message.
+    NotRegular(&'static str),
+    /// More bytes than the limit (for devices and growing files, at least
+    /// `limit + 1`: the rest was never read).
+    TooLarge(u64),
+    Io(std::io::Error),
+}
+
+/// What a path is, when it is not a regular file or a folder.
+pub fn special_kind(file_type: std::fs::FileType) -> Option<&'static str> {
+    if file_type.is_file() || file_type.is_dir() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return Some("a device");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("not a regular file")
+}
+
+/// Read a source file: never blocks on a FIFO or device (its metadata is
+/// checked before it is opened, the open does not wait for a writer, and
+/// the opened handle is checked again in case the path was swapped), and
+/// never reads more than `limit` bytes (plus one, to tell that there were
+/// more), whatever the file claims its size is.
+pub fn read_source(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if let Some(kind) = special_kind(meta.file_type()) {
+        return Err(ReadError::NotRegular(kind));
+    }
+    if meta.is_dir() {
+        return Err(ReadError::NotRegular("a folder"));
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge(meta.len()));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(ReadError::Io)?;
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular(
+            special_kind(meta.file_type()).unwrap_or("not a regular file"),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Identity of the bytes a file was analysed from: length and a hash, so
+/// the report can tell whether a file read again is the same file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digest {
+    pub len: u64,
+    pub hash: u64,
+}
+
+impl Digest {
+    pub fn of(bytes: &[u8]) -> Digest {
+        use std::hash::Hasher;
+        // SipHash with fixed keys: the same in every run of this binary.
+        let mut h = std::hash::DefaultHasher::new();
+        h.write(bytes);
+        Digest {
+            len: bytes.len() as u64,
+            hash: h.finish(),
+        }
+    }
+}
+
 /// How a file's bytes became text.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decoded {
@@ -151,6 +246,43 @@ mod tests {
         assert_eq!(p.column, 3); // ü, 😀 are one char each
         assert_eq!(p.column_utf16, 4); // 😀 is two UTF-16 units
         assert_eq!(f.line_text(1), "ü😀x = 1");
+    }
+
+    #[test]
+    fn reads_are_bounded_and_never_open_special_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("a.py");
+        std::fs::write(&small, b"x = 1\n").unwrap();
+        assert_eq!(read_source(&small, 6).unwrap(), b"x = 1\n");
+        assert!(matches!(
+            read_source(&small, 5),
+            Err(ReadError::TooLarge(6))
+        ));
+        assert!(matches!(
+            read_source(dir.path(), 100),
+            Err(ReadError::NotRegular(_))
+        ));
+        #[cfg(unix)]
+        {
+            // A device reports size 0 and never ends: refused before opening.
+            let zero = dir.path().join("zero.py");
+            std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+            assert!(matches!(
+                read_source(&zero, 100),
+                Err(ReadError::NotRegular("a device"))
+            ));
+            // A FIFO without a writer: refused at once, never opened.
+            let fifo = dir.path().join("pipe.js");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                assert!(matches!(
+                    read_source(&fifo, 100),
+                    Err(ReadError::NotRegular("a FIFO (named pipe)"))
+                ));
+            }
+        }
+        assert_eq!(Digest::of(b"ab"), Digest::of(b"ab"));
+        assert_ne!(Digest::of(b"ab"), Digest::of(b"ba"));
     }
 
     #[test]

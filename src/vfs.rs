@@ -32,6 +32,13 @@ pub fn stdin_file() -> Option<&'static Path> {
     STDIN_FILE.get().map(|v| v.display.as_path())
 }
 
+/// Standard input's bytes when `path` is the stdin file.
+pub fn stdin_bytes(path: &Path) -> Option<Vec<u8>> {
+    let v = STDIN_FILE.get()?;
+    (path == v.display || crate::scope::absolute(path) == v.absolute)
+        .then(|| v.text.clone().into_bytes())
+}
+
 /// The bytes of `path`: standard input's for the stdin file, else the file's.
 pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
     if let Some(v) = STDIN_FILE.get() {

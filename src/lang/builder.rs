@@ -82,6 +82,9 @@ pub struct Builder {
     /// Error-handling frames (`try` blocks) of the current function.
     pub guards: Vec<Guard>,
     pub module_store_vars: HashSet<String>,
+    /// Bumped whenever a scope's `key_vars` change: `key_of_name` gives
+    /// the same answers while `(current_function(), key_epoch)` is the same.
+    pub key_epoch: u64,
 }
 
 impl Builder {
@@ -96,6 +99,9 @@ impl Builder {
         };
         if *depth >= MAX_DEPTH {
             self.facts.truncated = true;
+            return false;
+        }
+        if super::budget::tick() {
             return false;
         }
         *depth += 1;
@@ -345,13 +351,18 @@ impl Builder {
         if let Some((c, k)) = root {
             scope.aliases.insert(name.to_string(), (c, k, key_text));
         }
-        if matches!(key, KeyClass::Client(_) | KeyClass::Param(_)) {
-            scope.key_vars.insert(name.to_string(), key);
+        let changed = if matches!(key, KeyClass::Client(_) | KeyClass::Param(_)) {
+            scope.key_vars.insert(name.to_string(), key) != Some(key)
         } else if !scope.aliases.contains_key(name) {
-            scope.key_vars.remove(name);
-        }
+            scope.key_vars.remove(name).is_some()
+        } else {
+            false
+        };
         if countsy {
             scope.countsy_vars.insert(name.to_string());
+        }
+        if changed {
+            self.key_epoch += 1;
         }
     }
 
@@ -590,6 +601,55 @@ pub fn combine_keys(keys: impl IntoIterator<Item = KeyClass>) -> KeyClass {
         return KeyClass::Unknown;
     }
     result
+}
+
+/// `combine_keys` as a fold that can be split and joined: the keys of
+/// a subtree's names (and the client key found in its short
+/// sub-expressions) summarised in constant space, so summaries of nested
+/// subtrees can be reused (`syntax::fold`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyFold {
+    client: Option<ClientKeyKind>,
+    first_param: Option<KeyClass>,
+    /// Parameters seen, up to 2 (two make the key unattributable).
+    params: u8,
+    /// The first client key, in source order, matched on the text of a
+    /// short sub-expression.
+    pub found: Option<ClientKeyKind>,
+}
+
+impl KeyFold {
+    pub fn add_key(&mut self, key: KeyClass) {
+        match key {
+            KeyClass::Client(kind) => {
+                self.client = Some(self.client.map_or(kind, |c| c.min(kind)));
+            }
+            KeyClass::Param(_) => {
+                self.params = (self.params + 1).min(2);
+                self.first_param = self.first_param.or(Some(key));
+            }
+            KeyClass::Unknown => {}
+        }
+    }
+
+    /// Append `later`, which follows `self` in source order.
+    pub fn merge(&mut self, later: KeyFold) {
+        if let Some(kind) = later.client {
+            self.add_key(KeyClass::Client(kind));
+        }
+        self.first_param = self.first_param.or(later.first_param);
+        self.params = (self.params + later.params).min(2);
+        self.found = self.found.or(later.found);
+    }
+
+    /// What `combine_keys` gives for the names folded in.
+    pub fn key(&self) -> KeyClass {
+        match (self.client, self.first_param) {
+            (Some(kind), _) => KeyClass::Client(kind),
+            (None, Some(param)) if self.params == 1 => param,
+            _ => KeyClass::Unknown,
+        }
+    }
 }
 
 /// Longest expression whose text is matched against the client-key

@@ -336,7 +336,7 @@ impl<'t, 's> Analyser<'t, 's> {
     // ------------------------------------------------------------ walking
 
     fn walk(&mut self, node: Node<'t>) {
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_DEPTH || super::budget::tick() {
             return;
         }
         self.depth += 1;

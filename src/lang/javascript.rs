@@ -5,11 +5,11 @@
 //! containers, then a walk in source order with lexical scopes.
 
 use super::builder::{
-    combine_keys, key_from_text, Builder, LocalCtor, NameRef, PipelineStep, MAX_KEY_TEXT,
+    combine_keys, key_from_text, Builder, KeyFold, LocalCtor, NameRef, PipelineStep, MAX_KEY_TEXT,
 };
 use super::syntax::{
-    call_arguments, children, comparison_guards_nothing, field, last_segment, named_children, span,
-    text, unquote, visit,
+    call_arguments, children, comparison_guards_nothing, field, fold, last_segment, named_children,
+    parent, span, text, unquote, visit, FoldMemo,
 };
 use crate::facts::*;
 use crate::knowledge;
@@ -22,6 +22,7 @@ pub fn extract(path: &Path, lang: super::Lang, src: &str, tree: &Tree) -> FileFa
         src,
         b: Builder::default(),
         classes: HashSet::new(),
+        key_memo: FoldMemo::new(MAX_KEY_TEXT),
     };
     x.b.facts.path = path.to_path_buf();
     x.b.facts.lang = Some(lang);
@@ -51,6 +52,8 @@ struct JsExtractor<'s> {
     src: &'s str,
     b: Builder,
     classes: HashSet<String>,
+    /// Key folds of long expressions (see `key_fold`).
+    key_memo: FoldMemo<(Option<usize>, u64), KeyFold>,
 }
 
 fn is_function(n: Node) -> bool {
@@ -609,7 +612,7 @@ impl<'s> JsExtractor<'s> {
     /// the statement it is in.
     fn rejection_site(&mut self, node: Node) {
         let mut current = node;
-        while let Some(parent) = current.parent() {
+        while let Some(parent) = parent(current) {
             match parent.kind() {
                 "binary_expression"
                     if field(parent, "operator")
@@ -715,7 +718,7 @@ impl<'s> JsExtractor<'s> {
         // A promise chain's `.catch(h)` / `.then(ok, h)` handles the error.
         let mut guard = self.b.current_guard();
         let mut current = call;
-        while let Some(member) = current.parent().filter(|p| p.kind() == "member_expression") {
+        while let Some(member) = parent(current).filter(|p| p.kind() == "member_expression") {
             let Some(chained) = member.parent().filter(|p| p.kind() == "call_expression") else {
                 break;
             };
@@ -768,7 +771,7 @@ impl<'s> JsExtractor<'s> {
         let mut handlers: Vec<Node> = Vec::new();
         // Promise chains: `.catch(h)`, `.then(ok, h)`.
         let mut current = call;
-        while let Some(member) = current.parent().filter(|p| p.kind() == "member_expression") {
+        while let Some(member) = parent(current).filter(|p| p.kind() == "member_expression") {
             let Some(chained) = member.parent().filter(|p| p.kind() == "call_expression") else {
                 break;
             };
@@ -788,7 +791,7 @@ impl<'s> JsExtractor<'s> {
         }
         // `try { await limiter.consume(ip) } catch (e) { … }`
         let mut node = call;
-        while let Some(parent) = node.parent() {
+        while let Some(parent) = parent(node) {
             if is_function(parent) {
                 break;
             }
@@ -1285,33 +1288,52 @@ impl<'s> JsExtractor<'s> {
         if node.kind() == "identifier" {
             return self.b.key_of_name(self.t(node));
         }
+        if whole.len() > MAX_KEY_TEXT {
+            let keys = self.key_fold(node);
+            return keys.found.map_or(keys.key(), KeyClass::Client);
+        }
         let mut names = Vec::new();
-        let mut found = None;
         let src = self.src;
-        let long = whole.len() > MAX_KEY_TEXT;
         visit(node, &is_scope_boundary, &mut |n| {
-            let kind = n.kind();
-            if long
-                && matches!(
-                    kind,
-                    "member_expression"
-                        | "subscript_expression"
-                        | "call_expression"
-                        | "string"
-                        | "template_string"
-                )
-                && n.byte_range().len() <= MAX_KEY_TEXT
-            {
-                found = found.or(key_from_text(text(n, src)));
-            }
-            if kind == "identifier" {
+            if n.kind() == "identifier" {
                 names.push(text(n, src));
             }
         });
-        if let Some(kind) = found {
-            return KeyClass::Client(kind);
-        }
         combine_keys(names.into_iter().map(|n| self.b.key_of_name(n)))
+    }
+
+    /// The keys of a long expression's names, and the first client key in
+    /// its short sub-expressions. Memoised: the arguments of nested calls
+    /// are folded once, not once per enclosing call.
+    fn key_fold(&mut self, node: Node) -> KeyFold {
+        let src = self.src;
+        let b = &self.b;
+        let stamp = (b.current_function(), b.key_epoch);
+        let mut own = |n: Node, _: Option<Node>, _: Option<&'static str>| {
+            let mut keys = KeyFold::default();
+            match n.kind() {
+                "member_expression"
+                | "subscript_expression"
+                | "call_expression"
+                | "string"
+                | "template_string"
+                    if n.byte_range().len() <= MAX_KEY_TEXT =>
+                {
+                    keys.found = key_from_text(text(n, src));
+                }
+                "identifier" => keys.add_key(b.key_of_name(text(n, src))),
+                _ => {}
+            }
+            keys
+        };
+        fold(
+            node,
+            &is_scope_boundary,
+            &mut own,
+            &|acc, later| acc.merge(later),
+            &mut self.key_memo,
+            stamp,
+        )
     }
 
     fn countsy(&mut self, node: Node) -> bool {

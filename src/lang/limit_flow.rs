@@ -256,7 +256,7 @@ impl<'s> Analyser<'s> {
     }
 
     fn statement(&mut self, node: Node, env: &mut Env) {
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_DEPTH || super::budget::tick() {
             return;
         }
         self.depth += 1;

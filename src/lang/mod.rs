@@ -3,6 +3,7 @@
 //! One tree-sitter `Parser` per language per thread, reused across files
 //! (creating a parser per file costs more than parsing a small file).
 
+pub mod budget;
 mod builder;
 mod client_keys;
 pub mod javascript;
@@ -91,7 +92,17 @@ pub fn parse(lang: Lang, text: &str) -> Option<Tree> {
         }
         let parser = slot.as_mut()?;
         parser.reset();
-        parser.parse(text, None)
+        // Cancelled (None) when the file's time budget runs out.
+        let bytes = text.as_bytes();
+        let mut input = |i: usize, _| bytes.get(i..).unwrap_or_default();
+        let mut progress = |_: &tree_sitter::ParseState| budget::out_of_time();
+        let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
+        let tree = parser.parse_with_options(&mut input, None, Some(options));
+        if tree.is_none() {
+            // A cancelled parse leaves state behind.
+            parser.reset();
+        }
+        tree
     })
 }
 

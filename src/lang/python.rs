@@ -7,10 +7,11 @@
 //! signals and request-context evidence.
 
 use super::builder::{
-    combine_keys, key_from_text, Builder, LocalCtor, NameRef, PipelineStep, MAX_KEY_TEXT,
+    combine_keys, key_from_text, Builder, KeyFold, LocalCtor, NameRef, PipelineStep, MAX_KEY_TEXT,
 };
 use super::syntax::{
-    comparison_guards_nothing, field, last_segment, named_children, span, text, unquote, visit,
+    comparison_guards_nothing, field, fold, last_segment, named_children, parent, span, text,
+    unquote, visit, FoldMemo,
 };
 use crate::facts::*;
 use crate::knowledge;
@@ -25,6 +26,7 @@ pub fn extract(path: &Path, src: &str, tree: &Tree) -> FileFacts {
         global_request: false,
         classes: HashSet::new(),
         plain_exceptions: HashSet::new(),
+        key_memo: FoldMemo::new(MAX_KEY_TEXT),
     };
     x.b.facts.path = path.to_path_buf();
     x.b.facts.lang = Some(super::Lang::Python);
@@ -47,6 +49,8 @@ struct PyExtractor<'s> {
     classes: HashSet<String>,
     /// Exception classes defined here on a builtin base (no HTTP status).
     plain_exceptions: HashSet<String>,
+    /// Key folds of long expressions (see `key_fold`).
+    key_memo: FoldMemo<(Option<usize>, u64), KeyFold>,
 }
 fn is_scope_boundary(n: Node) -> bool {
     matches!(
@@ -715,7 +719,7 @@ impl<'s> PyExtractor<'s> {
     /// the statement it is in.
     fn rejection_site(&mut self, node: Node) {
         let mut current = node;
-        while let Some(parent) = current.parent() {
+        while let Some(parent) = parent(current) {
             match parent.kind() {
                 "comparison_operator" => return,
                 "return_statement" | "raise_statement" | "expression_statement" => {
@@ -1191,32 +1195,62 @@ impl<'s> PyExtractor<'s> {
         if node.kind() == "identifier" {
             return self.b.key_of_name(whole);
         }
+        if whole.len() > MAX_KEY_TEXT {
+            let keys = self.key_fold(node);
+            return keys.found.map_or(keys.key(), KeyClass::Client);
+        }
         let mut names = Vec::new();
-        let mut found = None;
         let src = self.src;
-        let long = whole.len() > MAX_KEY_TEXT;
         // Attribute names (`x.ip`) and keyword names (`f(ip=…)`) are not
         // variables; `Node::parent` is slow, so mark them from the parent.
         let mut not_variables = Vec::new();
-        visit(node, &is_scope_boundary, &mut |n| {
-            let kind = n.kind();
-            if long
-                && matches!(kind, "attribute" | "subscript" | "call" | "string")
-                && n.byte_range().len() <= MAX_KEY_TEXT
-            {
-                found = found.or(key_from_text(text(n, src)));
-            }
-            match kind {
-                "attribute" => not_variables.extend(field(n, "attribute").map(|a| a.id())),
-                "keyword_argument" => not_variables.extend(field(n, "name").map(|a| a.id())),
-                "identifier" if !not_variables.contains(&n.id()) => names.push(text(n, src)),
+        visit(node, &is_scope_boundary, &mut |n| match n.kind() {
+            "attribute" => not_variables.extend(field(n, "attribute").map(|a| a.id())),
+            "keyword_argument" => not_variables.extend(field(n, "name").map(|a| a.id())),
+            "identifier" if !not_variables.contains(&n.id()) => names.push(text(n, src)),
+            _ => {}
+        });
+        combine_keys(names.into_iter().map(|n| self.b.key_of_name(n)))
+    }
+
+    /// The keys of a long expression's names (not attribute or keyword
+    /// names), and the first client key in its short sub-expressions.
+    /// Memoised: the arguments of nested calls are folded once, not once
+    /// per enclosing call.
+    fn key_fold(&mut self, node: Node) -> KeyFold {
+        let src = self.src;
+        let b = &self.b;
+        let stamp = (b.current_function(), b.key_epoch);
+        let mut own = |n: Node, parent: Option<Node>, field_name: Option<&'static str>| {
+            let mut keys = KeyFold::default();
+            match n.kind() {
+                "attribute" | "subscript" | "call" | "string"
+                    if n.byte_range().len() <= MAX_KEY_TEXT =>
+                {
+                    keys.found = key_from_text(text(n, src));
+                }
+                "identifier" => {
+                    let not_variable = matches!(
+                        (parent.map(|p| p.kind()), field_name),
+                        (Some("attribute"), Some("attribute"))
+                            | (Some("keyword_argument"), Some("name"))
+                    );
+                    if !not_variable {
+                        keys.add_key(b.key_of_name(text(n, src)));
+                    }
+                }
                 _ => {}
             }
-        });
-        if let Some(kind) = found {
-            return KeyClass::Client(kind);
-        }
-        combine_keys(names.into_iter().map(|n| self.b.key_of_name(n)))
+            keys
+        };
+        fold(
+            node,
+            &is_scope_boundary,
+            &mut own,
+            &|acc, later| acc.merge(later),
+            &mut self.key_memo,
+            stamp,
+        )
     }
 
     /// Does a stored value look like a count, a time, a window or tokens?

@@ -138,6 +138,71 @@ pub fn analyse(root: Node, src: &str, path: &Path, facts: &mut FileFacts) {
     facts.routes = out;
 }
 
+/// The function each call and function is written in, recorded in one
+/// walk: climbing with `Node::parent` from every call (each step costs
+/// time proportional to the depth) was cubic in deeply nested code.
+#[derive(Default)]
+struct Enclosing<'t> {
+    function_of: std::collections::HashMap<usize, Node<'t>>,
+}
+
+impl<'t> Enclosing<'t> {
+    fn is_function(n: Node) -> bool {
+        matches!(
+            n.kind(),
+            "arrow_function" | "function_declaration" | "function_expression" | "function"
+        )
+    }
+
+    /// The innermost function strictly enclosing a call or a function.
+    fn function_around(&self, n: Node<'t>) -> Option<Node<'t>> {
+        self.function_of.get(&n.id()).copied()
+    }
+
+    /// Visit every node of `root` (as `syntax::visit` does) and remember
+    /// the enclosing function of each call and function.
+    fn walk(&mut self, root: Node<'t>, f: &mut dyn FnMut(Node<'t>)) {
+        let mut cursor = root.walk();
+        let mut depth = 0usize;
+        let mut functions: Vec<(Node<'t>, usize)> = Vec::new();
+        let mut visited = 0u32;
+        loop {
+            visited = visited.wrapping_add(1);
+            if visited.is_multiple_of(1024) && super::budget::out_of_time() {
+                return;
+            }
+            let n = cursor.node();
+            while functions.last().is_some_and(|(_, d)| *d >= depth) {
+                functions.pop();
+            }
+            let is_function = Self::is_function(n);
+            if is_function || n.kind() == "call_expression" {
+                if let Some((around, _)) = functions.last() {
+                    self.function_of.insert(n.id(), *around);
+                }
+            }
+            if is_function {
+                functions.push((n, depth));
+            }
+            f(n);
+            if cursor.goto_first_child() {
+                depth += 1;
+                continue;
+            }
+            loop {
+                if depth == 0 {
+                    return;
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                cursor.goto_parent();
+                depth -= 1;
+            }
+        }
+    }
+}
+
 struct RoutesJs<'s, 'f> {
     src: &'s str,
     facts: &'f FileFacts,
@@ -324,7 +389,8 @@ impl<'s> RoutesJs<'s, '_> {
         let mut classes = Vec::new();
         let mut exports = Vec::new();
         let mut declarators = Vec::new();
-        visit(root, &|_| false, &mut |n| match n.kind() {
+        let mut enclosing = Enclosing::default();
+        enclosing.walk(root, &mut |n| match n.kind() {
             "call_expression" => calls.push(n),
             "class_declaration" | "class" => classes.push(n),
             "export_statement" | "assignment_expression" => exports.push(n),
@@ -333,7 +399,10 @@ impl<'s> RoutesJs<'s, '_> {
         });
         self.collect_objects(&declarators);
         for c in calls {
-            self.call(c);
+            if super::budget::out_of_time() {
+                return;
+            }
+            self.call(c, &enclosing);
         }
         for c in classes {
             self.nest_controller(c);
@@ -442,7 +511,7 @@ impl<'s> RoutesJs<'s, '_> {
         }
     }
 
-    fn call(&mut self, call: Node) {
+    fn call<'t>(&mut self, call: Node<'t>, enclosing: &Enclosing<'t>) {
         let Some(callee) = field(call, "function") else {
             return;
         };
@@ -531,7 +600,7 @@ impl<'s> RoutesJs<'s, '_> {
         if !self.is_object(&owner) {
             // A Fastify plugin's instance parameter, an Express route
             // module's `app`: the function is the router.
-            if let Some((plugin, wrapped, framework)) = self.param_object(call, &owner) {
+            if let Some((plugin, wrapped, framework)) = self.param_object(call, &owner, enclosing) {
                 if !self.is_object(&plugin) {
                     self.out.objects.push(RouterObject {
                         name: plugin.clone(),
@@ -694,13 +763,15 @@ impl<'s> RoutesJs<'s, '_> {
 
     /// When `owner` is the first parameter of an enclosing function that is
     /// a Fastify plugin: (the plugin's name, wrapped in `fastify-plugin`).
-    fn param_object(&mut self, call: Node, owner: &str) -> Option<(String, bool, Framework)> {
-        let mut cur = call.parent();
+    fn param_object<'t>(
+        &mut self,
+        call: Node<'t>,
+        owner: &str,
+        enclosing: &Enclosing<'t>,
+    ) -> Option<(String, bool, Framework)> {
+        let mut cur = enclosing.function_around(call);
         while let Some(n) = cur {
-            if matches!(
-                n.kind(),
-                "arrow_function" | "function_declaration" | "function_expression" | "function"
-            ) {
+            if Enclosing::is_function(n) {
                 let params = field(n, "parameters").or_else(|| field(n, "parameter"))?;
                 let first = if params.kind() == "identifier" {
                     Some(params)
@@ -714,7 +785,7 @@ impl<'s> RoutesJs<'s, '_> {
                     })
                     .unwrap_or_default();
                 if first_name != owner {
-                    cur = n.parent();
+                    cur = enclosing.function_around(n);
                     continue;
                 }
                 let fastifyish = owner == "fastify"
@@ -741,7 +812,7 @@ impl<'s> RoutesJs<'s, '_> {
                     if let Some(name) = field(up, "name") {
                         break Some(self.t(name).to_string());
                     }
-                    let Some(parent) = up.parent() else {
+                    let Some(parent) = super::syntax::parent(up) else {
                         break None;
                     };
                     match parent.kind() {
@@ -774,7 +845,7 @@ impl<'s> RoutesJs<'s, '_> {
                 }
                 return Some((name, wrapped, framework));
             }
-            cur = n.parent();
+            cur = enclosing.function_around(n);
         }
         None
     }

@@ -56,6 +56,9 @@ pub fn analyse(root: Node, src: &str, path: &Path, facts: &mut FileFacts) {
         x.decorated(d);
     }
     for c in calls {
+        if super::budget::out_of_time() {
+            break;
+        }
         x.call(c);
     }
     let is_urls = path
@@ -701,7 +704,7 @@ impl<'s> RoutesPy<'s, '_> {
             let mut prefix: Option<String> = Some(String::new());
             let mut guards = Vec::new();
             let mut owner = None;
-            let mut cur = call.parent();
+            let mut cur = super::syntax::parent(call);
             while let Some(n) = cur {
                 if n.kind() == "call" {
                     let callee = field(n, "function").map(|f| self.t(f)).unwrap_or("");
@@ -732,7 +735,7 @@ impl<'s> RoutesPy<'s, '_> {
                     }
                     break;
                 }
-                cur = n.parent();
+                cur = super::syntax::parent(n);
             }
             let Some(owner) = owner else { continue };
             if !self.out.objects.iter().any(|o| o.name == owner) {

@@ -332,7 +332,7 @@ impl<'a, 's> FunctionWalk<'a, 's> {
     }
 
     fn walk(&mut self, node: Node) {
-        if self.depth > MAX_DEPTH || is_function(node.kind()) {
+        if self.depth > MAX_DEPTH || is_function(node.kind()) || super::budget::tick() {
             return;
         }
         self.depth += 1;
@@ -762,7 +762,7 @@ fn is_short_circuit(node: Node, src: &str) -> bool {
 /// The outermost call of a method chain a call is part of.
 fn outermost_chain<'s>(call: Node, src: &'s str) -> &'s str {
     let mut outer = call;
-    while let Some(parent) = outer.parent() {
+    while let Some(parent) = super::syntax::parent(outer) {
         if matches!(
             parent.kind(),
             "member_expression"

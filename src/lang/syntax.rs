@@ -1,6 +1,7 @@
 //! Small helpers over tree-sitter nodes shared by the extractors.
 
 use crate::source::Span;
+use std::collections::HashMap;
 use tree_sitter::Node;
 
 pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
@@ -32,7 +33,12 @@ pub fn children(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
 pub fn visit<'t>(node: Node<'t>, stop: &dyn Fn(Node<'t>) -> bool, f: &mut dyn FnMut(Node<'t>)) {
     let mut cursor = node.walk();
     let mut depth = 0usize;
+    let mut visited = 0u32;
     loop {
+        visited = visited.wrapping_add(1);
+        if visited.is_multiple_of(1024) && super::budget::out_of_time() {
+            return;
+        }
         let current = cursor.node();
         f(current);
         let descend = depth == 0 || !stop(current);
@@ -49,6 +55,97 @@ pub fn visit<'t>(node: Node<'t>, stop: &dyn Fn(Node<'t>) -> bool, f: &mut dyn Fn
             }
             cursor.goto_parent();
             depth -= 1;
+        }
+    }
+}
+
+/// Results of `fold` for large subtrees, kept across folds of one file.
+/// An entry is valid only under the `stamp` it was computed with (the
+/// state its contributions depend on, e.g. the scope's key variables).
+pub struct FoldMemo<S, T> {
+    entries: HashMap<usize, (S, T)>,
+    /// Only subtrees longer than this many bytes are kept: smaller ones
+    /// cost little to fold again, and keeping them would cost memory.
+    min_len: usize,
+}
+
+impl<S, T> FoldMemo<S, T> {
+    pub fn new(min_len: usize) -> Self {
+        FoldMemo {
+            entries: HashMap::new(),
+            min_len,
+        }
+    }
+}
+
+/// Fold `root`'s subtree in pre-order: `own(node, parent, field)` gives a
+/// node's own contribution, `merge(acc, later)` appends the contribution
+/// of what follows it; nodes for which `stop` is true (other than the root)
+/// contribute themselves but not their descendants, as in `visit`.
+///
+/// Folds of nested subtrees share work through `memo`: an analysis that
+/// folds the argument of every call would otherwise revisit the inner
+/// calls once per enclosing call, quadratic in the nesting depth (5,000
+/// nested calls took seconds). Iterative, so deep trees cannot overflow
+/// the stack.
+pub fn fold<'t, S: Copy + Eq, T: Copy>(
+    root: Node<'t>,
+    stop: &dyn Fn(Node<'t>) -> bool,
+    own: &mut dyn FnMut(Node<'t>, Option<Node<'t>>, Option<&'static str>) -> T,
+    merge: &dyn Fn(&mut T, T),
+    memo: &mut FoldMemo<S, T>,
+    stamp: S,
+) -> T {
+    let min_len = memo.min_len;
+    let cached = |memo: &FoldMemo<S, T>, n: Node<'t>| -> Option<T> {
+        if n.byte_range().len() <= min_len {
+            return None;
+        }
+        memo.entries
+            .get(&n.id())
+            .filter(|(s, _)| *s == stamp)
+            .map(|(_, t)| *t)
+    };
+    if let Some(t) = cached(memo, root) {
+        return t;
+    }
+    let mut cursor = root.walk();
+    // One accumulator per node on the path from the root to the cursor.
+    let mut path: Vec<(Node<'t>, T)> = vec![(root, own(root, None, None))];
+    let mut descend = true;
+    let mut visited = 0u32;
+    loop {
+        visited = visited.wrapping_add(1);
+        if visited.is_multiple_of(1024) && super::budget::out_of_time() {
+            // The file's facts are dropped: any answer will do.
+            return path[0].1;
+        }
+        if !(descend && cursor.goto_first_child()) {
+            // The current node is done: hand its result to its parent, then
+            // move on to its next sibling or finish the parent too.
+            loop {
+                let (node, done) = path.pop().expect("the path holds the cursor's node");
+                if node.byte_range().len() > min_len {
+                    memo.entries.insert(node.id(), (stamp, done));
+                }
+                let Some((_, parent_acc)) = path.last_mut() else {
+                    return done;
+                };
+                merge(parent_acc, done);
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                cursor.goto_parent();
+            }
+        }
+        let node = cursor.node();
+        if let Some(t) = cached(memo, node) {
+            path.push((node, t));
+            descend = false;
+        } else {
+            let parent = path.last().map(|(p, _)| *p);
+            path.push((node, own(node, parent, cursor.field_name())));
+            descend = !stop(node);
         }
     }
 }
@@ -97,14 +194,25 @@ pub fn unwrap_expression(mut node: Node) -> Node {
     node
 }
 
+/// `node.parent()`, or `None` once the file's time budget is spent. Each
+/// `parent()` costs time proportional to the node's depth (tree-sitter
+/// searches down from the root), so loops that climb from deep nodes are
+/// quadratic in the depth; this bounds them by the budget.
+pub fn parent(node: Node<'_>) -> Option<Node<'_>> {
+    if super::budget::out_of_time() {
+        return None;
+    }
+    node.parent()
+}
+
 /// The name of the class a node is written in (Python or JS/TS).
 pub fn enclosing_class_name<'s>(node: Node, src: &'s str) -> Option<&'s str> {
-    let mut current = node.parent();
+    let mut current = parent(node);
     while let Some(n) = current {
         if matches!(n.kind(), "class_definition" | "class_declaration" | "class") {
             return field(n, "name").map(|name| text(name, src));
         }
-        current = n.parent();
+        current = parent(n);
     }
     None
 }
@@ -132,7 +240,7 @@ pub fn unquote(s: &str) -> &str {
 /// (trimming old timestamps). Shared by both grammars' node kinds.
 pub fn comparison_guards_nothing(comparison: Node, src: &str) -> bool {
     let mut current = comparison;
-    while let Some(parent) = current.parent() {
+    while let Some(parent) = parent(current) {
         let passes_through = match parent.kind() {
             "boolean_operator" | "not_operator" | "parenthesized_expression" => true,
             "binary_expression" => {

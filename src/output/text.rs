@@ -3,7 +3,6 @@
 
 use crate::engine::{slash_path, Report};
 use crate::finding::Severity;
-use crate::source::{decode, Decoded};
 use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor};
@@ -18,10 +17,8 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
         if let Some(id) = ids.get(path) {
             return Some(*id);
         }
-        let text = match decode(crate::vfs::read(path).ok()?) {
-            Decoded::Utf8(t) | Decoded::Lossy(t) => t,
-            Decoded::Binary => return None,
-        };
+        // The bytes that were analysed, never the file as it is now.
+        let text = report.sources.get(path)?.text.clone();
         let id = files.add(slash_path(path), text);
         ids.insert(path.clone(), id);
         Some(id)
