@@ -160,7 +160,8 @@ fn merge(a: Option<ClientKey>, b: Option<ClientKey>) -> Option<ClientKey> {
     }
 }
 
-fn shorten(s: &str) -> String {
+/// One line, at most 80 characters: how a key's text appears in messages.
+pub(crate) fn shorten(s: &str) -> String {
     let collapsed: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if collapsed.chars().count() > 80 {
         collapsed.chars().take(77).collect::<String>() + "…"

@@ -6,6 +6,7 @@
 pub mod budget;
 mod builder;
 mod client_keys;
+pub(crate) use client_keys::shorten as shorten_key;
 pub mod javascript;
 mod limit_flow;
 pub mod python;

@@ -612,7 +612,7 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
         }
         let client_key = ClientKey {
             form: key.form,
-            text: shorten(module.text(&(key.span.start..key.span.end))),
+            text: crate::lang::shorten_key(module.text(&(key.span.start..key.span.end))),
             span: key.span,
             header: None,
         };
@@ -721,16 +721,6 @@ fn worst_form(addresses: &[crate::model::Addr]) -> Option<KeyForm> {
         .find(|f| **f == KeyForm::PeerTrusting)
         .or_else(|| forms.iter().find(|f| **f == KeyForm::PeerSocket))
         .copied()
-}
-
-/// One line, at most 80 characters (as the first-generation key texts).
-fn shorten(text: &str) -> String {
-    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.chars().count() > 80 {
-        collapsed.chars().take(77).collect::<String>() + "…"
-    } else {
-        collapsed
-    }
 }
 
 #[cfg(test)]
