@@ -377,6 +377,9 @@ const TOKENS: &[(K, &str)] = &[
     (K::AndAndEq, "&&="),
 ];
 
+/// Tree-sitter's built-in ERROR symbol, the same in every grammar.
+const ERROR_KIND_ID: u16 = u16::MAX;
+
 /// Field ids of one grammar (0 where the grammar lacks the field:
 /// `child_by_field_id(0)` finds nothing).
 #[derive(Default)]
@@ -476,13 +479,11 @@ impl Grammar {
     }
 
     fn kind(&self, node: Node) -> K {
-        if node.is_error() {
+        let id = node.kind_id();
+        if id == ERROR_KIND_ID {
             return K::Error;
         }
-        self.kinds
-            .get(node.kind_id() as usize)
-            .copied()
-            .unwrap_or(K::Other)
+        self.kinds.get(id as usize).copied().unwrap_or(K::Other)
     }
 
     /// The grammar tables for `lang`, built once per grammar. Kind ids
