@@ -5,6 +5,28 @@
 //! expression, pattern or type lowering that owns it) and nesting deeper
 //! than `MAX_DEPTH` is cut off (`Module::truncated`). Node kinds are
 //! matched by id through a per-grammar table (`Grammar`), built once.
+//!
+//! Choices beyond the IR's contract:
+//! - `n++` / `n--` as a statement is `Assign { op: Add/Sub, value: 1 }`
+//!   (inside an expression, `Unary Other`).
+//! - `for (k in o)` and `for (x of xs)` are both `Loop { target, iter }`;
+//!   a C-style `for` is a `while` loop (`is_while`); `do … while` too.
+//! - `switch` is `Other([discriminant, case values…], [case statements…])`.
+//! - Bare blocks and labels are transparent; `namespace` bodies are
+//!   `Other([], body)` and their `export`s are not the module's.
+//! - Class bases are the `extends` expressions, then the `implements`
+//!   types. A class field holding a function (`handle = async () => …`)
+//!   makes that function a method of the class.
+//! - A destructuring parameter is named `{}` / `[]`; nested properties in
+//!   `Param::destructured` are dotted (`headers.host`). A pattern default
+//!   (`{ max = 100 } = o`) lowers as `o.max ?? 100`; `...rest` gets the
+//!   whole value.
+//! - `require('m')` assignments add an `Import` but no `Stmt::Import`
+//!   (the `Assign` stays). `export default <expr>` also keeps the
+//!   expression as a statement of the module code.
+//! - Not lowered: type-only declarations, `declare`, overload signatures,
+//!   enums; dynamic `import('m')` is a call of `Name("import")`, not an
+//!   `Import`; union and array types give no annotation.
 
 use super::MAX_DEPTH;
 use crate::ir::*;
