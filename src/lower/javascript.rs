@@ -3233,6 +3233,29 @@ class A extends Base { static count = 0; handler = async (req) => {}; #secret = 
     }
 
     #[test]
+    fn super_new_without_arguments_and_static_blocks() {
+        let src = r#"
+class RedisStore extends Store {
+  static { RedisStore.instances = new Set; }
+  constructor(opts) { super(opts); super.init?.(); }
+}
+"#;
+        assert_dump(
+            Lang::JavaScript,
+            src,
+            r#"
+            class#0 RedisStore(Store)
+              RedisStore.instances = new Set()
+            fn#0 _()
+              class class#0
+            fn#1 constructor(opts) in fn#0 of class#0
+              super(opts)
+              super.init()
+            "#,
+        );
+    }
+
+    #[test]
     fn typescript_only_syntax_lowers_to_the_inner_expression() {
         let src = r#"
 const a = b as unknown as C<D>;
