@@ -531,7 +531,11 @@ impl<'t> Lowerer<'t> {
     /// and error recovery: the expressions and statements found inside.
     fn other_stmt(&mut self, node: Node<'t>) -> StmtKind {
         let (mut exprs, mut stmts) = (Vec::new(), Vec::new());
-        if self.enter() {
+        let kind = self.kind(node);
+        if !kind.is_statement() && !matches!(kind, K::Error | K::Block) {
+            // An expression where recovery expected a statement.
+            exprs.push(self.expr(node));
+        } else if self.enter() {
             self.each_child(node, |this, child| match this.kind(child) {
                 K::Block => stmts.extend(this.block(Some(child))),
                 k if k.is_statement() || k == K::Error => this.stmt(child, &mut stmts),
