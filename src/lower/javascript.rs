@@ -628,20 +628,7 @@ pub fn lower(text: &str, tree: &Tree) -> Module {
         in_namespace: 0,
     };
     l.m.syntax_errors = count_syntax_errors(root);
-    l.m.functions.push(Function {
-        name: None,
-        kind: FunctionKind::Module,
-        span: 0..text.len(),
-        name_span: 0..0,
-        params: Vec::new(),
-        body: Vec::new(),
-        is_async: false,
-        is_generator: false,
-        parent: None,
-        class: None,
-        decorators: Vec::new(),
-        is_static: false,
-    });
+    l.m.functions.push(Function::module_code(0..text.len()));
     let body = l.block(root);
     l.m.functions[0].body = body;
     l.m

@@ -285,20 +285,10 @@ pub fn lower(text: &str, tree: &Tree) -> Module {
         depth: 0,
         cursors: Vec::new(),
     };
-    lowerer.m.functions.push(Function {
-        name: None,
-        kind: FunctionKind::Module,
-        span: 0..text.len(),
-        name_span: 0..0,
-        params: Vec::new(),
-        body: Vec::new(),
-        is_async: false,
-        is_generator: false,
-        parent: None,
-        class: None,
-        decorators: Vec::new(),
-        is_static: false,
-    });
+    lowerer
+        .m
+        .functions
+        .push(Function::module_code(0..text.len()));
     let mut body = Vec::new();
     lowerer.each_child(root, |this, child| this.stmt(child, &mut body));
     lowerer.m.functions[0].body = body;
