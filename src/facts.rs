@@ -545,8 +545,9 @@ pub struct DjangoFacts {
     /// `RATELIMIT_USE_CACHE = "…"`: the alias django-ratelimit uses
     /// (`Some("")` when it is not a literal).
     pub ratelimit_cache: Option<String>,
-    /// `REST_FRAMEWORK` sets `DEFAULT_THROTTLE_CLASSES` / `_RATES`.
-    pub default_throttle_classes: bool,
+    /// `REST_FRAMEWORK` sets `DEFAULT_THROTTLE_CLASSES` (the value's span)
+    /// / `DEFAULT_THROTTLE_RATES`.
+    pub default_throttle_classes: Option<Span>,
     pub throttle_rates: bool,
     /// `@ratelimit(rate=…)` / `is_ratelimited(...)` (django-ratelimit).
     pub ratelimit_uses: Vec<Span>,

@@ -222,8 +222,9 @@ impl<'s> PyExtractor<'s> {
                 django.ratelimit_cache = Some(alias.unwrap_or_default());
             }
             "REST_FRAMEWORK" => {
-                django.default_throttle_classes |=
-                    dict_get(value, "DEFAULT_THROTTLE_CLASSES", src).is_some();
+                if let Some(classes) = dict_get(value, "DEFAULT_THROTTLE_CLASSES", src) {
+                    django.default_throttle_classes = Some(span(classes));
+                }
                 django.throttle_rates |= dict_get(value, "DEFAULT_THROTTLE_RATES", src).is_some();
             }
             _ => {}

@@ -402,7 +402,7 @@ impl<'p> Cx<'p> {
                 continue;
             }
             cx.globals.extend(f.routes.global.iter().cloned());
-            cx.drf_default |= f.django.default_throttle_classes;
+            cx.drf_default |= f.django.default_throttle_classes.is_some();
             if f.routes.next_middleware.is_some() {
                 cx.next_middleware.push(fi);
             }
@@ -430,7 +430,7 @@ impl<'p> Cx<'p> {
                 || f.rejections.iter().any(|r| r.says_rate_limit)
                 || !f.django.ratelimit_uses.is_empty()
                 || !f.django.throttle_class_uses.is_empty()
-                || f.django.default_throttle_classes
+                || f.django.default_throttle_classes.is_some()
                 || f.routes
                     .routes
                     .iter()

@@ -232,12 +232,18 @@ fn library_on_memory(project: &Project, file: FileId, setup: &LimiterSetup) -> O
 /// django-ratelimit and DRF throttling count in Django's cache; when the
 /// project never configures `CACHES` (Django then uses `LocMemCache`) or
 /// configures `LocMemCache`, they count per process. Reported once per
-/// settings module, where `CACHES` must change. Silent when any `CACHES`
-/// in the project is shared or not a literal (split settings, env), when
-/// nothing limits, or when `RATELIMIT_USE_CACHE` picks another alias.
+/// project, at the first decorator or throttle configuration that counts
+/// in that cache (RULES.md), with the cache configuration as a label.
+/// Silent when any `CACHES` in the project is shared or not a literal
+/// (split settings, env), when nothing limits, or when
+/// `RATELIMIT_USE_CACHE` picks another alias.
 fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
-    let here = &project.files[file].django;
-    if here.installed_apps.is_none() && here.caches.is_none() {
+    let here = &project.files[file];
+    let uses = &here.django;
+    if uses.ratelimit_uses.is_empty()
+        && uses.throttle_class_uses.is_empty()
+        && uses.default_throttle_classes.is_none()
+    {
         return None;
     }
     let production = || project.project_files(file);
@@ -254,11 +260,8 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
         f.django
             .throttle_class_uses
             .first()
+            .or(f.django.default_throttle_classes.as_ref())
             .map(|s| (f, *s))
-            .or_else(|| {
-                (f.django.default_throttle_classes)
-                    .then(|| (f, f.django.installed_apps.unwrap_or_default()))
-            })
     });
     // A throttle class with its own cache (`cache = caches["…"]`) does not
     // count in the default cache: stay silent about DRF then.
@@ -272,24 +275,23 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
     });
     let ratelimit_use = ratelimit_use.filter(|_| !uses_other_cache);
     let (user_file, user_span) = ratelimit_use.or(drf_use)?;
+    if !std::ptr::eq(user_file, here) {
+        return None;
+    }
     let who = match (ratelimit_use.is_some(), drf_use.is_some()) {
         (true, true) => "django-ratelimit and DRF throttling count",
         (true, false) => "django-ratelimit counts",
         _ => "DRF throttling counts",
     };
-    let (span, reason) = match here.caches {
-        Some((span, CacheBackend::LocalMemory)) => {
-            (span, "`CACHES` uses `LocMemCache`".to_string())
-        }
-        Some(_) => return None,
+    let locmem = production().find_map(|f| f.django.caches.map(|(span, _)| (f, span)));
+    let (settings, span, reason) = match locmem {
+        Some((f, span)) => (f, span, "`CACHES` uses `LocMemCache`"),
         None => {
-            let any_caches = production().any(|f| f.django.caches.is_some());
-            if any_caches {
-                return None; // reported where the LocMem `CACHES` is
-            }
+            let f = production().find(|f| f.django.installed_apps.is_some())?;
             (
-                here.installed_apps?,
-                "`CACHES` is not set, so Django uses `LocMemCache`".to_string(),
+                f,
+                f.django.installed_apps?,
+                "`CACHES` is not set, so Django uses `LocMemCache`",
             )
         }
     };
@@ -299,13 +301,13 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
         message: format!(
             "Django's cache is process memory ({reason}): {who} per process; limits reset on every restart and each worker counts on its own"
         ),
-        path: project.files[file].path.clone(),
-        span,
-        primary_label: "the project's cache configuration".to_string(),
+        path: here.path.clone(),
+        span: user_span,
+        primary_label: "counts in Django's default cache".to_string(),
         labels: vec![Label {
-            path: user_file.path.clone(),
-            span: user_span,
-            message: "counts in that cache".to_string(),
+            path: settings.path.clone(),
+            span,
+            message: "the project's cache configuration".to_string(),
         }],
         help: "configure a shared cache: `CACHES = {\"default\": {\"BACKEND\": \"django.core.cache.backends.redis.RedisCache\", \"LOCATION\": \"redis://…\"}}` (django-ratelimit's check E003 rejects LocMemCache)".to_string(),
     })

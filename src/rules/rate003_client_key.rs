@@ -51,7 +51,7 @@ fn project_trust(project: &Project, file: FileId) -> Trust<'_> {
     let here = &project.files[file];
     let may_judge = !here.client_keys.is_empty()
         || !here.limiter_setups.is_empty()
-        || here.django.default_throttle_classes
+        || here.django.default_throttle_classes.is_some()
         || !here.django.throttle_class_uses.is_empty();
     let deployed = python
         && settings.is_empty()
