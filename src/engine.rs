@@ -285,6 +285,8 @@ fn run_in_pool(options: &Options) -> Report {
             files.is_empty() && stats.skipped.is_empty(),
         ));
     }
+    lower_neighbours(&mut facts, &digests);
+    timer.lap("lower the modules next to them");
     let mut report = check_project(facts, &digests, options, &mut problems, &mut timer);
     report.stats = Stats {
         suppressed: report.stats.suppressed,
@@ -525,6 +527,53 @@ pub fn extract_facts(path: &Path, lang: Lang, text: &str) -> Option<FileFacts> {
         facts.ir = Some(Box::new(module));
     }
     Some(facts)
+}
+
+/// Files without limiter words are not lowered while they are parsed
+/// (`lower::worth_lowering`), but a limiter's key, store or state often
+/// lives in a helper module they import, or in the module that imports
+/// them. Lower those neighbours (one import away, either direction) now:
+/// read again (and checked against the digest of what was parsed),
+/// parsed and lowered, in parallel.
+fn lower_neighbours(facts: &mut [FileFacts], digests: &HashMap<PathBuf, Digest>) {
+    let index = crate::project::PathIndex::from_paths(facts.iter().map(|f| f.path.as_path()));
+    let lowered: Vec<bool> = facts.iter().map(|f| f.ir.is_some()).collect();
+    let mut wanted = vec![false; facts.len()];
+    for (i, f) in facts.iter().enumerate() {
+        let python = f.lang.is_some_and(|l| l.is_python());
+        for import in &f.imports {
+            let Some(t) = index.resolve(&f.path, &import.module, python) else {
+                continue;
+            };
+            if lowered[i] && !lowered[t] {
+                wanted[t] = true;
+            } else if lowered[t] && !lowered[i] {
+                wanted[i] = true;
+            }
+        }
+    }
+    let lower_again = |f: &FileFacts| -> Option<crate::ir::Module> {
+        let lang = f.lang?;
+        let bytes = read_source(&f.path, crate::lower::MAX_LOWERED_BYTES as u64).ok()?;
+        if digests.get(&f.path) != Some(&Digest::of(&bytes)) {
+            return None; // changed since it was parsed: keep what was judged
+        }
+        let text = match decode(bytes) {
+            Decoded::Utf8(t) | Decoded::Lossy(t) => t,
+            Decoded::Binary => return None,
+        };
+        let tree = lang::parse(lang, &text)?;
+        Some(crate::lower::lower(lang, &f.path, &text, &tree))
+    };
+    facts
+        .par_iter_mut()
+        .zip(wanted)
+        .filter(|(_, w)| *w)
+        .for_each(|(f, _)| {
+            if let Ok(Some(module)) = catch_unwind(AssertUnwindSafe(|| lower_again(f))) {
+                f.ir = Some(Box::new(module));
+            }
+        });
 }
 
 /// Parse every file and nothing else: the benchmark's floor.

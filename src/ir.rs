@@ -664,6 +664,16 @@ pub fn walk_stmts(module: &Module, body: &[StmtId], visit: &mut impl FnMut(StmtI
     }
 }
 
+/// Calls `visit` on every expression of function `f`'s own body (not of
+/// nested functions or classes).
+pub fn function_exprs(module: &Module, f: FuncId, visit: &mut impl FnMut(ExprId)) {
+    let mut stmts = Vec::new();
+    walk_stmts(module, &module.func(f).body, &mut |s| stmts.push(s));
+    for s in stmts {
+        stmt_exprs(module, s, &mut |e| walk_expr(module, e, visit));
+    }
+}
+
 /// The expressions a statement holds directly (not those of nested blocks).
 pub fn stmt_exprs(module: &Module, stmt: StmtId, out: &mut impl FnMut(ExprId)) {
     match &module.stmt(stmt).kind {

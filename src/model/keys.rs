@@ -5,8 +5,10 @@
 //! in another module, a helper that reads the header, or an instance
 //! attribute all resolve.
 
+use super::limiting::FunctionRef;
 use super::{tables, Addr, ModId, Model, Origin, Role, Slot};
 use crate::ir::*;
+use std::collections::HashSet;
 
 /// One place a limiter keys on a value that carries a client address.
 #[derive(Debug, Clone)]
@@ -26,26 +28,108 @@ pub struct KeySite {
 }
 
 /// Every key site of module `m` whose key carries a client address.
-pub fn limiter_keys(model: &Model, m: ModId) -> Vec<KeySite> {
+/// Store commands and container entries count only in `limiting`
+/// functions (`limiting::limiting_functions`).
+pub fn limiter_keys(model: &Model, m: ModId, limiting: &HashSet<FunctionRef>) -> Vec<KeySite> {
     let module = model.module(m);
     let mut out = Vec::new();
     for fi in 0..module.functions.len() {
         let f = FuncId(fi as u32);
-        let mut stmts = Vec::new();
-        walk_stmts(module, &module.func(f).body, &mut |s| stmts.push(s));
-        for s in stmts {
-            stmt_exprs(module, s, &mut |e| {
-                walk_expr(module, e, &mut |x| {
-                    if let ExprKind::Call(call) = &module.expr(x).kind {
-                        sites_of_call(model, m, f, call, module.expr(x).span.clone(), &mut out);
+        let in_limiting = limiting.contains(&(m, f));
+        function_exprs(module, f, &mut |x| {
+            let span = module.expr(x).span.clone();
+            match &module.expr(x).kind {
+                ExprKind::Call(call) => {
+                    sites_of_call(model, m, f, call, span.clone(), &mut out);
+                    if in_limiting {
+                        entry_call(model, m, f, call, span, &mut out);
                     }
-                })
-            });
-        }
+                }
+                ExprKind::Subscript { obj, index } if in_limiting => {
+                    entry(model, m, f, *obj, *index, span, &mut out)
+                }
+                ExprKind::Compare {
+                    op: CmpOp::In | CmpOp::NotIn,
+                    left,
+                    right,
+                } if in_limiting => entry(model, m, f, *right, *left, span, &mut out),
+                _ => {}
+            }
+        });
     }
     out.sort_by_key(|s| (s.span.start, s.span.end));
     out.dedup_by_key(|s| (s.span.start, s.span.end));
     out
+}
+
+/// `store.sAdd(key, …)` or `hits.get(key)` in limiting code.
+fn entry_call(model: &Model, m: ModId, f: FuncId, call: &Call, span: Span, out: &mut Vec<KeySite>) {
+    let module = model.module(m);
+    let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind else {
+        return;
+    };
+    let Some(&key) = call.args.first() else {
+        return;
+    };
+    let lower = name.to_ascii_lowercase();
+    let receiver = model.roles(m, f, *obj);
+    if receiver.contains(&Role::Store) {
+        if tables::STORE_KEY_COMMANDS.contains(&lower.as_str()) {
+            push_key(model, (m, f, key), name, f, span, out);
+        }
+    } else if tables::ENTRY_METHODS.contains(&name.as_str()) && !request_like(&receiver) {
+        push_key(model, (m, f, key), name, f, span, out);
+    }
+}
+
+/// `hits[key]` / `key in hits` on a container (not on the request or its
+/// headers) in limiting code.
+fn entry(
+    model: &Model,
+    m: ModId,
+    f: FuncId,
+    container: ExprId,
+    key: ExprId,
+    span: Span,
+    out: &mut Vec<KeySite>,
+) {
+    if !request_like(&model.roles(m, f, container)) {
+        push_key(model, (m, f, key), "entry", f, span, out);
+    }
+}
+
+fn request_like(roles: &[Role]) -> bool {
+    roles.iter().any(|r| {
+        matches!(
+            r,
+            Role::Request
+                | Role::Headers
+                | Role::ClientInfo
+                | Role::Socket
+                | Role::Addr(..)
+                | Role::Store
+        )
+    })
+}
+
+fn push_key(
+    model: &Model,
+    (vm, vf, value): (ModId, FuncId, ExprId),
+    via: &str,
+    function: FuncId,
+    use_span: Span,
+    out: &mut Vec<KeySite>,
+) {
+    if let Some((span, addresses, identity)) = key_value(model, vm, vf, value) {
+        out.push(KeySite {
+            identity,
+            function,
+            span,
+            via: via.to_string(),
+            use_span,
+            addresses,
+        });
+    }
 }
 
 fn sites_of_call(
@@ -57,17 +141,8 @@ fn sites_of_call(
     out: &mut Vec<KeySite>,
 ) {
     let module = model.module(m);
-    let mut key = |(vm, vf, value): (ModId, FuncId, ExprId), via: &str| {
-        if let Some((span, addresses, identity)) = key_value(model, vm, vf, value) {
-            out.push(KeySite {
-                identity,
-                function: f,
-                span,
-                via: via.to_string(),
-                use_span: use_span.clone(),
-                addresses,
-            });
-        }
+    let mut key = |value: (ModId, FuncId, ExprId), via: &str| {
+        push_key(model, value, via, f, use_span.clone(), out)
     };
     for role in model.roles(m, f, call.callee) {
         let Role::Ext(path) = role else { continue };

@@ -13,6 +13,7 @@
 //! language for it; library and framework knowledge is in `tables`.
 
 pub mod keys;
+pub mod limiting;
 pub mod tables;
 
 use crate::ir::*;
@@ -113,13 +114,35 @@ pub enum Slot {
     Return(ModId, FuncId),
 }
 
+/// A unit of propagation and the owner of slots: one function of a
+/// module (its locals, parameters and return), or a module's globals,
+/// fields and class bodies (`None`).
+type Unit = (ModId, Option<FuncId>);
+
+/// An export's roles this round, and the units computing them read.
+type CachedExport = (Roles, Vec<Unit>);
+
+impl Slot {
+    /// The unit whose slots these are.
+    fn owner(&self) -> Unit {
+        match self {
+            Slot::Local(m, f, _) | Slot::Return(m, f) => (*m, Some(*f)),
+            Slot::Global(m, _) | Slot::Field(m, ..) => (*m, None),
+        }
+    }
+}
+
 /// A small set of roles; beyond `MAX_ROLES` new roles are dropped (the
 /// set stays monotone, so propagation still ends).
 pub type Roles = Vec<Role>;
 const MAX_ROLES: usize = 12;
 const MAX_ROUNDS: usize = 8;
-/// Access paths of external values longer than this are not followed.
+/// Access paths of external values longer than this (in bytes, or in
+/// members after the module) are not followed: the tables name short
+/// paths, and a loop such as `scope = scope.upper` would otherwise grow a
+/// longer path every round and never settle.
 const MAX_EXT_LEN: usize = 120;
+const MAX_EXT_MEMBERS: usize = 5;
 
 /// Where an import of a module leads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,12 +166,13 @@ pub struct Model {
     /// Per module, per function: names declared `global` there.
     globals: Vec<Vec<HashSet<String>>>,
     slots: HashMap<Slot, Roles>,
-    changed: bool,
+    /// The units whose slots changed in this round.
+    changed: HashSet<Unit>,
     /// What `export_roles` found this round, by (module, name): barrels
     /// that re-export each other with `export *` would otherwise be walked
     /// again for every name, exponentially. An entry in progress is empty,
     /// which also cuts cycles.
-    export_cache: Mutex<HashMap<(ModId, String), Roles>>,
+    export_cache: Mutex<HashMap<(ModId, String), CachedExport>>,
     /// Per module: the last import binding of a local name in a scope.
     import_index: Vec<HashMap<(FuncId, String), usize>>,
     /// Evaluation steps so far: bounds the work spent per module (see
@@ -165,6 +189,13 @@ thread_local! {
     /// and object literals, and in generated code that graph can branch
     /// at every step. Reset for every top-level evaluation.
     static STEPS_LEFT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+thread_local! {
+    /// The units whose slots the unit being propagated has read: it needs
+    /// another round only when one of them changed.
+    /// `None` outside propagation (queries of rules need no record).
+    static READS: std::cell::RefCell<Option<HashSet<Unit>>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Steps one top-level evaluation may take (a normal one takes tens).
@@ -212,7 +243,7 @@ impl Model {
             bound,
             globals,
             slots: HashMap::new(),
-            changed: false,
+            changed: HashSet::new(),
             work: AtomicU64::new(0),
             saturated: vec![false; count],
             export_cache: Mutex::new(HashMap::new()),
@@ -231,29 +262,47 @@ impl Model {
             })
             .collect();
         model.seed_parameters();
+        // Round 0 reads every unit; later rounds only those that read a
+        // slot of a unit that changed in the round before (a worklist by
+        // function: deep call chains in big libraries settle one hop per
+        // round, and re-reading everything else each time is waste).
+        let mut reads: HashMap<Unit, Vec<Unit>> = HashMap::new();
+        let mut last_changed: Option<HashSet<Unit>> = None;
         for round in 0..MAX_ROUNDS {
-            model.changed = false;
+            model.changed.clear();
             model
                 .export_cache
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clear();
+            let mut ran = 0;
             for m in 0..count {
-                if !model.saturated[m] {
-                    model.propagate_module(ModId(m as u32));
+                if model.saturated[m] {
+                    continue;
                 }
+                let dirty = |unit: Unit| match &last_changed {
+                    None => true,
+                    Some(changed) => reads
+                        .get(&unit)
+                        .is_some_and(|r| r.iter().any(|u| changed.contains(u))),
+                };
+                let read = model.propagate_module(ModId(m as u32), dirty);
+                ran += read.len();
+                reads.extend(read);
             }
             if std::env::var_os("RATECHECK_TIMING").is_some() {
                 eprintln!(
-                    "ratecheck: timing: model round {round}: {} evaluations, {} modules saturated",
+                    "ratecheck: timing: model round {round}: {ran} units read, {} evaluations, {} modules saturated",
                     model.work.load(Ordering::Relaxed),
                     model.saturated.iter().filter(|s| **s).count()
                 );
             }
-            if !model.changed {
+            if model.changed.is_empty() {
                 break;
             }
+            last_changed = Some(std::mem::take(&mut model.changed));
         }
+        READS.with(|r| *r.borrow_mut() = None);
         model
     }
 
@@ -276,6 +325,11 @@ impl Model {
 
     /// The roles stored in a slot.
     pub fn slot(&self, slot: &Slot) -> &[Role] {
+        READS.with(|r| {
+            if let Some(reads) = r.borrow_mut().as_mut() {
+                reads.insert(slot.owner());
+            }
+        });
         self.slots.get(slot).map(Vec::as_slice).unwrap_or(&[])
     }
 
@@ -358,18 +412,38 @@ impl Model {
 
     /// One pass over a module. Updates are applied after each statement,
     /// so a chain of locals in one function settles in one round.
-    fn propagate_module(&mut self, m: ModId) {
+    /// Re-read the units of module `m` that `dirty` names; returns what
+    /// each unit read read. Updates are applied after each statement, so a
+    /// chain of locals in one function settles in one round.
+    fn propagate_module(
+        &mut self,
+        m: ModId,
+        dirty: impl Fn(Unit) -> bool,
+    ) -> Vec<(Unit, Vec<Unit>)> {
         let module = self.module(m);
         let functions = module.functions.len();
         let classes = module.classes.len();
         let budget = WORK_PER_EXPR * (module.exprs.len() as u64 + 64);
         let start = self.work.load(Ordering::Relaxed);
+        let mut read = Vec::new();
+        let begin = || READS.with(|r| *r.borrow_mut() = Some(HashSet::new()));
+        let end = |unit: Unit, read: &mut Vec<(Unit, Vec<Unit>)>| {
+            let mut units: Vec<Unit> =
+                READS.with(|r| r.borrow_mut().take().into_iter().flatten().collect());
+            // Its own slots are written by others (arguments into parameters).
+            units.push(unit);
+            read.push((unit, units));
+        };
         for fi in 0..functions {
+            let f = FuncId(fi as u32);
+            if !dirty((m, Some(f))) {
+                continue;
+            }
             if self.work.load(Ordering::Relaxed) - start > budget {
                 self.saturated[m.0 as usize] = true;
-                return;
+                return read;
             }
-            let f = FuncId(fi as u32);
+            begin();
             let mut updates = Vec::new();
             let func = self.module(m).func(f);
             for p in &func.params {
@@ -383,13 +457,18 @@ impl Model {
             for s in stmts {
                 if self.work.load(Ordering::Relaxed) - start > budget {
                     self.saturated[m.0 as usize] = true;
-                    return;
+                    return read;
                 }
                 let mut updates = Vec::new();
                 self.stmt_updates(m, f, s, &mut updates);
                 self.apply(updates);
             }
+            end((m, Some(f)), &mut read);
         }
+        if !dirty((m, None)) {
+            return read;
+        }
+        begin();
         for ci in 0..classes {
             let c = ClassId(ci as u32);
             let mut updates = Vec::new();
@@ -411,6 +490,8 @@ impl Model {
             }
             self.apply(updates);
         }
+        end((m, None), &mut read);
+        read
     }
 
     fn stmt_updates(&self, m: ModId, f: FuncId, s: StmtId, out: &mut Vec<(Slot, Roles)>) {
@@ -535,6 +616,7 @@ impl Model {
         if roles.is_empty() {
             return;
         }
+        let owner = slot.owner();
         let set = self.slots.entry(slot).or_default();
         for r in roles {
             if set.len() >= MAX_ROLES {
@@ -542,7 +624,7 @@ impl Model {
             }
             if !set.contains(&r) {
                 set.push(r);
-                self.changed = true;
+                self.changed.insert(owner);
             }
         }
     }
@@ -621,16 +703,32 @@ impl Model {
         let key = (m, name.to_string());
         {
             let mut cache = self.export_cache.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(known) = cache.get(&key) {
+            if let Some((known, read)) = cache.get(&key) {
+                // What computing it read is read again by this reader.
+                READS.with(|r| {
+                    if let Some(reads) = r.borrow_mut().as_mut() {
+                        reads.extend(read.iter().copied());
+                    }
+                });
                 return known.clone();
             }
-            cache.insert(key.clone(), Vec::new());
+            cache.insert(key.clone(), (Vec::new(), vec![(m, None)]));
         }
+        let outer = READS.with(|r| r.borrow_mut().as_mut().map(std::mem::take));
         let roles = self.resolve_export(m, name, depth);
+        let read: Vec<Unit> = READS.with(|r| {
+            let mut reads = r.borrow_mut();
+            let Some(reads) = reads.as_mut() else {
+                return vec![(m, None)];
+            };
+            let read = reads.iter().copied().chain([(m, None)]).collect();
+            reads.extend(outer.into_iter().flatten());
+            read
+        });
         self.export_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(key, roles.clone());
+            .insert(key, (roles.clone(), read));
         roles
     }
 
@@ -757,7 +855,7 @@ impl Model {
                 let mut roles = Vec::new();
                 for p in parts {
                     if let TemplatePart::Expr(e) = p {
-                        merge(&mut roles, addresses_only(self.eval(m, f, *e, d)));
+                        merge(&mut roles, self.key_part(m, f, *e, d));
                     }
                 }
                 roles
@@ -767,8 +865,8 @@ impl Model {
                 left,
                 right,
             } => {
-                let mut roles = addresses_only(self.eval(m, f, *left, d));
-                merge(&mut roles, addresses_only(self.eval(m, f, *right, d)));
+                let mut roles = self.key_part(m, f, *left, d);
+                merge(&mut roles, self.key_part(m, f, *right, d));
                 roles
             }
             ExprKind::Await(e) => self.eval(m, f, *e, d),
@@ -778,6 +876,21 @@ impl Model {
             ExprKind::Dict(_) => vec![Role::Object(m, f, expr)],
             _ => Vec::new(),
         }
+    }
+
+    /// What one part of a key built by string joining says about the key:
+    /// its addresses, and whether it names an account (`f"{username}:{ip}"`
+    /// limits per account, whatever the address part is).
+    fn key_part(&self, m: ModId, f: FuncId, part: ExprId, depth: usize) -> Roles {
+        let mut roles = addresses_only(self.eval(m, f, part, depth));
+        let named = match &self.module(m).expr(part).kind {
+            ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => Some(n.as_str()),
+            _ => None,
+        };
+        if named.is_some_and(tables::identity_name) && !roles.contains(&Role::Identity) {
+            roles.push(Role::Identity);
+        }
+        roles
     }
 
     /// `base.name`.
@@ -1096,7 +1209,9 @@ fn tail(path: &str) -> String {
 /// Roles of an external access path: the path itself and what the tables
 /// say it is.
 fn external(path: String) -> Roles {
-    if path.len() > MAX_EXT_LEN {
+    // Members are counted after the module name, whose own dots
+    // (`redis.asyncio`) and slashes do not matter here.
+    if path.len() > MAX_EXT_LEN || path.matches('.').count() > MAX_EXT_MEMBERS + 1 {
         return Vec::new();
     }
     let mut roles = Vec::new();

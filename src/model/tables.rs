@@ -237,3 +237,91 @@ pub fn identity_header(name: &str) -> bool {
         "authorization" | "x-api-key" | "api-key" | "x-auth-token" | "x-access-token" | "cookie"
     )
 }
+
+/// Names that reject a request as rate limited where they appear: the
+/// status constants and the limiter libraries' and frameworks' errors.
+pub const REJECTION_NAMES: &[&str] = &[
+    "TOO_MANY_REQUESTS",
+    "HTTP_429_TOO_MANY_REQUESTS",
+    "TooManyRequests",
+    "HTTPTooManyRequests",
+    "TooManyRequestsException",
+    "Throttled",
+    "ThrottlerException",
+    "RateLimitExceeded",
+];
+
+/// Store commands whose first argument is the key they read or write
+/// (lower case; node-redis v4 spells them `sAdd`, `SADD`, `zRemRangeByScore`).
+pub const STORE_KEY_COMMANDS: &[&str] = &[
+    "get",
+    "set",
+    "setex",
+    "psetex",
+    "setnx",
+    "getset",
+    "add",
+    "incr",
+    "incrby",
+    "incrbyfloat",
+    "decr",
+    "decrby",
+    "inc",
+    "expire",
+    "pexpire",
+    "expireat",
+    "ttl",
+    "pttl",
+    "exists",
+    "hget",
+    "hset",
+    "hmset",
+    "hmget",
+    "hgetall",
+    "hincrby",
+    "hsetnx",
+    "zadd",
+    "zcard",
+    "zcount",
+    "zrange",
+    "zrangebyscore",
+    "zremrangebyscore",
+    "zrem",
+    "lpush",
+    "rpush",
+    "llen",
+    "lrange",
+    "ltrim",
+    "sadd",
+    "smembers",
+    "scard",
+    "srem",
+];
+
+/// Methods of maps and dicts that take an entry's key first.
+pub const ENTRY_METHODS: &[&str] = &["get", "set", "has", "setdefault", "pop", "delete"];
+
+/// Variable and attribute names that hold an account rather than an
+/// address (`username`, `user_id`, `apiKey`), compared without case and
+/// punctuation.
+pub fn identity_name(name: &str) -> bool {
+    const ACCOUNT_WORDS: &[&str] = &[
+        "username",
+        "userid",
+        "useremail",
+        "email",
+        "phone",
+        "apikey",
+        "accountid",
+        "clientid",
+        "tenantid",
+        "sessionid",
+        "token",
+    ];
+    let squashed: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    ACCOUNT_WORDS.iter().any(|w| squashed.contains(w))
+}

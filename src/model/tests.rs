@@ -176,6 +176,6 @@ fn hono_options_spread_from_a_config_module() {
         addrs(&model, "config/limits.ts", "callerKey", "first"),
         vec![Addr::ForwardedLeftmost]
     );
-    let sites = keys::limiter_keys(&model, ModId(1));
+    let sites = keys::limiter_keys(&model, ModId(1), &Default::default());
     assert_eq!(sites.len(), 1, "{sites:?}");
 }

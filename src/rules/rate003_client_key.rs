@@ -597,6 +597,14 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
             .matches('\n')
             .count()
     };
+    // `hits.get(req.ip)` … `hits.set(req.ip, n)`: one key per function.
+    let function_of = |span: Span| module.function_at(span.start);
+    let text_of = |span: Span| crate::lang::shorten_key(module.text(&(span.start..span.end)));
+    let mut reported: Vec<(String, crate::ir::FuncId)> = out
+        .iter()
+        .filter(|f| f.rule_id == "RATE003" && f.path == facts.path)
+        .map(|f| (text_of(f.span), function_of(f.span)))
+        .collect();
     for key in keys {
         let framework = project.framework_for(file, None);
         let Some(verdict) = judge(key.form, framework, trust) else {
@@ -610,9 +618,18 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
         }) {
             continue;
         }
+        let text = text_of(key.span);
+        let here = (text.clone(), function_of(key.span));
+        if reported
+            .iter()
+            .any(|r| *r == here || r.1 == here.1 && r.0.contains(&text))
+        {
+            continue;
+        }
+        reported.push(here);
         let client_key = ClientKey {
             form: key.form,
-            text: crate::lang::shorten_key(module.text(&(key.span.start..key.span.end))),
+            text,
             span: key.span,
             header: None,
         };
@@ -651,9 +668,10 @@ struct ModelKey {
 fn model_keys_by_origin(project: &Project) -> std::collections::HashMap<FileId, Vec<ModelKey>> {
     let model = &project.model;
     let mut out: std::collections::HashMap<FileId, Vec<ModelKey>> = Default::default();
+    let limiting = crate::model::limiting::limiting_functions(model);
     for mi in 0..model.modules.len() {
         let m = crate::model::ModId(mi as u32);
-        for site in crate::model::keys::limiter_keys(model, m) {
+        for site in crate::model::keys::limiter_keys(model, m, &limiting) {
             let forms: Vec<crate::model::Addr> = site.addresses.iter().map(|(a, _)| *a).collect();
             let Some(form) = worst_form(&forms) else {
                 continue;

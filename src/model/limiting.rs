@@ -1,0 +1,97 @@
+//! Which functions are limiting code: they reject with 429 (or raise a
+//! limiter's "too many requests" error), are named like a limiter, or are
+//! reached from such code (the closures and helpers it calls). A value
+//! used as the key of a store command or a container entry there is a
+//! limiter key; the same access elsewhere (a geo-IP cache, a session
+//! table) is not.
+
+use super::{tables, ModId, Model};
+use crate::ir::*;
+use std::collections::HashSet;
+
+/// How many calls deep limiting code reaches into the helpers it calls.
+const CALL_DEPTH: usize = 2;
+
+pub type FunctionRef = (ModId, FuncId);
+
+/// The limiting functions of the project.
+pub fn limiting_functions(model: &Model) -> HashSet<FunctionRef> {
+    let mut limiting: HashSet<FunctionRef> = HashSet::new();
+    for (mi, module) in model.modules.iter().enumerate() {
+        let m = ModId(mi as u32);
+        for fi in 0..module.functions.len() {
+            let f = FuncId(fi as u32);
+            let func = module.func(f);
+            if func.kind == FunctionKind::Module {
+                continue;
+            }
+            if rejects(module, f) {
+                // The middleware a `.then(() => res.status(429))` sits in,
+                // and the factory that returns it.
+                let mut g = Some(f);
+                while let Some(h) = g {
+                    if module.func(h).kind == FunctionKind::Module {
+                        break;
+                    }
+                    limiting.insert((m, h));
+                    g = module.func(h).parent;
+                }
+            } else if limiter_named(module, f) {
+                limiting.insert((m, f));
+            }
+        }
+    }
+    // Closures defined in limiting code and the helpers it calls.
+    let mut frontier: Vec<FunctionRef> = limiting.iter().copied().collect();
+    frontier.sort();
+    for _ in 0..CALL_DEPTH {
+        let mut next = Vec::new();
+        for &(m, f) in &frontier {
+            let module = model.module(m);
+            let nested = (0..module.functions.len())
+                .map(|i| FuncId(i as u32))
+                .filter(|&g| module.func(g).parent == Some(f))
+                .map(|g| (m, g));
+            for callee in nested.chain(model.called_functions(m, f)) {
+                if limiting.insert(callee) {
+                    next.push(callee);
+                }
+            }
+        }
+        frontier = next;
+    }
+    limiting
+}
+
+/// The function's own body answers 429: the number outside a comparison
+/// (`res.status(429)`, `abort(429)`, `return …, 429`), or a name of the
+/// status or of a limiter's rejection error.
+fn rejects(module: &Module, f: FuncId) -> bool {
+    let mut compared: HashSet<ExprId> = HashSet::new();
+    let mut found = false;
+    function_exprs(module, f, &mut |e| match &module.expr(e).kind {
+        ExprKind::Compare { left, right, .. } => {
+            compared.insert(*left);
+            compared.insert(*right);
+        }
+        ExprKind::Num(n) if *n == 429.0 && !compared.contains(&e) => found = true,
+        ExprKind::Name(name) | ExprKind::Attr { name, .. } => {
+            found |= tables::REJECTION_NAMES.contains(&name.as_str())
+        }
+        _ => {}
+    });
+    found
+}
+
+/// `rate_limit`, `checkThrottle`, a method of `class RateLimiter`.
+fn limiter_named(module: &Module, f: FuncId) -> bool {
+    let func = module.func(f);
+    let class_name = func
+        .class
+        .and_then(|c| module.class(c).name.as_deref())
+        .unwrap_or("");
+    func.name
+        .as_deref()
+        .is_some_and(crate::knowledge::is_limiter_name)
+        || crate::knowledge::is_limiter_name(class_name)
+}
