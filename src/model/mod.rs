@@ -540,6 +540,10 @@ impl Model {
 
     fn bind_arguments(&self, m: ModId, f: FuncId, call: &Call, out: &mut Vec<(Slot, Roles)>) {
         for callee in self.eval(m, f, call.callee, 0) {
+            if let Role::Ext(path) = &callee {
+                self.bind_library_callbacks(m, f, call, path, out);
+                continue;
+            }
             let (tm, target) = match callee {
                 Role::Func(tm, g) => (tm, g),
                 Role::Class(tm, c) => match constructor(self.module(tm), c) {
@@ -570,6 +574,42 @@ impl Model {
                 if params.iter().any(|p| &p.name == name) {
                     let roles = self.eval(m, f, *arg, 0);
                     out.push((Slot::Local(tm, target, name.clone()), roles));
+                }
+            }
+        }
+    }
+
+    /// A limiter library calls the key function it is given with the
+    /// request (`keyGenerator: (c) => c.req.header(…)`): its first
+    /// parameter is a request, whatever it is named.
+    fn bind_library_callbacks(
+        &self,
+        m: ModId,
+        f: FuncId,
+        call: &Call,
+        path: &str,
+        out: &mut Vec<(Slot, Roles)>,
+    ) {
+        let called = format!("{path}()");
+        for (callee, option, _) in tables::KEY_OPTIONS {
+            if *callee != called {
+                continue;
+            }
+            let value = match call.keywords.iter().find(|(k, _)| k == option) {
+                Some((_, v)) => Some((m, *v, f)),
+                None => call.args.last().and_then(|&last| {
+                    self.eval(m, f, last, 0).into_iter().find_map(|r| match r {
+                        Role::Object(om, of, e) => self.object_entry(om, of, e, option, 0),
+                        _ => None,
+                    })
+                }),
+            };
+            let Some((vm, v, vf)) = value else { continue };
+            for role in self.eval(vm, vf, v, 0) {
+                if let Role::Func(gm, g) = role {
+                    if let Some(p) = self.module(gm).func(g).params.first() {
+                        out.push((Slot::Local(gm, g, p.name.clone()), vec![Role::Request]));
+                    }
                 }
             }
         }

@@ -268,6 +268,7 @@ fn library_framework(library: usize) -> Option<Framework> {
         "@fastify/rate-limit" => Some(Framework::Fastify),
         "koa-ratelimit" => Some(Framework::Koa),
         "hono-rate-limiter" => Some(Framework::Hono),
+        "@nestjs/throttler" => Some(Framework::NestJs),
         _ => None,
     }
 }
@@ -399,8 +400,9 @@ fn passed_keys(
     }
 }
 
-/// express-rate-limit, express-slow-down, @fastify/rate-limit and
-/// koa-ratelimit key on the framework's `req.ip` unless given a key.
+/// express-rate-limit, express-slow-down, @fastify/rate-limit,
+/// koa-ratelimit and @nestjs/throttler key on the framework's `req.ip`
+/// unless given a key.
 fn default_keys(
     project: &Project,
     file: FileId,
@@ -415,8 +417,17 @@ fn default_keys(
             "express-rate-limit" | "express-slow-down" => ("keyGenerator", "req.ip"),
             "@fastify/rate-limit" => ("keyGenerator", "request.ip"),
             "koa-ratelimit" => ("id", "ctx.ip"),
+            "@nestjs/throttler" => ("getTracker", "req.ip"),
             _ => continue,
         };
+        // A guard subclass that overrides `getTracker` picks its own key.
+        let tracker_overridden = package == "@nestjs/throttler"
+            && project
+                .project_files(file)
+                .any(|f| f.functions.iter().any(|func| func.name == "getTracker"));
+        if tracker_overridden {
+            continue;
+        }
         if setup.options_unknown || setup.options.iter().any(|(k, _)| k == option) {
             continue;
         }
