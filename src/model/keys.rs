@@ -25,6 +25,9 @@ pub struct KeySite {
     pub addresses: Vec<(Addr, Origin)>,
     /// The key also carries an account identity (`req.user?.id ?? req.ip`).
     pub identity: bool,
+    /// The key is a literal, the same for every caller (`limit("api")`);
+    /// `addresses` is then empty.
+    pub constant: bool,
 }
 
 /// Every key site of module `m` whose key carries a client address.
@@ -123,6 +126,7 @@ fn push_key(
     if let Some((span, addresses, identity)) = key_value(model, vm, vf, value) {
         out.push(KeySite {
             identity,
+            constant: false,
             function,
             span,
             via: via.to_string(),
@@ -130,6 +134,56 @@ fn push_key(
             addresses,
         });
     }
+}
+
+/// A limiter key (option or method argument, not a store command: a
+/// store counter under a fixed name is often a deliberate global count)
+/// that is one string literal, given directly or returned by the key
+/// function. Names that say the bucket is meant to be shared (`global`,
+/// `total`) are left alone.
+fn push_constant_key(
+    model: &Model,
+    (vm, vf, value): (ModId, FuncId, ExprId),
+    via: &str,
+    function: FuncId,
+    use_span: Span,
+    out: &mut Vec<KeySite>,
+) {
+    let module = model.module(vm);
+    let literal = |m: ModId, e: ExprId| match &model.module(m).expr(e).kind {
+        ExprKind::Str(text) => Some(text.clone()),
+        _ => None,
+    };
+    let text = literal(vm, value).or_else(|| {
+        let ExprKind::Function(g) = &module.expr(value).kind else {
+            return None;
+        };
+        let g = module.func(*g);
+        match g.body.as_slice() {
+            [only] => match &module.stmt(*only).kind {
+                StmtKind::Return(Some(e)) => literal(vm, *e),
+                _ => None,
+            },
+            _ => None,
+        }
+    });
+    let Some(text) = text else { return };
+    let lower = text.to_ascii_lowercase();
+    if ["global", "total", "shared", "all"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return;
+    }
+    out.push(KeySite {
+        identity: false,
+        constant: true,
+        function,
+        span: module.expr(value).span.clone(),
+        via: via.to_string(),
+        use_span,
+        addresses: Vec::new(),
+    });
 }
 
 fn sites_of_call(
@@ -141,8 +195,12 @@ fn sites_of_call(
     out: &mut Vec<KeySite>,
 ) {
     let module = model.module(m);
-    let mut key = |value: (ModId, FuncId, ExprId), via: &str| {
-        push_key(model, value, via, f, use_span.clone(), out)
+    // `limiter_key`: a limiter's own key (a literal there is judged too).
+    let mut key = |value: (ModId, FuncId, ExprId), via: &str, limiter_key: bool| {
+        push_key(model, value, via, f, use_span.clone(), out);
+        if limiter_key {
+            push_constant_key(model, value, via, f, use_span.clone(), out);
+        }
     };
     for role in model.roles(m, f, call.callee) {
         let Role::Ext(path) = role else { continue };
@@ -153,7 +211,7 @@ fn sites_of_call(
                 let value = option_value(model, m, f, call, option)
                     .or_else(|| position.and_then(|p| call.args.get(p).map(|&a| (m, f, a))));
                 if let Some(v) = value {
-                    key(v, option);
+                    key(v, option, true);
                 }
             }
         }
@@ -168,14 +226,14 @@ fn sites_of_call(
                 for (prefix, method, index) in tables::KEY_METHODS {
                     if path.starts_with(prefix) && name == method {
                         if let Some(&v) = call.args.get(*index) {
-                            key((m, f, v), method);
+                            key((m, f, v), method, true);
                         }
                     }
                 }
             }
             Role::Store if tables::COUNTING_COMMANDS.contains(&name.as_str()) => {
                 if let Some(&v) = call.args.first() {
-                    key((m, f, v), name);
+                    key((m, f, v), name, false);
                 }
             }
             _ => {}
@@ -189,7 +247,7 @@ fn sites_of_call(
                 for (p, option) in tables::PLUGIN_KEY_OPTIONS {
                     if *p == path {
                         if let Some(v) = object_option(model, m, f, options, option) {
-                            key(v, option);
+                            key(v, option, true);
                         }
                     }
                 }

@@ -618,7 +618,11 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
         .collect();
     for key in keys {
         let framework = project.framework_for(file, None);
-        let Some(verdict) = judge(key.form, framework, trust) else {
+        let Some(form) = key.form else {
+            out.push(constant_key(project, file, key));
+            continue;
+        };
+        let Some(verdict) = judge(form, framework, trust) else {
             continue;
         };
         if out.iter().any(|f| {
@@ -639,7 +643,7 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
         }
         reported.push(here);
         let client_key = ClientKey {
-            form: key.form,
+            form,
             text,
             span: key.span,
             header: None,
@@ -666,9 +670,30 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
     }
 }
 
+/// `ratelimit.limit("api")`: every caller shares one bucket, so one busy
+/// client exhausts it for all and the limit tells no client apart.
+fn constant_key(project: &Project, file: FileId, key: &ModelKey) -> Finding {
+    let module = project.model.module(crate::model::ModId(file as u32));
+    let text = crate::lang::shorten_key(module.text(&(key.span.start..key.span.end)));
+    Finding {
+        rule_id: "RATE003",
+        severity: Severity::Warning,
+        message: format!(
+            "the limiter key `{text}` is the same for every caller: all clients share one bucket, so one busy client uses up the limit for everyone (`{}`)",
+            key.via
+        ),
+        path: project.files[file].path.clone(),
+        span: key.span,
+        primary_label: "one key for every client".to_string(),
+        labels: Vec::new(),
+        help: "key the limiter on the caller: the account or API key when there is one, else the client address your proxy setup makes trustworthy (`req.ip` with `trust proxy` set to your proxy hops, `request.remote_addr` behind ProxyFix); name the key `global` if one shared bucket is the intent".to_string(),
+    }
+}
+
 /// A key site of the model, by the file where its address is read.
 struct ModelKey {
-    form: KeyForm,
+    /// `None`: a literal key, the same for every caller.
+    form: Option<KeyForm>,
     /// Where the address is read.
     span: Span,
     use_file: FileId,
@@ -683,6 +708,20 @@ fn model_keys_by_origin(project: &Project) -> std::collections::HashMap<FileId, 
     for mi in 0..model.modules.len() {
         let m = crate::model::ModId(mi as u32);
         for site in crate::model::keys::limiter_keys(model, m, &limiting) {
+            if site.constant {
+                let keys = out.entry(mi).or_default();
+                let span = Span::from(site.span.clone());
+                if !keys.iter().any(|k| k.span == span) {
+                    keys.push(ModelKey {
+                        form: None,
+                        span,
+                        use_file: mi,
+                        use_span: site.use_span.clone().into(),
+                        via: site.via.clone(),
+                    });
+                }
+                continue;
+            }
             let forms: Vec<crate::model::Addr> = site.addresses.iter().map(|(a, _)| *a).collect();
             let Some(form) = worst_form(&forms) else {
                 continue;
@@ -706,7 +745,7 @@ fn model_keys_by_origin(project: &Project) -> std::collections::HashMap<FileId, 
                 continue;
             }
             keys.push(ModelKey {
-                form,
+                form: Some(form),
                 span,
                 use_file: mi,
                 use_span: site.use_span.clone().into(),
