@@ -143,7 +143,7 @@ fn push_key(
 /// `total`) are left alone.
 fn push_constant_key(
     model: &Model,
-    (vm, vf, value): (ModId, FuncId, ExprId),
+    (vm, _, value): (ModId, FuncId, ExprId),
     via: &str,
     function: FuncId,
     use_span: Span,
