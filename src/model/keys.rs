@@ -325,3 +325,54 @@ fn key_value(
     addresses.dedup();
     (!addresses.is_empty()).then_some((span, addresses, identity))
 }
+
+/// A limiter call that keys on the library's default because it was
+/// given no key (`tables::DEFAULT_KEYS`).
+#[derive(Debug, Clone)]
+pub struct DefaultKeySite {
+    pub module: ModId,
+    pub call: Span,
+    pub addr: Addr,
+    pub what: &'static str,
+}
+
+/// Every call of the project that keys on a library default.
+pub fn default_keys(model: &Model) -> Vec<DefaultKeySite> {
+    let mut calls: Vec<(usize, ModId, Span, bool)> = Vec::new();
+    for (mi, module) in model.modules.iter().enumerate() {
+        let m = ModId(mi as u32);
+        for fi in 0..module.functions.len() {
+            let f = FuncId(fi as u32);
+            function_exprs(module, f, &mut |x| {
+                let ExprKind::Call(call) = &module.expr(x).kind else {
+                    return;
+                };
+                for role in model.roles(m, f, call.callee) {
+                    let Role::Ext(path) = role else { continue };
+                    let called = format!("{path}()");
+                    for (row, (callee, option, ..)) in tables::DEFAULT_KEYS.iter().enumerate() {
+                        if *callee == called {
+                            let keyed = option_value(model, m, f, call, option).is_some();
+                            calls.push((row, m, module.expr(x).span.clone(), keyed));
+                        }
+                    }
+                }
+            });
+        }
+    }
+    let called = |path: &str| {
+        calls
+            .iter()
+            .any(|(row, ..)| tables::DEFAULT_KEYS[*row].0 == path)
+    };
+    calls
+        .iter()
+        .filter(|(row, _, _, keyed)| !keyed && !tables::DEFAULT_KEYS[*row].4.is_some_and(called))
+        .map(|(row, m, span, _)| DefaultKeySite {
+            module: *m,
+            call: span.clone(),
+            addr: tables::DEFAULT_KEYS[*row].2,
+            what: tables::DEFAULT_KEYS[*row].3,
+        })
+        .collect()
+}

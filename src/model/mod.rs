@@ -387,6 +387,7 @@ impl Model {
     /// (weaker) by name.
     fn seed_parameters(&mut self) {
         let mut updates = Vec::new();
+        let mut typed = Vec::new();
         for (mi, module) in self.modules.iter().enumerate() {
             let m = ModId(mi as u32);
             for (fi, func) in module.functions.iter().enumerate() {
@@ -401,9 +402,27 @@ impl Model {
                         });
                     if annotated || tables::REQUEST_PARAM_NAMES.contains(&p.name.as_str()) {
                         updates.push((Slot::Local(m, f, p.name.clone()), vec![Role::Request]));
+                    } else if let Some(a) = p.annotation {
+                        typed.push((m, f, p.name.clone(), a));
                     }
                 }
             }
+        }
+        // `limiter: Limiter`, `store: RedisStore`: an instance of the
+        // annotated class, a library's (by its import) or the project's.
+        for (m, f, name, annotation) in typed {
+            let instances: Roles = self
+                .eval(m, f, annotation, 0)
+                .into_iter()
+                .filter_map(|r| match r {
+                    Role::Ext(path) if !path.ends_with("()") => external(format!("{path}()"))
+                        .into_iter()
+                        .find(|r| matches!(r, Role::Ext(_))),
+                    Role::Class(cm, c) => Some(Role::Instance(cm, c)),
+                    _ => None,
+                })
+                .collect();
+            updates.push((Slot::Local(m, f, name), instances));
         }
         self.apply(updates);
     }

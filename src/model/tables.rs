@@ -210,6 +210,8 @@ pub const KEY_METHODS: &[(&str, &str, usize)] = &[
     ("limits.strategies.", "hit", 1),
     ("limits.strategies.", "test", 1),
     ("limits.aio.strategies.", "hit", 1),
+    ("pyrate_limiter.Limiter()", "try_acquire", 0),
+    ("pyrate_limiter.Limiter()", "try_acquire_async", 0),
 ];
 
 /// Store commands that count per key: a client address as their key is a
@@ -325,3 +327,26 @@ pub fn identity_name(name: &str) -> bool {
         .collect();
     ACCOUNT_WORDS.iter().any(|w| squashed.contains(w))
 }
+
+/// Limiter calls whose key, when no key option is given, is a client
+/// address the library picks: (callee access path, key option, the
+/// address, what the library reads, a call elsewhere in the project that
+/// sets the key for every limiter instead). fastapi-limiter's
+/// `default_identifier` takes the first `X-Forwarded-For` entry when the
+/// header is there (0.1.6 and 0.2.0, read from the packages).
+pub const DEFAULT_KEYS: &[(&str, &str, Addr, &str, Option<&str>)] = &[
+    (
+        "fastapi_limiter.FastAPILimiter.init()",
+        "identifier",
+        Addr::ForwardedLeftmost,
+        "fastapi-limiter's `default_identifier` (the first `X-Forwarded-For` entry)",
+        None,
+    ),
+    (
+        "fastapi_limiter.depends.RateLimiter()",
+        "identifier",
+        Addr::ForwardedLeftmost,
+        "fastapi-limiter's `default_identifier` (the first `X-Forwarded-For` entry)",
+        Some("fastapi_limiter.FastAPILimiter.init()"),
+    ),
+];

@@ -179,3 +179,14 @@ fn hono_options_spread_from_a_config_module() {
     let sites = keys::limiter_keys(&model, ModId(1), &Default::default());
     assert_eq!(sites.len(), 1, "{sites:?}");
 }
+
+#[test]
+fn fastapi_limiter_default_identifier_is_a_default_key() {
+    let modules = project(&[(
+        "main.py",
+        "from fastapi_limiter import FastAPILimiter\nasync def startup():\n    await FastAPILimiter.init(r)\n",
+    )]);
+    let model = Model::build(modules);
+    let sites = keys::default_keys(&model);
+    assert_eq!(sites.len(), 1, "{sites:?}");
+}

@@ -141,6 +141,7 @@ impl Rule for ClientKeyRule {
         passed_keys(project, file, &trust, options, &mut seen, out);
         model_keys(project, file, &trust, out);
         default_keys(project, file, &trust, &mut seen, out);
+        model_default_keys(project, file, out);
         drf_throttles(project, file, &trust, out);
     }
 }
@@ -454,6 +455,31 @@ fn default_keys(
             1,
         );
         out.push(f);
+    }
+}
+
+/// Library defaults the model finds (`model::tables::DEFAULT_KEYS`): the
+/// only ones today are client-chosen, so the project's proxy trust does
+/// not change the verdict.
+fn model_default_keys(project: &Project, file: FileId, out: &mut Vec<Finding>) {
+    let sites = project.per_run(|| crate::model::keys::default_keys(&project.model));
+    for site in sites.iter().filter(|s| s.module.0 as usize == file) {
+        if key_form(site.addr).is_spoofable() {
+            out.push(Finding {
+                rule_id: "RATE003",
+                severity: Severity::Error,
+                message: format!(
+                    "this limiter is given no key, so it keys on {}, which the client writes: rotating the header gives a fresh bucket per request",
+                    site.what
+                ),
+                path: project.files[file].path.clone(),
+                span: Span::from(site.call.clone()),
+                primary_label: "keyed on a client-chosen header by default".to_string(),
+                labels: Vec::new(),
+                help: fix(project.framework_for(file, None), is_python(&project.files[file]), true)
+                    .to_string(),
+            });
+        }
     }
 }
 
