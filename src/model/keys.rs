@@ -38,6 +38,16 @@ pub fn limiter_keys(model: &Model, m: ModId, limiting: &HashSet<FunctionRef>) ->
     let mut out = Vec::new();
     for fi in 0..module.functions.len() {
         let f = FuncId(fi as u32);
+        // Decorators (`@ratelimit(key="ip")`) run in the enclosing scope.
+        let outer = module.func(f).parent.unwrap_or(Module::TOP);
+        for &d in &module.func(f).decorators {
+            walk_expr(module, d, &mut |x| {
+                if let ExprKind::Call(call) = &module.expr(x).kind {
+                    let span = module.expr(x).span.clone();
+                    sites_of_call(model, m, outer, call, span, &mut out);
+                }
+            });
+        }
         let in_limiting = limiting.contains(&(m, f));
         function_exprs(module, f, &mut |x| {
             let span = module.expr(x).span.clone();
@@ -186,6 +196,48 @@ fn push_constant_key(
     });
 }
 
+/// `@ratelimit(key="ip")`: a key named by a string (`tables::NAMED_KEY_OPTIONS`).
+fn named_keys(
+    model: &Model,
+    m: ModId,
+    f: FuncId,
+    call: &Call,
+    use_span: &Span,
+    out: &mut Vec<KeySite>,
+) {
+    for role in model.roles(m, f, call.callee) {
+        let Role::Ext(path) = role else { continue };
+        let called = format!("{path}()");
+        for (callee, option) in tables::NAMED_KEY_OPTIONS {
+            let Some((vm, _, v)) = (*callee == called)
+                .then(|| option_value(model, m, f, call, option))
+                .flatten()
+            else {
+                continue;
+            };
+            let value = model.module(vm).expr(v);
+            if let ExprKind::Str(name) = &value.kind {
+                if let Some(addr) = tables::named_key_addr(name) {
+                    let here = Origin {
+                        module: vm,
+                        start: value.span.start as u32,
+                        end: value.span.end as u32,
+                    };
+                    out.push(KeySite {
+                        identity: false,
+                        constant: false,
+                        function: f,
+                        span: value.span.clone(),
+                        via: option.to_string(),
+                        use_span: use_span.clone(),
+                        addresses: vec![(addr, here)],
+                    });
+                }
+            }
+        }
+    }
+}
+
 fn sites_of_call(
     model: &Model,
     m: ModId,
@@ -195,6 +247,7 @@ fn sites_of_call(
     out: &mut Vec<KeySite>,
 ) {
     let module = model.module(m);
+    named_keys(model, m, f, call, &use_span, out);
     // `limiter_key`: a limiter's own key (a literal there is judged too).
     let mut key = |value: (ModId, FuncId, ExprId), via: &str, limiter_key: bool| {
         push_key(model, value, via, f, use_span.clone(), out);

@@ -469,6 +469,19 @@ impl Model {
                 if let Some(d) = p.default {
                     updates.push((Slot::Local(m, f, p.name.clone()), self.eval(m, f, d, 0)));
                 }
+                // `({ headers, ip }) => …`: each name is a member of the argument.
+                if !p.destructured.is_empty() {
+                    let base = self.slot(&Slot::Local(m, f, p.name.clone())).to_vec();
+                    let here = Origin {
+                        module: m,
+                        start: p.span.start as u32,
+                        end: p.span.end as u32,
+                    };
+                    for (local, prop) in &p.destructured {
+                        let roles = self.member(&base, prop, here, 0);
+                        updates.push((Slot::Local(m, f, local.clone()), roles));
+                    }
+                }
             }
             let mut stmts = Vec::new();
             walk_stmts(self.module(m), &func.body, &mut |s| stmts.push(s));
@@ -609,6 +622,23 @@ impl Model {
         path: &str,
         out: &mut Vec<(Slot, Roles)>,
     ) {
+        // `app.use((c, next) => …)`, `fastify.addHook('onRequest', (r) => …)`.
+        if let Some((app, method)) = path.rsplit_once('.') {
+            let registers = tables::HANDLER_REGISTRATIONS
+                .iter()
+                .any(|(a, methods)| *a == app && methods.contains(&method));
+            if registers {
+                for &arg in &call.args {
+                    for role in self.eval(m, f, arg, 0) {
+                        if let Role::Func(gm, g) = role {
+                            if let Some(p) = self.module(gm).func(g).params.first() {
+                                out.push((Slot::Local(gm, g, p.name.clone()), vec![Role::Request]));
+                            }
+                        }
+                    }
+                }
+            }
+        }
         let called = format!("{path}()");
         for (callee, option, _) in tables::KEY_OPTIONS {
             if *callee != called {

@@ -350,3 +350,50 @@ pub const DEFAULT_KEYS: &[(&str, &str, Addr, &str, Option<&str>)] = &[
         Some("fastapi_limiter.FastAPILimiter.init()"),
     ),
 ];
+
+/// Web apps and routers whose handler and middleware registrations call
+/// the function they are given with the request (or context) first:
+/// (access path of the app or router, registration methods).
+pub const HANDLER_REGISTRATIONS: &[(&str, &[&str])] = &[
+    ("express()", EXPRESS_METHODS),
+    ("express.default()", EXPRESS_METHODS),
+    ("express.Router()", EXPRESS_METHODS),
+    ("express.default.Router()", EXPRESS_METHODS),
+    ("hono.Hono()", EXPRESS_METHODS),
+    ("koa()", &["use"]),
+    ("koa.default()", &["use"]),
+    ("@koa/router()", EXPRESS_METHODS),
+    ("koa-router()", EXPRESS_METHODS),
+    ("fastify()", FASTIFY_METHODS),
+    ("fastify.default()", FASTIFY_METHODS),
+    ("fastify.fastify()", FASTIFY_METHODS),
+];
+
+const EXPRESS_METHODS: &[&str] = &[
+    "use", "all", "get", "post", "put", "patch", "delete", "head", "options", "on",
+];
+const FASTIFY_METHODS: &[&str] = &[
+    "addHook", "route", "all", "get", "post", "put", "patch", "delete", "head", "options",
+];
+
+/// Limiter options whose string value names the key rather than being
+/// it: django-ratelimit's `key="ip"` / `key="header:x-forwarded-for"`.
+pub const NAMED_KEY_OPTIONS: &[(&str, &str)] = &[
+    ("django_ratelimit.decorators.ratelimit()", "key"),
+    ("django_ratelimit.core.is_ratelimited()", "key"),
+    ("django_ratelimit.core.get_usage()", "key"),
+    ("ratelimit.decorators.ratelimit()", "key"),
+    ("ratelimit.core.is_ratelimited()", "key"),
+];
+
+/// The address a named key reads (django-ratelimit 4: `ip` is
+/// `REMOTE_ADDR`, or the `RATELIMIT_IP_META_KEY` setting, which the
+/// project's proxy handling covers).
+pub fn named_key_addr(name: &str) -> Option<Addr> {
+    let lower = name.to_ascii_lowercase();
+    match lower.as_str() {
+        "ip" => Some(Addr::Peer),
+        _ => header_addr(lower.strip_prefix("header:")?)
+            .or_else(|| lower.strip_prefix("header:").and_then(header_addr)),
+    }
+}

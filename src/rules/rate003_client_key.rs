@@ -1,27 +1,27 @@
 //! RATE003 client-key: the limiter's key cannot tell clients apart
-//! (proxy-blind: the peer address behind a proxy nobody configured) or the
-//! client chooses it (spoofable: the leftmost or whole `X-Forwarded-For`,
-//! `access_route`, or `req.ip` while every proxy hop is trusted).
+//! (proxy-blind: the peer address behind a proxy nobody configured; shared:
+//! one literal for every caller) or the client chooses it (spoofable: the
+//! leftmost or whole `X-Forwarded-For`, `access_route`, or `req.ip` while
+//! every proxy hop is trusted).
 //!
-//! Keys come from `FileFacts::client_keys` (classified and followed through
-//! locals and same-file helpers by `lang::client_keys`); a use counts only
-//! where a limiter keys on it: an entry of limiter state (the containers
-//! RATE002 judges, store commands in limiting code), a limiter library's
-//! key option, `consume(key)`, or a library's default key. Proxy trust is
-//! joined over the project's files of the same language family. Silent on
-//! identity keys, rightmost-entry parsing, `X-Real-IP`-style headers and
-//! whenever the trust setting is unclear: precision first.
+//! A query on the project model (`model::keys`): key sites are library key
+//! options and key functions, limiter methods that take the key, counting
+//! store commands, and store or container entries in limiting code
+//! (`model::limiting`), with values followed through locals, attributes,
+//! helpers, parameters and other modules. Each key is reported where its
+//! address is read, once per function. Library defaults come from the
+//! limiter setups (`req.ip`) and `model::tables::DEFAULT_KEYS`; DRF's
+//! throttles from the Django facts. Proxy trust is joined over the
+//! project's files of the same language family. Silent on identity keys,
+//! rightmost-entry parsing, `X-Real-IP`-style headers and whenever the
+//! trust setting is unclear: precision first.
 
 use super::{Rule, RuleOptions};
-use crate::facts::{
-    AccessKind, ClientKey, ContainerRef, ContainerScope, DenySignal, FileFacts, Framework, KeyForm,
-    KeySite, ProxySetting, ProxyTrust,
-};
+use crate::facts::{ClientKey, FileFacts, Framework, KeyForm, ProxySetting, ProxyTrust};
 use crate::finding::{Finding, Label, Severity};
 use crate::knowledge;
-use crate::project::{FileId, FnId, Project};
+use crate::project::{FileId, Project};
 use crate::source::Span;
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 pub struct ClientKeyRule;
@@ -49,7 +49,9 @@ fn project_trust(project: &Project, file: FileId) -> Trust<'_> {
     let only_all = settings.iter().all(|(_, s)| s.trust == ProxyTrust::All);
     // uvicorn / gunicorn proxy settings in the deployment files.
     let here = &project.files[file];
-    let may_judge = !here.client_keys.is_empty()
+    let may_judge = project
+        .per_run(|| model_keys_by_origin(project))
+        .contains_key(&file)
         || !here.limiter_setups.is_empty()
         || here.django.default_throttle_classes.is_some()
         || !here.django.throttle_class_uses.is_empty();
@@ -96,51 +98,12 @@ impl Rule for ClientKeyRule {
         &self,
         project: &Project,
         file: FileId,
-        options: &RuleOptions,
+        _options: &RuleOptions,
         out: &mut Vec<Finding>,
     ) {
-        let facts = &project.files[file];
         let trust = project_trust(project, file);
-        let mut seen: HashSet<Span> = HashSet::new();
-        // `hits.get(req.ip)` … `hits.set(req.ip, n)`: one key, one finding.
-        let mut seen_text: HashSet<(String, Option<usize>)> = HashSet::new();
-        for use_ in &facts.client_keys {
-            let Some((function, framework_hint)) = limiter_use(project, file, use_, options) else {
-                continue;
-            };
-            let framework = framework_hint.or_else(|| project.framework_for(file, function));
-            let Some(verdict) = judge(use_.key.form, framework, &trust) else {
-                continue;
-            };
-            if !seen.insert(use_.key.span) || !seen_text.insert((use_.key.text.clone(), function)) {
-                continue;
-            }
-            let mut labels = Vec::new();
-            let inside =
-                |outer: Span, inner: Span| outer.start <= inner.start && inner.end <= outer.end;
-            if !inside(use_.span, use_.key.span) && !inside(use_.key.span, use_.span) {
-                labels.push(Label {
-                    path: facts.path.clone(),
-                    span: use_.span,
-                    message: "used as the limiter key here".to_string(),
-                });
-            }
-            if let Some(h) = use_.key.header {
-                if !inside(use_.key.span, h) {
-                    labels.push(Label {
-                        path: facts.path.clone(),
-                        span: h,
-                        message: "the header is read here".to_string(),
-                    });
-                }
-            }
-            out.push(finding(
-                facts, &use_.key, verdict, &trust, framework, labels,
-            ));
-        }
-        passed_keys(project, file, &trust, options, &mut seen, out);
         model_keys(project, file, &trust, out);
-        default_keys(project, file, &trust, &mut seen, out);
+        default_keys(project, file, &trust, out);
         model_default_keys(project, file, out);
         drf_throttles(project, file, &trust, out);
     }
@@ -173,94 +136,6 @@ fn judge(form: KeyForm, framework: Option<Framework>, trust: &Trust) -> Option<V
     }
 }
 
-/// Is this a use where a limiter keys on the value? Returns the function
-/// it is in (for the framework) and the framework a library implies.
-fn limiter_use(
-    project: &Project,
-    file: FileId,
-    use_: &crate::facts::ClientKeyUse,
-    options: &RuleOptions,
-) -> Option<(Option<usize>, Option<Framework>)> {
-    let facts = &project.files[file];
-    let overlaps = |s: Span| s.start < use_.span.end && use_.span.start < s.end;
-    match &use_.site {
-        KeySite::Entry { .. } => {
-            for access in facts.accesses.iter().filter(|a| overlaps(a.span)) {
-                // Limiter state, or a process-lifetime container updated
-                // per client where the code limits.
-                let updated_where_limiting = matches!(access.kind, AccessKind::Write { .. })
-                    && access
-                        .function
-                        .is_some_and(|f| limits_in(project, (file, f), options))
-                    && lives_for_process(project, file, &access.container);
-                if updated_where_limiting
-                    || is_limiter_state(project, file, &access.container, options)
-                {
-                    return Some((access.function, None));
-                }
-            }
-            for call in facts.store_calls.iter().filter(|c| overlaps(c.span)) {
-                if call
-                    .function
-                    .is_some_and(|f| limits_in(project, (file, f), options))
-                {
-                    return Some((call.function, None));
-                }
-            }
-            None
-        }
-        KeySite::Option(name) => {
-            if name == "key" {
-                let in_ratelimit = facts
-                    .django
-                    .ratelimit_uses
-                    .iter()
-                    .any(|s| s.start <= use_.span.start && use_.span.end <= s.end);
-                return in_ratelimit.then_some((None, Some(Framework::Django)));
-            }
-            let packages: &[&str] = match name.as_str() {
-                "key_func" => &["flask-limiter", "slowapi"],
-                "keyGenerator" => &[
-                    "express-rate-limit",
-                    "express-slow-down",
-                    "@fastify/rate-limit",
-                    "hono-rate-limiter",
-                ],
-                "id" => &["koa-ratelimit"],
-                _ => return None,
-            };
-            let setup = facts.limiter_setups.iter().find(|s| {
-                packages.contains(&knowledge::LIMITER_LIBRARIES[s.library].package)
-                    && s.span.start <= use_.span.start
-                    && use_.span.end <= s.span.end
-            });
-            if let Some(setup) = setup {
-                return Some((None, library_framework(setup.library)));
-            }
-            // `@limiter.limit("5/minute", key_func=…)`: a per-route key of a
-            // flask-limiter / slowapi limiter set up in the project.
-            let project_has = name == "key_func"
-                && project
-                    .summary(file)
-                    .limiter_libraries
-                    .iter()
-                    .any(|&l| packages.contains(&knowledge::LIMITER_LIBRARIES[l].package));
-            project_has.then_some((None, None))
-        }
-        KeySite::Consume { receiver } => {
-            let bound = project
-                .summary(file)
-                .limiter_bound_names
-                .contains(receiver.as_str());
-            let lower = receiver.to_ascii_lowercase();
-            let named = knowledge::is_limiter_name(receiver)
-                || lower.contains("limit")
-                || lower.contains("throttl");
-            (bound || named).then_some((None, None))
-        }
-    }
-}
-
 fn library_framework(library: usize) -> Option<Framework> {
     match knowledge::LIMITER_LIBRARIES[library].package {
         "flask-limiter" => Some(Framework::Flask),
@@ -274,143 +149,10 @@ fn library_framework(library: usize) -> Option<Framework> {
     }
 }
 
-fn lives_for_process(project: &Project, file: FileId, container: &ContainerRef) -> bool {
-    resolve_container(project, file, container)
-        .is_some_and(|(cf, ci)| project.lives_for_process(cf, &project.files[cf].containers[ci]))
-}
-
-fn resolve_container(
-    project: &Project,
-    file: FileId,
-    container: &ContainerRef,
-) -> Option<(FileId, usize)> {
-    match container {
-        ContainerRef::Local(ci) => {
-            (*ci < project.files[file].containers.len()).then_some((file, *ci))
-        }
-        ContainerRef::Imported { module, name } => {
-            let target = project.resolve_import(file, module)?;
-            let ci = project.files[target]
-                .containers
-                .iter()
-                .position(|c| c.scope == ContainerScope::Module && &c.name == name)?;
-            Some((target, ci))
-        }
-    }
-}
-
-/// A container (local or imported) that is limiter state: it lives for
-/// the process and some access compares it where the code limits.
-fn is_limiter_state(
-    project: &Project,
-    file: FileId,
-    container: &ContainerRef,
-    options: &RuleOptions,
-) -> bool {
-    let Some((cfile, ci)) = resolve_container(project, file, container) else {
-        return false;
-    };
-    let c = &project.files[cfile].containers[ci];
-    if !project.lives_for_process(cfile, c) {
-        return false;
-    }
-    project.accesses_of(cfile, ci).iter().any(|(fi, a)| {
-        matches!(a.kind, AccessKind::Compare | AccessKind::Membership)
-            && a.function
-                .is_some_and(|f| limits_in(project, (*fi, f), options))
-    })
-}
-
-/// The function (or the one it is inline in) denies with 429, is named
-/// like a limiter, or its per-request callers deny with 429.
-fn limits_in(project: &Project, f: FnId, options: &RuleOptions) -> bool {
-    project.with_inline_parents(f).into_iter().any(|g| {
-        let func = project.function(g);
-        func.deny == DenySignal::Strong
-            || project.is_limiter_named(g, &options.limiter_names)
-            || project.callers_of(g).iter().any(|c| {
-                project.is_request_context(*c) && project.function(*c).deny == DenySignal::Strong
-            })
-    })
-}
-
-/// Client keys passed to a function (of this file or one it imports) that
-/// keys limiter state on that parameter: `limiter.allow(request.remote_addr)`
-/// with `def allow(self, key): … self.hits[key] …`. Reported at the
-/// argument, labelled where the parameter is used.
-fn passed_keys(
-    project: &Project,
-    file: FileId,
-    trust: &Trust,
-    options: &RuleOptions,
-    seen: &mut HashSet<Span>,
-    out: &mut Vec<Finding>,
-) {
-    let facts = &project.files[file];
-    if facts.key_args.is_empty() {
-        return;
-    }
-    let mut targets: Vec<FileId> = vec![file];
-    for import in &facts.imports {
-        if let Some(t) = project.resolve_import(file, &import.module) {
-            if !targets.contains(&t) {
-                targets.push(t);
-            }
-        }
-    }
-    for arg in &facts.key_args {
-        let found = targets.iter().find_map(|&tf| {
-            project.files[tf]
-                .param_key_uses
-                .iter()
-                .filter(|u| u.function == arg.callee && u.param == arg.index)
-                .find_map(|u| {
-                    let use_ = crate::facts::ClientKeyUse {
-                        key: arg.key.clone(),
-                        site: u.site.clone(),
-                        span: u.span,
-                    };
-                    limiter_use(project, tf, &use_, options).map(|_| (tf, u.span))
-                })
-        });
-        let Some((tf, use_span)) = found else {
-            continue;
-        };
-        let framework = project.framework_for(file, None);
-        let Some(verdict) = judge(arg.key.form, framework, trust) else {
-            continue;
-        };
-        if !seen.insert(arg.key.span) {
-            continue;
-        }
-        let mut labels = vec![Label {
-            path: project.files[tf].path.clone(),
-            span: use_span,
-            message: format!("`{}` uses it as the limiter key here", arg.callee),
-        }];
-        if let Some(h) = arg.key.header {
-            if !(arg.key.span.start <= h.start && h.end <= arg.key.span.end) {
-                labels.push(Label {
-                    path: facts.path.clone(),
-                    span: h,
-                    message: "the header is read here".to_string(),
-                });
-            }
-        }
-        out.push(finding(facts, &arg.key, verdict, trust, framework, labels));
-    }
-}
-
 /// express-rate-limit, express-slow-down, @fastify/rate-limit,
 /// koa-ratelimit and @nestjs/throttler key on the framework's `req.ip`
 /// unless given a key.
-fn default_keys(
-    project: &Project,
-    file: FileId,
-    trust: &Trust,
-    seen: &mut HashSet<Span>,
-    out: &mut Vec<Finding>,
-) {
+fn default_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Finding>) {
     let facts = &project.files[file];
     for setup in &facts.limiter_setups {
         let package = knowledge::LIMITER_LIBRARIES[setup.library].package;
@@ -436,9 +178,6 @@ fn default_keys(
         let Some(verdict) = judge(KeyForm::PeerTrusting, framework, trust) else {
             continue;
         };
-        if !seen.insert(setup.span) {
-            continue;
-        }
         let key = ClientKey {
             form: KeyForm::PeerTrusting,
             text: key.to_string(),
