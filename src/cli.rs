@@ -138,6 +138,10 @@ struct Cli {
     /// Lint standard input as the file PATH of its project (for editors)
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
+
+    /// Make SARIF and `github` paths, fingerprints and baselines relative to DIR [default: the repository root (nearest .git/.hg) above the first path, else the working directory]
+    #[arg(long, value_name = "DIR")]
+    project_root: Option<PathBuf>,
 }
 
 /// Parse the process arguments and run; returns the exit code.
@@ -280,7 +284,14 @@ fn run(cli: Cli) -> Result<i32, String> {
         },
         cli.stdin_filename.as_deref(),
     );
-    let report_root = crate::scope::report_root(&paths[0]);
+    let report_root = match &cli.project_root {
+        // A typo here would silently change every path and fingerprint.
+        Some(dir) if !dir.is_dir() => {
+            return Err(format!("--project-root {}: not a folder", dir.display()))
+        }
+        Some(dir) => crate::scope::absolute(dir),
+        None => crate::scope::report_root(&paths[0]),
+    };
     let options = Options {
         paths: targets.analyse.clone(),
         respect_gitignore: !cli.no_ignore && config.respect_gitignore.unwrap_or(true),
