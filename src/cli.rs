@@ -506,10 +506,15 @@ fn print_problems(report: &Report, quiet: bool) {
         } else {
             "warning"
         };
+        // `path:line:column:` when the problem has a place, as editors
+        // and terminals recognise it.
+        let place = p
+            .position
+            .map_or(String::new(), |at| format!(":{}:{}", at.line, at.column));
         let _ = match &p.path {
             Some(path) => writeln!(
                 err,
-                "ratecheck: {level}: {}: {}",
+                "ratecheck: {level}: {}{place}: {}",
                 engine::slash_path(path),
                 p.message
             ),

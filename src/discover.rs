@@ -98,6 +98,7 @@ pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
         Err(message) => {
             problems.push(Problem {
                 kind: ProblemKind::Error,
+                position: None,
                 path: None,
                 message,
             });
@@ -110,6 +111,7 @@ pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
         match std::fs::metadata(path) {
             Err(e) => problems.push(Problem {
                 kind: ProblemKind::Error,
+                position: None,
                 path: Some(path.clone()),
                 message: if e.kind() == std::io::ErrorKind::NotFound {
                     "no such file or directory".to_string()
@@ -122,6 +124,7 @@ pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
             // block the run forever, a device would never end.
             Ok(m) if !m.is_file() => problems.push(Problem {
                 kind: ProblemKind::Warning,
+                position: None,
                 path: Some(path.clone()),
                 message: format!(
                     "{SKIPPED_SPECIAL}: {}",
@@ -134,6 +137,7 @@ pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
                 } else {
                     problems.push(Problem {
                         kind: ProblemKind::Warning,
+                        position: None,
                         path: Some(path.clone()),
                         message: SKIPPED_OTHER.to_string(),
                     });
@@ -207,6 +211,7 @@ fn walk_error(err: ignore::Error) -> Problem {
     Problem {
         kind,
         path,
+        position: None,
         message,
     }
 }

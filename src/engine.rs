@@ -87,6 +87,8 @@ pub enum ProblemKind {
 pub struct Problem {
     pub kind: ProblemKind,
     pub path: Option<PathBuf>,
+    /// Where in the file, when the problem has a place (a syntax error).
+    pub position: Option<Position>,
     pub message: String,
 }
 
@@ -94,6 +96,7 @@ impl Problem {
     fn error(path: &Path, message: impl Into<String>) -> Problem {
         Problem {
             kind: ProblemKind::Error,
+            position: None,
             path: Some(path.to_path_buf()),
             message: message.into(),
         }
@@ -102,6 +105,7 @@ impl Problem {
     fn warning(path: &Path, message: impl Into<String>) -> Problem {
         Problem {
             kind: ProblemKind::Warning,
+            position: None,
             path: Some(path.to_path_buf()),
             message: message.into(),
         }
@@ -310,6 +314,7 @@ fn nothing_linted(options: &Options, none_found: bool) -> Problem {
         .join(", ");
     Problem {
         kind: ProblemKind::Warning,
+        position: None,
         path: None,
         message: if none_found {
             format!(
@@ -453,10 +458,23 @@ fn analyse_file(path: &Path) -> FileOutcome {
                 ));
             }
             if facts.syntax_errors > 0 {
-                out.problems.push(Problem::warning(
-                    path,
-                    "syntax errors: findings come from the parts that parsed",
-                ));
+                let n = facts.syntax_errors;
+                out.problems.push(Problem {
+                    position: facts
+                        .first_syntax_error
+                        .map(|at| crate::source::position_of(&text, at)),
+                    ..Problem::warning(
+                        path,
+                        format!(
+                            "syntax error{}: findings come from the parts that parsed",
+                            if n == 1 {
+                                String::new()
+                            } else {
+                                format!("s ({n}; the first is here)")
+                            }
+                        ),
+                    )
+                });
             }
             out.bytes = len as u64;
             out.facts = Some(facts);

@@ -387,7 +387,7 @@ fn bad_files_warn_and_the_run_goes_on() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("latin1.py: not valid UTF-8"), "{err}");
     assert!(err.contains("binary.py: skipped: binary content"), "{err}");
-    assert!(err.contains("broken.py: syntax errors"), "{err}");
+    assert!(err.contains("broken.py:25:10: syntax error"), "{err}");
     assert!(err.contains("bundle.js: skipped: looks minified"), "{err}");
     assert!(!err.contains("empty.js"), "an empty file is fine: {err}");
     let out = stdout(&o);

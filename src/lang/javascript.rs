@@ -151,7 +151,8 @@ impl<'s> JsExtractor<'s> {
             }
             _ => {}
         });
-        self.b.facts.syntax_errors = super::count_syntax_errors(root);
+        (self.b.facts.syntax_errors, self.b.facts.first_syntax_error) =
+            super::count_syntax_errors(root);
         for i in imports {
             self.import(i);
         }
