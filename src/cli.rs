@@ -177,7 +177,11 @@ fn run(cli: Cli) -> Result<i32, String> {
     if let Some(path) = &cli.dump_facts {
         let lang = crate::lang::Lang::from_path(path)
             .ok_or("not a Python, JavaScript or TypeScript file")?;
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Bounded and never blocking, like every source read.
+        let limit = engine::MAX_FILE_BYTES;
+        let bytes = crate::source::read_source(path, limit)
+            .map_err(|e| format!("{}: {}", path.display(), e.describe(limit, "one file")))?;
+        let text = String::from_utf8_lossy(&bytes);
         let facts = engine::extract_facts(path, lang, &text).ok_or("parse failed")?;
         println!("{facts:#?}");
         return Ok(0);
