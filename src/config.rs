@@ -227,9 +227,20 @@ struct Checked<F>(F);
 impl<'de, F: FnOnce(&str) -> Result<(), String>> DeserializeSeed<'de> for Checked<F> {
     type Value = String;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
-        let value = String::deserialize(d)?;
-        (self.0)(&value).map_err(D::Error::custom)?;
-        Ok(value)
+        // Checked in the visitor, inside the deserialiser, which is what
+        // gives the error the value's own span (in a list too).
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, F: FnOnce(&str) -> Result<(), String>> serde::de::Visitor<'de> for Checked<F> {
+    type Value = String;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<String, E> {
+        (self.0)(value).map_err(E::custom)?;
+        Ok(value.to_string())
     }
 }
 

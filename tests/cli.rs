@@ -419,8 +419,21 @@ fn config_files_are_found_upwards_and_validated() {
     .unwrap();
     let o = p.run(&["api"]);
     assert_eq!(o.status.code(), Some(2));
+    // Placed as line:column, not a byte offset.
     assert!(
-        stderr(&o).contains("exclde") && stderr(&o).contains("ratecheck.toml"),
+        stderr(&o).contains("ratecheck.toml:2:1: unknown field `exclde`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        p.path().join("ratecheck.toml"),
+        "select = [\"RATE002\",\n  \"RATE0X\"]\n",
+    )
+    .unwrap();
+    let o = p.run(&["api"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("ratecheck.toml:2:3: `select`: unknown rule `RATE0X`"),
         "{}",
         stderr(&o)
     );
