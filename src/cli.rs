@@ -311,6 +311,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         severity_overrides,
         route_statistics: cli.statistics,
         report_root: Some(report_root.clone()),
+        progress: None,
     };
 
     if cli.bench_parse_only {
@@ -323,7 +324,26 @@ fn run(cli: Cli) -> Result<i32, String> {
         });
     }
 
-    let mut report = engine::run(&options);
+    let show_progress = crate::progress::wanted(
+        std::io::stderr().is_terminal(),
+        std::io::stdout().is_terminal(),
+        cli.output.is_some(),
+        crate::progress::in_ci(),
+        cli.quiet,
+    );
+    let mut report = if show_progress {
+        let progress = std::sync::Arc::new(crate::progress::Progress::default());
+        let ticker = crate::progress::Ticker::start(progress.clone());
+        let report = engine::run(&Options {
+            progress: Some(progress),
+            ..options.clone()
+        });
+        // Erased before the first warning or finding is printed.
+        ticker.finish();
+        report
+    } else {
+        engine::run(&options)
+    };
     if let (Some(ignores), Some(folder)) = (&config.per_file_ignores, &config_folder) {
         let before = report.findings.len();
         report.findings.retain(|f| {

@@ -56,6 +56,8 @@ pub struct Options {
     /// Fingerprints hash paths relative to this folder (the repository
     /// root), so they do not depend on the working directory.
     pub report_root: Option<PathBuf>,
+    /// Files done of the total, for the progress line (`progress.rs`).
+    pub progress: Option<std::sync::Arc<crate::progress::Progress>>,
 }
 
 impl Default for Options {
@@ -71,6 +73,7 @@ impl Default for Options {
             severity_overrides: HashMap::new(),
             route_statistics: false,
             report_root: None,
+            progress: None,
         }
     }
 }
@@ -248,13 +251,23 @@ fn run_in_pool(options: &Options) -> Report {
     by_size.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     let split = by_size.partition_point(|(size, _)| *size >= BIG_FILE_BYTES);
     let (big, small) = by_size.split_at(split);
+    if let Some(progress) = &options.progress {
+        progress.set_total(files.len());
+    }
+    let analyse = |path: &Path| {
+        let outcome = analyse_file(path);
+        if let Some(progress) = &options.progress {
+            progress.file_done();
+        }
+        outcome
+    };
     let (mut results, small_results): (Vec<FileOutcome>, Vec<FileOutcome>) = rayon::join(
-        || big.iter().map(|(_, p)| analyse_file(p)).collect(),
+        || big.iter().map(|(_, p)| analyse(p)).collect(),
         || {
             small
                 .par_iter()
                 .with_max_len(1)
-                .map(|(_, p)| analyse_file(p))
+                .map(|(_, p)| analyse(p))
                 .collect()
         },
     );
