@@ -6,7 +6,7 @@
 
 use crate::finding::Severity;
 use crate::rules;
-use serde::de::{DeserializeSeed, Error as _};
+use serde::de::DeserializeSeed;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
