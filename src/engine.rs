@@ -735,7 +735,7 @@ fn locate(
         }
         let src = sources[&f.path].as_ref().expect("loaded above");
         let start = src.position(f.span.start);
-        let def_line = crate::suppress::def_line(&f.path, &src.text, start.line);
+        let def_line = crate::suppress::def_line(&f.path, src, start.line);
         if let Some(key) = crate::suppress::lookup(
             &project.files[fi].suppressions,
             f.rule_id,
