@@ -293,6 +293,9 @@ fn walk(
     let hostile = std::mem::take(&mut *hostile.lock().unwrap_or_else(|p| p.into_inner()));
     hostile
         .into_iter()
+        // The filter runs before the exclude check: an excluded folder
+        // (`node_modules`) is not walked again, nor warned about.
+        .filter(|(dir, _, _)| !excludes.matches(dir))
         .map(|(dir, path, kind)| {
             problems.push(hostile_ignore_warning(&path, kind, &dir));
             dir

@@ -272,6 +272,10 @@ fn ignore_files_that_are_fifos_or_devices_do_not_block_the_walk() {
     std::fs::create_dir(root.join("web")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", root.join("web/.ignore")).unwrap();
     std::fs::write(root.join("web/server.py"), FLASK_LIMITER).unwrap();
+    // An excluded folder stays excluded, hostile ignore file or not.
+    std::fs::create_dir(root.join("node_modules")).unwrap();
+    mkfifo(&root.join("node_modules/.gitignore"));
+    std::fs::write(root.join("node_modules/lib.py"), FLASK_LIMITER).unwrap();
     let (o, took) = run_within(
         root,
         &["--isolated", "--format", "concise", "."],
@@ -303,6 +307,10 @@ fn ignore_files_that_are_fifos_or_devices_do_not_block_the_walk() {
     assert!(
         !out.contains("generated/"),
         "the root .gitignore still applies: {out}"
+    );
+    assert!(
+        !out.contains("node_modules") && !err.contains("node_modules"),
+        "{out}{err}"
     );
 }
 
