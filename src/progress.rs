@@ -81,17 +81,23 @@ impl Ticker {
         let start = Instant::now();
         let thread = std::thread::spawn(move || {
             let mut drawn = 0usize;
+            let mut last = String::new();
             loop {
                 // Drawn before waiting, so a zero delay always draws once.
                 let elapsed = start.elapsed();
                 let wait = if elapsed >= delay {
                     let line = progress.line();
-                    // Pad over a longer previous line; no escape sequences.
-                    let pad = drawn.saturating_sub(line.chars().count());
-                    let mut err = std::io::stderr().lock();
-                    let _ = write!(err, "\r{line}{}", " ".repeat(pad));
-                    let _ = err.flush();
-                    drawn = line.chars().count();
+                    // Only when it changed (a slow file holds the count
+                    // still); padded over a longer previous line, with no
+                    // escape sequences.
+                    if line != last {
+                        let pad = drawn.saturating_sub(line.chars().count());
+                        let mut err = std::io::stderr().lock();
+                        let _ = write!(err, "\r{line}{}", " ".repeat(pad));
+                        let _ = err.flush();
+                        drawn = line.chars().count();
+                        last = line;
+                    }
                     INTERVAL
                 } else {
                     delay - elapsed
