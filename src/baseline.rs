@@ -16,6 +16,9 @@ use std::path::Path;
 
 pub const BASELINE_VERSION: u32 = 1;
 
+/// About a million entries; a larger file is not a baseline.
+const MAX_BASELINE_BYTES: u64 = 256 * 1024 * 1024;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Entry {
     pub path: String,
@@ -72,8 +75,16 @@ pub fn write(path: &Path, baseline: &Baseline) -> Result<(), String> {
 }
 
 pub fn load(path: &Path) -> Result<Baseline, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
+    // Bounded and never blocking: `--baseline` may name a FIFO or device.
+    let bytes = crate::source::read_source(path, MAX_BASELINE_BYTES).map_err(|e| {
+        format!(
+            "cannot read baseline {}: {}",
+            path.display(),
+            e.describe(MAX_BASELINE_BYTES, "a baseline")
+        )
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("cannot read baseline {}: not valid UTF-8", path.display()))?;
     let baseline: Baseline = serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}:{}:{}: not a ratecheck baseline: {e}",

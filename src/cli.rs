@@ -138,6 +138,10 @@ struct Cli {
     /// Lint standard input as the file PATH of its project (for editors)
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
+
+    /// Make SARIF and `github` paths, fingerprints and baselines relative to DIR [default: the repository root (nearest .git/.hg) above the first path, else the working directory]
+    #[arg(long, value_name = "DIR")]
+    project_root: Option<PathBuf>,
 }
 
 /// Parse the process arguments and run; returns the exit code.
@@ -173,7 +177,11 @@ fn run(cli: Cli) -> Result<i32, String> {
     if let Some(path) = &cli.dump_facts {
         let lang = crate::lang::Lang::from_path(path)
             .ok_or("not a Python, JavaScript or TypeScript file")?;
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Bounded and never blocking, like every source read.
+        let limit = engine::MAX_FILE_BYTES;
+        let bytes = crate::source::read_source(path, limit)
+            .map_err(|e| format!("{}: {}", path.display(), e.describe(limit, "one file")))?;
+        let text = String::from_utf8_lossy(&bytes);
         let facts = engine::extract_facts(path, lang, &text).ok_or("parse failed")?;
         println!("{facts:#?}");
         return Ok(0);
@@ -280,7 +288,14 @@ fn run(cli: Cli) -> Result<i32, String> {
         },
         cli.stdin_filename.as_deref(),
     );
-    let report_root = crate::scope::report_root(&paths[0]);
+    let report_root = match &cli.project_root {
+        // A typo here would silently change every path and fingerprint.
+        Some(dir) if !dir.is_dir() => {
+            return Err(format!("--project-root {}: not a folder", dir.display()))
+        }
+        Some(dir) => crate::scope::absolute(dir),
+        None => crate::scope::report_root(&paths[0]),
+    };
     let options = Options {
         paths: targets.analyse.clone(),
         respect_gitignore: !cli.no_ignore && config.respect_gitignore.unwrap_or(true),
@@ -296,6 +311,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         severity_overrides,
         route_statistics: cli.statistics,
         report_root: Some(report_root.clone()),
+        progress: None,
     };
 
     if cli.bench_parse_only {
@@ -308,7 +324,26 @@ fn run(cli: Cli) -> Result<i32, String> {
         });
     }
 
-    let mut report = engine::run(&options);
+    let show_progress = crate::progress::wanted(
+        std::io::stderr().is_terminal(),
+        std::io::stdout().is_terminal(),
+        cli.output.is_some(),
+        crate::progress::in_ci(),
+        cli.quiet,
+    );
+    let mut report = if show_progress {
+        let progress = std::sync::Arc::new(crate::progress::Progress::default());
+        let ticker = crate::progress::Ticker::start(progress.clone());
+        let report = engine::run(&Options {
+            progress: Some(progress),
+            ..options.clone()
+        });
+        // Erased before the first warning or finding is printed.
+        ticker.finish();
+        report
+    } else {
+        engine::run(&options)
+    };
     if let (Some(ignores), Some(folder)) = (&config.per_file_ignores, &config_folder) {
         let before = report.findings.len();
         report.findings.retain(|f| {
@@ -495,10 +530,15 @@ fn print_problems(report: &Report, quiet: bool) {
         } else {
             "warning"
         };
+        // `path:line:column:` when the problem has a place, as editors
+        // and terminals recognise it.
+        let place = p
+            .position
+            .map_or(String::new(), |at| format!(":{}:{}", at.line, at.column));
         let _ = match &p.path {
             Some(path) => writeln!(
                 err,
-                "ratecheck: {level}: {}: {}",
+                "ratecheck: {level}: {}{place}: {}",
                 engine::slash_path(path),
                 p.message
             ),

@@ -6,16 +6,24 @@
 
 use crate::finding::Severity;
 use crate::rules;
-use serde::Deserialize;
+use serde::de::DeserializeSeed;
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+// Values are checked while they are deserialised (`deserialize_with`), so
+// that a bad value's error carries its position in the file, as a syntax
+// error's does.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
+    #[serde(default, deserialize_with = "select_rules")]
     pub select: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "ignore_rules")]
     pub ignore: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "fail_on_level")]
     pub fail_on: Option<String>,
+    #[serde(default, deserialize_with = "output_format")]
     pub format: Option<String>,
     pub exclude: Option<Vec<String>>,
     pub respect_gitignore: Option<bool>,
@@ -26,12 +34,14 @@ pub struct Config {
     pub include_tests: Option<bool>,
     /// Glob (relative to this file's folder) → rule ids or prefixes that
     /// are not reported for the files it matches.
+    #[serde(default, deserialize_with = "per_file_ignores")]
     pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
     /// Like `--report-unused-ignores`.
     pub report_unused_ignores: Option<bool>,
     /// Where the rule pages are published (`{rule}` is replaced by the id).
     pub docs_url: Option<String>,
     /// Rule id → `error` | `warning` | `note`.
+    #[serde(default, deserialize_with = "severities")]
     pub severity: Option<BTreeMap<String, String>>,
 }
 
@@ -42,7 +52,7 @@ struct PyProject {
 
 #[derive(Debug, Deserialize)]
 struct PyProjectTool {
-    ratecheck: Option<toml::Value>,
+    ratecheck: Option<Config>,
 }
 
 pub const FILE_NAMES: &[&str] = &["ratecheck.toml", ".ratecheck.toml", "pyproject.toml"];
@@ -63,9 +73,8 @@ pub fn find(start: &Path) -> Option<PathBuf> {
             }
             if *name == "pyproject.toml" {
                 // Only a pyproject that has a [tool.ratecheck] table counts.
-                let has_section = std::fs::read_to_string(&candidate)
-                    .map(|s| s.contains("[tool.ratecheck"))
-                    .unwrap_or(false);
+                let has_section = crate::source::read_source(&candidate, MAX_CONFIG_BYTES)
+                    .is_ok_and(|b| String::from_utf8_lossy(&b).contains("[tool.ratecheck"));
                 if !has_section {
                     continue;
                 }
@@ -78,74 +87,193 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 }
 
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let config = if path.file_name().is_some_and(|n| n == "pyproject.toml") {
-        let py: PyProject =
-            toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), one_line(&e)))?;
-        match py.tool.and_then(|t| t.ratecheck) {
-            Some(value) => value
-                .try_into::<Config>()
-                .map_err(|e| format!("{}: [tool.ratecheck]: {}", path.display(), one_line(&e)))?,
-            None => Config::default(),
-        }
+    // Bounded and never blocking: `--config` may name a FIFO or a device.
+    let bytes = crate::source::read_source(path, MAX_CONFIG_BYTES).map_err(|e| {
+        format!(
+            "{}: cannot read: {}",
+            path.display(),
+            e.describe(MAX_CONFIG_BYTES, "a configuration file")
+        )
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{}: cannot read: not valid UTF-8", path.display()))?;
+    let located = |e: toml::de::Error| format!("{}:{}", path.display(), one_line(&e, &text));
+    if path.file_name().is_some_and(|n| n == "pyproject.toml") {
+        let py: PyProject = toml::from_str(&text).map_err(located)?;
+        Ok(py.tool.and_then(|t| t.ratecheck).unwrap_or_default())
     } else {
-        toml::from_str::<Config>(&text)
-            .map_err(|e| format!("{}: {}", path.display(), one_line(&e)))?
-    };
-    validate(&config).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(config)
+        toml::from_str::<Config>(&text).map_err(located)
+    }
 }
 
-fn one_line(e: &toml::de::Error) -> String {
-    let msg = e.message().trim().to_string();
+/// Configuration files are small; anything larger is a mistake.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// `LINE:COLUMN: message` (1-based, columns in characters, as in findings),
+/// or ` message` when the error has no position.
+fn one_line(e: &toml::de::Error, text: &str) -> String {
+    let msg = e.message().trim().replace('\n', " ");
     match e.span() {
-        Some(span) => format!("{msg} (at byte {})", span.start),
-        None => msg,
+        Some(span) => {
+            let at = crate::source::position_of(text, span.start);
+            format!("{}:{}: {msg}", at.line, at.column)
+        }
+        None => format!(" {msg}"),
     }
 }
 
-fn validate(config: &Config) -> Result<(), String> {
-    for (key, list) in [("select", &config.select), ("ignore", &config.ignore)] {
-        for id in list.iter().flatten() {
-            if !rules::selector_matches_any(id) {
-                return Err(format!("`{key}`: unknown rule `{id}`"));
-            }
-        }
-    }
-    if let Some(level) = &config.fail_on {
-        Severity::parse(level).ok_or_else(|| {
+// Each value is checked inside its own deserialisation (a `Checked`
+// seed), so toml places an error at that value: the rule id in a list,
+// the level in `[severity]`, not the start of the table.
+
+fn select_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    d.deserialize_seq(RuleList("select".into())).map(Some)
+}
+
+fn ignore_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    d.deserialize_seq(RuleList("ignore".into())).map(Some)
+}
+
+fn fail_on_level<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Checked(|level: &str| {
+        Severity::parse(level).map(|_| ()).ok_or_else(|| {
             format!("`fail-on`: expected `error`, `warning` or `note`, found `{level}`")
-        })?;
-    }
-    if let Some(format) = &config.format {
-        if !crate::output::FORMATS.contains(&format.as_str()) {
-            return Err(format!(
+        })
+    })
+    .deserialize(d)
+    .map(Some)
+}
+
+fn output_format<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Checked(|format: &str| {
+        if crate::output::FORMATS.contains(&format) {
+            Ok(())
+        } else {
+            Err(format!(
                 "`format`: expected one of {}, found `{format}`",
                 crate::output::FORMATS.join(", ")
-            ));
+            ))
         }
-    }
-    for (pattern, ids) in config.per_file_ignores.iter().flatten() {
-        globset::Glob::new(pattern)
-            .map_err(|e| format!("`per-file-ignores`: invalid pattern `{pattern}`: {e}"))?;
-        for id in ids {
-            if !rules::selector_matches_any(id) {
-                return Err(format!(
-                    "`per-file-ignores.\"{pattern}\"`: unknown rule `{id}`"
-                ));
+    })
+    .deserialize(d)
+    .map(Some)
+}
+
+type PerFileIgnores = BTreeMap<String, Vec<String>>;
+
+fn per_file_ignores<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PerFileIgnores>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = PerFileIgnores;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a table of glob patterns to lists of rule ids")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = PerFileIgnores::new();
+            let glob = |pattern: &str| {
+                globset::Glob::new(pattern)
+                    .map(|_| ())
+                    .map_err(|e| format!("`per-file-ignores`: invalid pattern `{pattern}`: {e}"))
+            };
+            while let Some(pattern) = map.next_key_seed(Checked(glob))? {
+                let ids =
+                    map.next_value_seed(RuleList(format!("per-file-ignores.\"{pattern}\"")))?;
+                out.insert(pattern, ids);
             }
+            Ok(out)
         }
     }
-    for (id, level) in config.severity.iter().flatten() {
-        if rules::meta(&id.to_ascii_uppercase()).is_none() {
-            return Err(format!("`severity`: unknown rule `{id}`"));
+    d.deserialize_map(Visitor).map(Some)
+}
+
+fn severities<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a table of rule ids to `error`, `warning` or `note`")
         }
-        Severity::parse(level).ok_or_else(|| {
-            format!("`severity.{id}`: expected `error`, `warning` or `note`, found `{level}`")
-        })?;
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            let rule = |id: &str| match rules::meta(&id.to_ascii_uppercase()) {
+                Some(_) => Ok(()),
+                None => Err(format!("`severity`: unknown rule `{id}`")),
+            };
+            while let Some(id) = map.next_key_seed(Checked(rule))? {
+                let level = map.next_value_seed(Checked(|level: &str| {
+                    Severity::parse(level).map(|_| ()).ok_or_else(|| {
+                        format!("`severity.{id}`: expected `error`, `warning` or `note`, found `{level}`")
+                    })
+                }))?;
+                out.insert(id, level);
+            }
+            Ok(out)
+        }
     }
-    Ok(())
+    d.deserialize_map(Visitor).map(Some)
+}
+
+/// A string that `check` accepts.
+struct Checked<F>(F);
+
+impl<'de, F: FnOnce(&str) -> Result<(), String>> DeserializeSeed<'de> for Checked<F> {
+    type Value = String;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        // Checked in the visitor, inside the deserialiser, which is what
+        // gives the error the value's own span (in a list too).
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, F: FnOnce(&str) -> Result<(), String>> serde::de::Visitor<'de> for Checked<F> {
+    type Value = String;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<String, E> {
+        (self.0)(value).map_err(E::custom)?;
+        Ok(value.to_string())
+    }
+}
+
+/// A list of rule ids or prefixes, under the key it is named by in errors.
+struct RuleList(String);
+
+impl<'de> DeserializeSeed<'de> for RuleList {
+    type Value = Vec<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RuleList {
+    type Value = Vec<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of rule ids")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let key = &self.0;
+        let mut out = Vec::new();
+        let rule = |id: &str| {
+            if rules::selector_matches_any(id) {
+                Ok(())
+            } else {
+                Err(format!("`{key}`: unknown rule `{id}`"))
+            }
+        };
+        while let Some(id) = seq.next_element_seed(Checked(rule))? {
+            out.push(id);
+        }
+        Ok(out)
+    }
 }
 
 /// The configuration's folder: relative `exclude` patterns with a `/` and
@@ -258,6 +386,30 @@ mod tests {
     }
 
     #[test]
+    fn errors_give_line_and_column() {
+        // A bad value is placed where the value is, like a syntax error.
+        let e = load_str(
+            "ratecheck.toml",
+            "fail-on = \"error\"\nignore = [\"RATE999\"]\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.ends_with("ratecheck.toml:2:11: `ignore`: unknown rule `RATE999`"),
+            "{e}"
+        );
+        let e = load_str("ratecheck.toml", "[severity]\nRATE002 = \"loud\"\n").unwrap_err();
+        assert!(e.contains("ratecheck.toml:2:11: `severity.RATE002`"), "{e}");
+        let e = load_str("ratecheck.toml", "# ü\nselect = [\"RATE002\"\n").unwrap_err();
+        assert!(e.contains("ratecheck.toml:2:"), "{e}");
+        assert!(!e.contains("byte"), "{e}");
+        let e = load_str("ratecheck.toml", "selct = []\n").unwrap_err();
+        assert!(
+            e.contains("ratecheck.toml:1:1: unknown field `selct`"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn pyproject_section() {
         let c = load_str(
             "pyproject.toml",
@@ -266,6 +418,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.ignore, Some(vec!["RATE002".to_string()]));
         let e = load_str("pyproject.toml", "[tool.ratecheck]\nbogus = 1\n").unwrap_err();
-        assert!(e.contains("bogus") && e.contains("tool.ratecheck"), "{e}");
+        assert!(
+            e.contains("pyproject.toml:2:1: ") && e.contains("bogus"),
+            "{e}"
+        );
     }
 }

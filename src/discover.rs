@@ -98,6 +98,7 @@ pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
         Err(message) => {
             problems.push(Problem {
                 kind: ProblemKind::Error,
+                position: None,
                 path: None,
                 message,
             });
@@ -110,6 +111,7 @@ pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
         match std::fs::metadata(path) {
             Err(e) => problems.push(Problem {
                 kind: ProblemKind::Error,
+                position: None,
                 path: Some(path.clone()),
                 message: if e.kind() == std::io::ErrorKind::NotFound {
                     "no such file or directory".to_string()
@@ -122,6 +124,7 @@ pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
             // block the run forever, a device would never end.
             Ok(m) if !m.is_file() => problems.push(Problem {
                 kind: ProblemKind::Warning,
+                position: None,
                 path: Some(path.clone()),
                 message: format!(
                     "{SKIPPED_SPECIAL}: {}",
@@ -134,6 +137,7 @@ pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
                 } else {
                     problems.push(Problem {
                         kind: ProblemKind::Warning,
+                        position: None,
                         path: Some(path.clone()),
                         message: SKIPPED_OTHER.to_string(),
                     });
@@ -141,58 +145,162 @@ pub fn discover(options: &Options) -> (Vec<PathBuf>, Vec<Problem>) {
             }
         }
     }
-    if let Some((first, rest)) = roots.split_first() {
-        let mut builder = WalkBuilder::new(first);
-        for r in rest {
-            builder.add(r);
-        }
-        builder
-            .hidden(false)
-            .git_ignore(options.respect_gitignore)
-            .git_global(options.respect_gitignore)
-            .git_exclude(options.respect_gitignore)
-            .ignore(options.respect_gitignore)
-            .parents(options.respect_gitignore)
-            .require_git(false)
-            .follow_links(false);
-        let found = Mutex::new(Vec::new());
-        let walk_problems = Mutex::new(Vec::new());
-        let excludes = &excludes;
-        builder.build_parallel().run(|| {
-            Box::new(|entry| {
-                match entry {
-                    Ok(e) => {
-                        let is_root = e.depth() == 0;
-                        if !is_root && excludes.matches(e.path()) {
-                            return WalkState::Skip;
-                        }
-                        if e.file_type().is_some_and(|t| t.is_file())
-                            && Lang::from_path(e.path()).is_some()
-                        {
-                            found
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .push(display_path(e.path()));
-                        }
-                    }
-                    Err(err) => walk_problems
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(walk_error(err)),
-                }
-                WalkState::Continue
-            })
-        });
-        files.extend(found.into_inner().unwrap_or_else(|p| p.into_inner()));
-        problems.extend(
-            walk_problems
-                .into_inner()
-                .unwrap_or_else(|p| p.into_inner()),
-        );
-    }
+    // Roots below a folder with a FIFO or device for an ignore file are
+    // walked without ignore files (the crate reads every parent's).
+    let (plain, hostile): (Vec<PathBuf>, Vec<PathBuf>) = roots.into_iter().partition(|r| {
+        !options.respect_gitignore || hostile_ignore_file_above(r, &mut problems).is_none()
+    });
+    let hostile_dirs = walk(
+        &plain,
+        options.respect_gitignore,
+        &excludes,
+        &mut files,
+        &mut problems,
+    );
+    // Folders whose own ignore file is a FIFO or device, met while walking:
+    // walked again without ignore files, which also keeps the crate from
+    // opening anything below them. Their own nested hostile folders are
+    // then never met (nothing is read), so this ends.
+    let mut pending = hostile;
+    pending.extend(hostile_dirs);
+    walk(&pending, false, &excludes, &mut files, &mut problems);
     files.sort();
     files.dedup();
     (files, problems)
+}
+
+/// Ignore files the `ignore` crate opens in a folder as it walks. It opens
+/// them with a blocking `open`: a FIFO would hang the whole run, and a
+/// device would be read for ever.
+const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore", ".git/info/exclude"];
+
+/// An ignore file of `dir` that exists and is not a regular file (or a
+/// folder, which the crate reports as an error without blocking), with
+/// what it is.
+fn hostile_ignore_file(dir: &Path) -> Option<(PathBuf, &'static str)> {
+    IGNORE_FILES.iter().find_map(|name| {
+        let path = dir.join(name);
+        // `metadata` follows symbolic links, as the crate's `open` does.
+        let meta = std::fs::metadata(&path).ok()?;
+        crate::source::special_kind(meta.file_type()).map(|kind| (path, kind))
+    })
+}
+
+fn hostile_ignore_warning(path: &Path, kind: &str, folder: &Path) -> Problem {
+    Problem {
+        kind: ProblemKind::Warning,
+        path: Some(display_path(path)),
+        position: None,
+        message: format!(
+            "ignore file skipped: {kind}, not a regular file; files in `{}` were linted without ignore files",
+            crate::engine::slash_path(&display_path(folder))
+        ),
+    }
+}
+
+/// A hostile ignore file in `root` or a folder above it (the crate reads
+/// the ignore files of every parent of a root), with a warning.
+fn hostile_ignore_file_above(root: &Path, problems: &mut Vec<Problem>) -> Option<PathBuf> {
+    let abs = crate::scope::absolute(root);
+    let (path, kind) = abs.ancestors().find_map(hostile_ignore_file)?;
+    problems.push(hostile_ignore_warning(&path, kind, root));
+    Some(path)
+}
+
+/// Walk `roots` in parallel, adding source files to `files`. With
+/// `ignore_files`, `.gitignore` / `.ignore` / `.git/info/exclude` are
+/// honoured, and folders whose ignore file is a FIFO or device are not
+/// entered but returned (with a warning).
+fn walk(
+    roots: &[PathBuf],
+    ignore_files: bool,
+    excludes: &Excludes,
+    files: &mut Vec<PathBuf>,
+    problems: &mut Vec<Problem>,
+) -> Vec<PathBuf> {
+    let Some((first, rest)) = roots.split_first() else {
+        return Vec::new();
+    };
+    let mut builder = WalkBuilder::new(first);
+    for r in rest {
+        builder.add(r);
+    }
+    let walk_problems = Mutex::new(Vec::new());
+    // (folder, its ignore file, what that is); the filter must be 'static.
+    let hostile = std::sync::Arc::new(Mutex::new(Vec::new()));
+    builder
+        .hidden(false)
+        .git_ignore(ignore_files)
+        .git_global(ignore_files)
+        .git_exclude(ignore_files)
+        .ignore(ignore_files)
+        .parents(ignore_files)
+        .require_git(false)
+        .follow_links(false);
+    if ignore_files {
+        // Called before a folder is entered, so before the crate opens its
+        // ignore files.
+        let hostile = hostile.clone();
+        builder.filter_entry(move |e| {
+            if !e.file_type().is_some_and(|t| t.is_dir()) {
+                return true;
+            }
+            match hostile_ignore_file(e.path()) {
+                None => true,
+                Some((path, kind)) => {
+                    hostile.lock().unwrap_or_else(|p| p.into_inner()).push((
+                        e.path().to_path_buf(),
+                        path,
+                        kind,
+                    ));
+                    false
+                }
+            }
+        });
+    }
+    let found = Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        Box::new(|entry| {
+            match entry {
+                Ok(e) => {
+                    let is_root = e.depth() == 0;
+                    if !is_root && excludes.matches(e.path()) {
+                        return WalkState::Skip;
+                    }
+                    if e.file_type().is_some_and(|t| t.is_file())
+                        && Lang::from_path(e.path()).is_some()
+                    {
+                        found
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(display_path(e.path()));
+                    }
+                }
+                Err(err) => walk_problems
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(walk_error(err)),
+            }
+            WalkState::Continue
+        })
+    });
+    files.extend(found.into_inner().unwrap_or_else(|p| p.into_inner()));
+    problems.extend(
+        walk_problems
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner()),
+    );
+    let hostile = std::mem::take(&mut *hostile.lock().unwrap_or_else(|p| p.into_inner()));
+    hostile
+        .into_iter()
+        // The filter runs before the exclude check: an excluded folder
+        // (`node_modules`) is not walked again, nor warned about.
+        .filter(|(dir, _, _)| !excludes.matches(dir))
+        .map(|(dir, path, kind)| {
+            problems.push(hostile_ignore_warning(&path, kind, &dir));
+            dir
+        })
+        .collect()
 }
 
 fn walk_error(err: ignore::Error) -> Problem {
@@ -207,6 +315,7 @@ fn walk_error(err: ignore::Error) -> Problem {
     Problem {
         kind,
         path,
+        position: None,
         message,
     }
 }

@@ -56,6 +56,8 @@ pub struct Options {
     /// Fingerprints hash paths relative to this folder (the repository
     /// root), so they do not depend on the working directory.
     pub report_root: Option<PathBuf>,
+    /// Files done of the total, for the progress line (`progress.rs`).
+    pub progress: Option<std::sync::Arc<crate::progress::Progress>>,
 }
 
 impl Default for Options {
@@ -71,6 +73,7 @@ impl Default for Options {
             severity_overrides: HashMap::new(),
             route_statistics: false,
             report_root: None,
+            progress: None,
         }
     }
 }
@@ -87,6 +90,8 @@ pub enum ProblemKind {
 pub struct Problem {
     pub kind: ProblemKind,
     pub path: Option<PathBuf>,
+    /// Where in the file, when the problem has a place (a syntax error).
+    pub position: Option<Position>,
     pub message: String,
 }
 
@@ -94,6 +99,7 @@ impl Problem {
     fn error(path: &Path, message: impl Into<String>) -> Problem {
         Problem {
             kind: ProblemKind::Error,
+            position: None,
             path: Some(path.to_path_buf()),
             message: message.into(),
         }
@@ -102,6 +108,7 @@ impl Problem {
     fn warning(path: &Path, message: impl Into<String>) -> Problem {
         Problem {
             kind: ProblemKind::Warning,
+            position: None,
             path: Some(path.to_path_buf()),
             message: message.into(),
         }
@@ -244,13 +251,23 @@ fn run_in_pool(options: &Options) -> Report {
     by_size.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     let split = by_size.partition_point(|(size, _)| *size >= BIG_FILE_BYTES);
     let (big, small) = by_size.split_at(split);
+    if let Some(progress) = &options.progress {
+        progress.set_total(files.len());
+    }
+    let analyse = |path: &Path| {
+        let outcome = analyse_file(path);
+        if let Some(progress) = &options.progress {
+            progress.file_done();
+        }
+        outcome
+    };
     let (mut results, small_results): (Vec<FileOutcome>, Vec<FileOutcome>) = rayon::join(
-        || big.iter().map(|(_, p)| analyse_file(p)).collect(),
+        || big.iter().map(|(_, p)| analyse(p)).collect(),
         || {
             small
                 .par_iter()
                 .with_max_len(1)
-                .map(|(_, p)| analyse_file(p))
+                .map(|(_, p)| analyse(p))
                 .collect()
         },
     );
@@ -312,6 +329,7 @@ fn nothing_linted(options: &Options, none_found: bool) -> Problem {
         .join(", ");
     Problem {
         kind: ProblemKind::Warning,
+        position: None,
         path: None,
         message: if none_found {
             format!(
@@ -455,10 +473,23 @@ fn analyse_file(path: &Path) -> FileOutcome {
                 ));
             }
             if facts.syntax_errors > 0 {
-                out.problems.push(Problem::warning(
-                    path,
-                    "syntax errors: findings come from the parts that parsed",
-                ));
+                let n = facts.syntax_errors;
+                out.problems.push(Problem {
+                    position: facts
+                        .first_syntax_error
+                        .map(|at| crate::source::position_of(&text, at)),
+                    ..Problem::warning(
+                        path,
+                        format!(
+                            "syntax error{}: findings come from the parts that parsed",
+                            if n == 1 {
+                                String::new()
+                            } else {
+                                format!("s ({n}; the first is here)")
+                            }
+                        ),
+                    )
+                });
             }
             out.bytes = len as u64;
             out.facts = Some(facts);
@@ -753,7 +784,7 @@ fn locate(
         }
         let src = sources[&f.path].as_ref().expect("loaded above");
         let start = src.position(f.span.start);
-        let def_line = crate::suppress::def_line(&f.path, &src.text, start.line);
+        let def_line = crate::suppress::def_line(&f.path, src, start.line);
         if let Some(key) = crate::suppress::lookup(
             &project.files[fi].suppressions,
             f.rule_id,

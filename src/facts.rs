@@ -55,6 +55,8 @@ pub struct FileFacts {
     pub store_ops: Vec<StoreOp>,
     /// The tree had syntax errors; facts come from the parts that parsed.
     pub syntax_errors: usize,
+    /// Where the first syntax error starts (a byte offset), for the warning.
+    pub first_syntax_error: Option<usize>,
     /// Nesting deeper than the extractors follow (machine-generated code):
     /// the deepest parts were not analysed.
     pub truncated: bool,

@@ -15,6 +15,7 @@ pub mod lang;
 pub mod lower;
 pub mod model;
 pub mod output;
+pub mod progress;
 pub mod project;
 pub mod rules;
 pub mod scope;

@@ -100,6 +100,23 @@ impl SourceFile {
     }
 }
 
+/// The position of byte `offset` in `text` without building a line index
+/// (for a single position: a syntax error, a configuration error).
+pub fn position_of(text: &str, offset: usize) -> Position {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let prefix = &before[line_start..];
+    Position {
+        line: before.bytes().filter(|b| *b == b'\n').count() + 1,
+        column: prefix.chars().count() + 1,
+        column_utf16: prefix.encode_utf16().count() + 1,
+    }
+}
+
 fn memchr_lines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     bytes
         .iter()
@@ -118,6 +135,18 @@ pub enum ReadError {
     /// `limit + 1`: the rest was never read).
     TooLarge(u64),
     Io(std::io::Error),
+}
+
+impl ReadError {
+    /// Why the read failed, for a message; `limit` and `what` name the
+    /// size limit that was passed (`"one file"`).
+    pub fn describe(&self, limit: u64, what: &str) -> String {
+        match self {
+            ReadError::NotRegular(kind) => format!("{kind}, not a regular file"),
+            ReadError::TooLarge(_) => format!("over the {} MB limit for {what}", limit >> 20),
+            ReadError::Io(e) => e.to_string(),
+        }
+    }
 }
 
 /// What a path is, when it is not a regular file or a folder.
@@ -246,6 +275,9 @@ mod tests {
         assert_eq!(p.column, 3); // ü, 😀 are one char each
         assert_eq!(p.column_utf16, 4); // 😀 is two UTF-16 units
         assert_eq!(f.line_text(1), "ü😀x = 1");
+        assert_eq!(position_of(&f.text, x), p);
+        assert_eq!(position_of(&f.text, 0), f.position(0));
+        assert_eq!(position_of("ab", 99), f.position(2));
     }
 
     #[test]

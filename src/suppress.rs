@@ -96,11 +96,15 @@ pub fn lookup(
 
 /// For a Python finding that starts on a decorator line, the line of the
 /// `def` (or `class`) it decorates, so that a comment there silences it.
-pub fn def_line(path: &Path, text: &str, line: usize) -> Option<usize> {
+/// Reads lines through the file's line index: skipping to `line` from the
+/// start of the text, for every finding, was quadratic in a large file.
+pub fn def_line(path: &Path, src: &crate::source::SourceFile, line: usize) -> Option<usize> {
     if path.extension().is_none_or(|e| e != "py" && e != "pyi") {
         return None;
     }
-    let mut lines = text.lines().enumerate().skip(line.checked_sub(1)?);
+    let first_index = line.checked_sub(1)?;
+    let last_index = src.line_starts().len();
+    let mut lines = (first_index..last_index).map(|i| (i, src.line_text(i)));
     let (_, first) = lines.next()?;
     let indent = first.len() - first.trim_start().len();
     if !first.trim_start().starts_with('@') {
@@ -264,10 +268,12 @@ mod tests {
 
     #[test]
     fn def_line_below_decorators() {
-        let src = "@app.route(\n    \"/login\",\n)\n@login_required\ndef login():\n    pass\n";
-        assert_eq!(def_line(Path::new("a.py"), src, 1), Some(5));
-        assert_eq!(def_line(Path::new("a.py"), src, 5), None);
-        assert_eq!(def_line(Path::new("a.js"), src, 1), None);
+        let text = "@app.route(\n    \"/login\",\n)\n@login_required\ndef login():\n    pass\n";
+        let src = crate::source::SourceFile::new("a.py".into(), text.into());
+        assert_eq!(def_line(Path::new("a.py"), &src, 1), Some(5));
+        assert_eq!(def_line(Path::new("a.py"), &src, 5), None);
+        assert_eq!(def_line(Path::new("a.js"), &src, 1), None);
+        assert_eq!(def_line(Path::new("a.py"), &src, 99), None);
     }
 
     #[test]

@@ -758,6 +758,99 @@ fn sarif_and_github_paths_are_relative_to_the_repository_root_from_any_folder() 
 }
 
 #[test]
+fn project_root_overrides_the_report_root() {
+    // A monorepo whose code scanning is set up per service: paths and
+    // fingerprints relative to the service, not to the repository.
+    let p = Project::new(&[("services/web/server.js", EXPRESS_MULTILINE)]);
+    std::fs::create_dir(p.path().join(".git")).unwrap();
+    let sarif_uri = |o: &Output| {
+        let v: Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(o)));
+        v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let fingerprint = |o: &Output| {
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["runs"][0]["results"][0]["partialFingerprints"]["ratecheck/v1"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let repo = p.run_in("services/web", &["--format", "sarif", "."]);
+    assert_eq!(sarif_uri(&repo), "services/web/server.js");
+    for (cwd, root) in [
+        ("services/web", "."),
+        ("services", "web"),
+        ("", "services/web"),
+    ] {
+        let o = p.run_in(cwd, &["--format", "sarif", "--project-root", root, "."]);
+        assert_eq!(sarif_uri(&o), "server.js", "from {cwd:?} with {root}");
+        assert_ne!(
+            fingerprint(&o),
+            fingerprint(&repo),
+            "the path is in the fingerprint"
+        );
+        let o = p.run_in(cwd, &["--format", "github", "--project-root", root, "."]);
+        assert!(
+            stdout(&o).starts_with("::error file=server.js,line=3,"),
+            "from {cwd:?}: {}",
+            stdout(&o)
+        );
+    }
+    // Same root, same fingerprints, wherever it runs from.
+    let a = p.run_in(
+        "services/web",
+        &["--format", "sarif", "--project-root", ".", "."],
+    );
+    let b = p.run_in(
+        "",
+        &[
+            "--format",
+            "sarif",
+            "--project-root",
+            "services/web",
+            "services",
+        ],
+    );
+    assert_eq!(fingerprint(&a), fingerprint(&b));
+    // A baseline written with the override matches runs with it.
+    let base = p.path().join("base.json");
+    let w = p.run_in(
+        "services/web",
+        &[
+            "--write-baseline",
+            base.to_str().unwrap(),
+            "--project-root",
+            ".",
+        ],
+    );
+    assert_eq!(w.status.code(), Some(0), "{}", stderr(&w));
+    let written = std::fs::read_to_string(&base).unwrap();
+    assert!(written.contains("\"server.js\""), "{written}");
+    let o = p.run_in(
+        "",
+        &[
+            "--baseline",
+            base.to_str().unwrap(),
+            "--project-root",
+            "services/web",
+            "services/web",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    // Not a folder: a usage error, not a silent change of every path.
+    let o = p.run(&["--project-root", "nowhere", "."]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--project-root nowhere: not a folder"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn output_format_alias_forced_colour_and_severity_in_concise_lines() {
     let p = Project::new(&[("app.py", FLASK_LIMITER)]);
     let o = p.run(&["--output-format", "concise"]);

@@ -387,7 +387,7 @@ fn bad_files_warn_and_the_run_goes_on() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("latin1.py: not valid UTF-8"), "{err}");
     assert!(err.contains("binary.py: skipped: binary content"), "{err}");
-    assert!(err.contains("broken.py: syntax errors"), "{err}");
+    assert!(err.contains("broken.py:25:10: syntax error"), "{err}");
     assert!(err.contains("bundle.js: skipped: looks minified"), "{err}");
     assert!(!err.contains("empty.js"), "an empty file is fine: {err}");
     let out = stdout(&o);
@@ -419,8 +419,21 @@ fn config_files_are_found_upwards_and_validated() {
     .unwrap();
     let o = p.run(&["api"]);
     assert_eq!(o.status.code(), Some(2));
+    // Placed as line:column, not a byte offset.
     assert!(
-        stderr(&o).contains("exclde") && stderr(&o).contains("ratecheck.toml"),
+        stderr(&o).contains("ratecheck.toml:2:1: unknown field `exclde`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        p.path().join("ratecheck.toml"),
+        "select = [\"RATE002\",\n  \"RATE0X\"]\n",
+    )
+    .unwrap();
+    let o = p.run(&["api"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("ratecheck.toml:2:3: `select`: unknown rule `RATE0X`"),
         "{}",
         stderr(&o)
     );
@@ -576,4 +589,102 @@ fn rate001_statistics_and_route_settings() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Standard error on a pseudo-terminal (as a person at a terminal has it),
+/// standard output piped; returns (what the terminal got, the output).
+#[cfg(unix)]
+fn run_with_terminal_stderr(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (String, Output) {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two new descriptors, owned below.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let child = {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ratecheck"));
+        c.args(args)
+            .current_dir(dir)
+            .env_remove("CI")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::from(slave));
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.spawn().unwrap()
+        // The command, and with it this process's copy of the terminal's
+        // other end, is dropped here: reading ends when the child exits.
+    };
+    let reader = std::thread::spawn(move || {
+        let mut terminal = std::fs::File::from(master);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Linux answers EIO once the other end is closed.
+        while let Ok(n) = terminal.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    });
+    let output = child.wait_with_output().unwrap();
+    (reader.join().unwrap(), output)
+}
+
+#[cfg(unix)]
+#[test]
+fn progress_line_only_at_a_terminal_and_never_in_the_report() {
+    let p = Project::mixed();
+    // No delay: any run long enough to draw once would draw.
+    let now = [("RATECHECK_PROGRESS_DELAY_MS", "0")];
+    let (terminal, o) = run_with_terminal_stderr(p.path(), &["-o", "report.txt"], &now);
+    assert!(terminal.contains("\rratecheck: "), "{terminal:?}");
+    assert!(terminal.contains(" files"), "{terminal:?}");
+    // Erased before the run ends: the last thing on the line is blank.
+    assert!(terminal.ends_with(" \r"), "{terminal:?}");
+    assert!(o.stdout.is_empty(), "{}", stdout(&o));
+    let report = std::fs::read_to_string(p.path().join("report.txt")).unwrap();
+    assert!(
+        report.contains("RATE002") && !report.contains('\r'),
+        "{report}"
+    );
+    // Not in CI, not with --quiet, not when the report goes into a pipe.
+    for (args, env) in [
+        (
+            &["-o", "report.txt"][..],
+            &[("RATECHECK_PROGRESS_DELAY_MS", "0"), ("CI", "true")][..],
+        ),
+        (&["-o", "report.txt", "--quiet"][..], &now[..]),
+        (&[][..], &now[..]),
+    ] {
+        let (terminal, o) = run_with_terminal_stderr(p.path(), args, env);
+        assert!(
+            !terminal.contains("ratecheck: "),
+            "{args:?} {env:?}: {terminal:?}"
+        );
+        assert!(!stdout(&o).contains('\r'), "{}", stdout(&o));
+    }
+    // Standard error not a terminal: never.
+    let o = Command::new(env!("CARGO_BIN_EXE_ratecheck"))
+        .current_dir(p.path())
+        .env_remove("CI")
+        .env("RATECHECK_PROGRESS_DELAY_MS", "0")
+        .output()
+        .unwrap();
+    assert!(
+        !stderr(&o).contains('\r') && !stdout(&o).contains('\r'),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("RATE002"));
 }

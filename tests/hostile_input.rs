@@ -241,3 +241,153 @@ fn run_within_env(dir: &Path, args: &[&str], env: (&str, &str)) -> (Output, Dura
         .unwrap();
     (o, start.elapsed())
 }
+
+/// What the ignore-file and configuration cases below must return within:
+/// they do no analysis to speak of (about 0.03 s when measured).
+const WITHIN_A_SECOND: Duration = Duration::from_secs(1);
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn ignore_files_that_are_fifos_or_devices_do_not_block_the_walk() {
+    let dir = project_with_limiter();
+    let root = dir.path();
+    // Outside the hostile folders, ignore files still work.
+    std::fs::write(root.join(".gitignore"), "generated/\n").unwrap();
+    std::fs::create_dir(root.join("generated")).unwrap();
+    std::fs::write(root.join("generated/gen.py"), FLASK_LIMITER).unwrap();
+    // A folder whose .gitignore is a FIFO: its files are still linted.
+    std::fs::create_dir_all(root.join("api/deeper")).unwrap();
+    mkfifo(&root.join("api/.gitignore"));
+    std::fs::write(root.join("api/views.py"), FLASK_LIMITER).unwrap();
+    std::fs::write(root.join("api/deeper/more.py"), FLASK_LIMITER).unwrap();
+    // Below it, another FIFO is never opened either.
+    mkfifo(&root.join("api/deeper/.ignore"));
+    // A folder whose .ignore is a device.
+    std::fs::create_dir(root.join("web")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("web/.ignore")).unwrap();
+    std::fs::write(root.join("web/server.py"), FLASK_LIMITER).unwrap();
+    // An excluded folder stays excluded, hostile ignore file or not.
+    std::fs::create_dir(root.join("node_modules")).unwrap();
+    mkfifo(&root.join("node_modules/.gitignore"));
+    std::fs::write(root.join("node_modules/lib.py"), FLASK_LIMITER).unwrap();
+    let (o, took) = run_within(
+        root,
+        &["--isolated", "--format", "concise", "."],
+        Duration::from_secs(20),
+    );
+    assert!(took < WITHIN_A_SECOND, "took {took:?}");
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: api/.gitignore: ignore file skipped: a FIFO (named pipe), not a regular file; files in `api` were linted without ignore files"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: web/.ignore: ignore file skipped: a device"),
+        "{err}"
+    );
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let out = stdout(&o);
+    for linted in [
+        "app.py",
+        "api/views.py",
+        "api/deeper/more.py",
+        "web/server.py",
+    ] {
+        assert!(
+            out.contains(&format!("{linted}:4:1: RATE002")),
+            "{linted}: {out}"
+        );
+    }
+    assert!(
+        !out.contains("generated/"),
+        "the root .gitignore still applies: {out}"
+    );
+    assert!(
+        !out.contains("node_modules") && !err.contains("node_modules"),
+        "{out}{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_ignore_file_at_or_above_the_root_does_not_block_the_walk() {
+    for hostile in [".gitignore", ".git/info/exclude"] {
+        let dir = project_with_limiter();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".git/info")).unwrap();
+        mkfifo(&root.join(hostile));
+        std::fs::create_dir(root.join("src")).unwrap();
+        std::fs::write(root.join("src/views.py"), FLASK_LIMITER).unwrap();
+        // From the root, and from a folder below it (the crate reads the
+        // ignore files of every parent folder).
+        for (cwd, arg) in [(root.to_path_buf(), "."), (root.join("src"), ".")] {
+            let (o, took) = run_within(
+                &cwd,
+                &["--isolated", "--format", "concise", arg],
+                Duration::from_secs(20),
+            );
+            assert!(took < WITHIN_A_SECOND, "{hostile}: took {took:?}");
+            let err = stderr(&o);
+            assert!(
+                err.contains(&format!("{hostile}: ignore file skipped: a FIFO")),
+                "{hostile}: {err}"
+            );
+            assert!(
+                stdout(&o).contains("views.py:4:1: RATE002"),
+                "{}",
+                stdout(&o)
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn config_baseline_and_dump_facts_on_a_fifo_or_device_fail_at_once() {
+    let dir = project_with_limiter();
+    let root = dir.path();
+    mkfifo(&root.join("pipe.toml"));
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero.toml")).unwrap();
+    mkfifo(&root.join("pipe.py"));
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero.py")).unwrap();
+    mkfifo(&root.join("pipe.json"));
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero.json")).unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--config", "pipe.toml", "."],
+            "pipe.toml: cannot read: a FIFO (named pipe), not a regular file",
+        ),
+        (
+            &["--config", "zero.toml", "."],
+            "zero.toml: cannot read: a device, not a regular file",
+        ),
+        (
+            &["--dump-facts", "pipe.py"],
+            "pipe.py: a FIFO (named pipe), not a regular file",
+        ),
+        (
+            &["--dump-facts", "zero.py"],
+            "zero.py: a device, not a regular file",
+        ),
+        (
+            &["--baseline", "pipe.json", "app.py"],
+            "cannot read baseline pipe.json: a FIFO (named pipe), not a regular file",
+        ),
+        (
+            &["--baseline", "zero.json", "app.py"],
+            "cannot read baseline zero.json: a device, not a regular file",
+        ),
+    ];
+    for (args, message) in cases {
+        let (o, took) = run_within(root, args, Duration::from_secs(20));
+        assert!(took < WITHIN_A_SECOND, "{args:?} took {took:?}");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+    }
+}

@@ -133,6 +133,8 @@ fuzz_target!(|data: &[u8]| {
             color: false,
             sarif_category: None,
             quiet: false,
+            docs_url: None,
+            report_root: Some(dir.clone()),
         };
         output::emit(format, &report, &emit_options, &mut out).expect("emits");
         if matches!(*format, "json" | "sarif") {

@@ -85,6 +85,10 @@ pub struct Builder {
     /// Bumped whenever a scope's `key_vars` change: `key_of_name` gives
     /// the same answers while `(current_function(), key_epoch)` is the same.
     pub key_epoch: u64,
+    /// Bumped whenever a scope's `countsy_vars` or `aliases` gain a name:
+    /// `is_countsy_var` gives the same answers while
+    /// `(current_function(), countsy_epoch)` is the same.
+    pub countsy_epoch: u64,
 }
 
 impl Builder {
@@ -334,6 +338,15 @@ impl Builder {
                 .is_some_and(|s| s.countsy_vars.contains(name) || s.aliases.contains_key(name))
     }
 
+    /// A local variable that holds a count or a time (`n += 1`).
+    pub fn add_countsy_var(&mut self, name: String) {
+        if let Some(scope) = self.scope_mut() {
+            if scope.countsy_vars.insert(name) {
+                self.countsy_epoch += 1;
+            }
+        }
+    }
+
     /// Track what a local variable now holds. Aliases of container entries
     /// are sticky: `entry = d.get(ip)` then `if entry is None: entry = {...}`
     /// still refers to the entry that is later stored back.
@@ -348,8 +361,12 @@ impl Builder {
         let Some(scope) = self.scope_mut() else {
             return;
         };
+        let mut countsy_changed = false;
         if let Some((c, k)) = root {
-            scope.aliases.insert(name.to_string(), (c, k, key_text));
+            countsy_changed |= scope
+                .aliases
+                .insert(name.to_string(), (c, k, key_text))
+                .is_none();
         }
         let changed = if matches!(key, KeyClass::Client(_) | KeyClass::Param(_)) {
             scope.key_vars.insert(name.to_string(), key) != Some(key)
@@ -359,10 +376,13 @@ impl Builder {
             false
         };
         if countsy {
-            scope.countsy_vars.insert(name.to_string());
+            countsy_changed |= scope.countsy_vars.insert(name.to_string());
         }
         if changed {
             self.key_epoch += 1;
+        }
+        if countsy_changed {
+            self.countsy_epoch += 1;
         }
     }
 
@@ -403,6 +423,11 @@ impl Builder {
         }) {
             return;
         }
+        // Before anything that reads the statement's text: nested 429s in
+        // one statement come here once each.
+        if self.facts.rejections.iter().any(|r| r.span == statement) {
+            return;
+        }
         let lower = text.to_ascii_lowercase();
         let says_rate_limit = [
             "rate limit",
@@ -416,9 +441,6 @@ impl Builder {
         ]
         .iter()
         .any(|w| lower.contains(w));
-        if self.facts.rejections.iter().any(|r| r.span == statement) {
-            return;
-        }
         self.facts.rejections.push(Rejection {
             function,
             span: statement,

@@ -13,6 +13,7 @@ use super::syntax::{
 };
 use crate::facts::*;
 use crate::knowledge;
+use crate::source::Span;
 use std::collections::HashSet;
 use std::path::Path;
 use tree_sitter::{Node, Tree};
@@ -23,6 +24,8 @@ pub fn extract(path: &Path, lang: super::Lang, src: &str, tree: &Tree) -> FileFa
         b: Builder::default(),
         classes: HashSet::new(),
         key_memo: FoldMemo::new(MAX_KEY_TEXT),
+        rejection_target: None,
+        countsy_memo: FoldMemo::new(MAX_KEY_TEXT),
     };
     x.b.facts.path = path.to_path_buf();
     x.b.facts.lang = Some(lang);
@@ -54,6 +57,11 @@ struct JsExtractor<'s> {
     classes: HashSet<String>,
     /// Key folds of long expressions (see `key_fold`).
     key_memo: FoldMemo<(Option<usize>, u64), KeyFold>,
+    /// The statement a 429 met below the node being walked answers with,
+    /// if any (see `rejection_site`); kept by `walk` from the top down.
+    rejection_target: Option<Span>,
+    /// `countsy` answers for long expressions.
+    countsy_memo: FoldMemo<(Option<usize>, u64), bool>,
 }
 
 fn is_function(n: Node) -> bool {
@@ -151,7 +159,8 @@ impl<'s> JsExtractor<'s> {
             }
             _ => {}
         });
-        self.b.facts.syntax_errors = super::count_syntax_errors(root);
+        (self.b.facts.syntax_errors, self.b.facts.first_syntax_error) =
+            super::count_syntax_errors(root);
         for i in imports {
             self.import(i);
         }
@@ -476,7 +485,10 @@ impl<'s> JsExtractor<'s> {
 
     fn walk(&mut self, node: Node, class: Option<&str>) {
         if self.b.enter(false) {
+            let outer = self.rejection_target;
+            self.rejection_target = self.rejection_target_below(node, outer);
             self.walk_node(node, class);
+            self.rejection_target = outer;
             self.b.leave(false);
         }
     }
@@ -608,31 +620,36 @@ impl<'s> JsExtractor<'s> {
         }
     }
 
-    /// A 429 literal that answers a request (not `status === 429`): record
-    /// the statement it is in.
-    fn rejection_site(&mut self, node: Node) {
-        let mut current = node;
-        while let Some(parent) = parent(current) {
-            match parent.kind() {
-                "binary_expression"
-                    if field(parent, "operator")
-                        .is_some_and(|o| matches!(self.t(o), "==" | "===" | "!=" | "!==")) =>
-                {
-                    return
-                }
-                "switch_case" => return,
-                "return_statement"
-                | "throw_statement"
-                | "expression_statement"
-                | "lexical_declaration"
-                | "variable_declaration" => {
-                    let text = self.t(parent);
-                    self.b.add_rejection(span(parent), text);
-                    return;
-                }
-                kind if is_scope_boundary(parent) || kind == "statement_block" => return,
-                _ => current = parent,
+    /// A 429 literal (a leaf) that answers a request (not `status ===
+    /// 429`): record the statement it is in.
+    fn rejection_site(&mut self, _literal: Node) {
+        if let Some(statement) = self.rejection_target {
+            let text = &self.src[statement.start..statement.end];
+            self.b.add_rejection(statement, text);
+        }
+    }
+
+    /// Where a 429 below `node` answers, given `outer`, where one at `node`
+    /// would: the nearest statement above it, unless a comparison, a
+    /// `case`, a block or a function comes first. Worked out once per node
+    /// as the walk descends; climbing from each 429 with `Node::parent`
+    /// (which searches down from the root) was cubic in the nesting depth.
+    fn rejection_target_below(&self, node: Node, outer: Option<Span>) -> Option<Span> {
+        match node.kind() {
+            "binary_expression"
+                if field(node, "operator")
+                    .is_some_and(|o| matches!(self.t(o), "==" | "===" | "!=" | "!==")) =>
+            {
+                None
             }
+            "switch_case" => None,
+            "return_statement"
+            | "throw_statement"
+            | "expression_statement"
+            | "lexical_declaration"
+            | "variable_declaration" => Some(span(node)),
+            kind if is_scope_boundary(node) || kind == "statement_block" => None,
+            _ => outer,
         }
     }
 
@@ -1336,35 +1353,36 @@ impl<'s> JsExtractor<'s> {
         )
     }
 
+    /// Whether a value holds a count or a time: a number, arithmetic, a
+    /// clock call, a variable known to, or an entry of a container.
+    /// Memoised like `key_fold`: `hits.set(ip, hits.set(ip, …))` asks this
+    /// of every level's value, which contains all the deeper levels.
     fn countsy(&mut self, node: Node) -> bool {
         if self.root_of(node).is_some() {
             return true;
         }
         let src = self.src;
-        let mut found = false;
-        let mut names = Vec::new();
-        visit(node, &is_scope_boundary, &mut |n| match n.kind() {
-            "number" | "update_expression" => found = true,
-            "binary_expression"
-                if field(n, "operator")
-                    .is_some_and(|o| matches!(text(o, src), "+" | "-" | "*" | "/")) =>
-            {
-                found = true
+        let b = &self.b;
+        let stamp = (b.current_function(), b.countsy_epoch);
+        let mut own = |n: Node, _: Option<Node>, _: Option<&'static str>| match n.kind() {
+            "number" | "update_expression" => true,
+            "binary_expression" => {
+                field(n, "operator").is_some_and(|o| matches!(text(o, src), "+" | "-" | "*" | "/"))
             }
-            "call_expression" => {
-                if let Some(f) = field(n, "function") {
-                    if knowledge::TIME_NAMES.contains(&last_segment(text(f, src))) {
-                        found = true;
-                    }
-                }
-            }
-            "new_expression" if field(n, "constructor").is_some_and(|c| text(c, src) == "Date") => {
-                found = true
-            }
-            "identifier" | "shorthand_property_identifier" => names.push(text(n, src)),
-            _ => {}
-        });
-        found || names.into_iter().any(|n| self.b.is_countsy_var(n))
+            "call_expression" => field(n, "function")
+                .is_some_and(|f| knowledge::TIME_NAMES.contains(&last_segment(text(f, src)))),
+            "new_expression" => field(n, "constructor").is_some_and(|c| text(c, src) == "Date"),
+            "identifier" | "shorthand_property_identifier" => b.is_countsy_var(text(n, src)),
+            _ => false,
+        };
+        fold(
+            node,
+            &is_scope_boundary,
+            &mut own,
+            &|acc, later| *acc |= later,
+            &mut self.countsy_memo,
+            stamp,
+        )
     }
 
     // --------------------------------------------------------- statements

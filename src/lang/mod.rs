@@ -64,19 +64,23 @@ pub fn syntax_unquote(s: &str) -> &str {
     syntax::unquote(s.trim())
 }
 
-/// Error and missing nodes in a tree; only walked when the root says there
-/// are any.
-pub fn count_syntax_errors(root: tree_sitter::Node) -> usize {
+/// Error and missing nodes in a tree, and where the first one starts (a
+/// byte offset, for the warning); only walked when the root says there are
+/// any.
+pub fn count_syntax_errors(root: tree_sitter::Node) -> (usize, Option<usize>) {
     if !root.has_error() {
-        return 0;
+        return (0, None);
     }
     let mut errors = 0;
+    let mut first = None;
+    // Pre-order: the first error met starts at or before every later one.
     syntax::visit(root, &|_| false, &mut |n| {
         if n.is_error() || n.is_missing() {
             errors += 1;
+            first.get_or_insert(n.start_byte());
         }
     });
-    errors
+    (errors, first)
 }
 
 /// Parse `text` with this thread's parser for `lang`. `None` only if the

@@ -10,11 +10,12 @@ use super::builder::{
     combine_keys, key_from_text, Builder, KeyFold, LocalCtor, NameRef, PipelineStep, MAX_KEY_TEXT,
 };
 use super::syntax::{
-    comparison_guards_nothing, field, fold, last_segment, named_children, parent, span, text,
-    unquote, visit, FoldMemo,
+    comparison_guards_nothing, field, fold, last_segment, named_children, span, text, unquote,
+    visit, FoldMemo,
 };
 use crate::facts::*;
 use crate::knowledge;
+use crate::source::Span;
 use std::collections::HashSet;
 use std::path::Path;
 use tree_sitter::{Node, Tree};
@@ -27,6 +28,7 @@ pub fn extract(path: &Path, src: &str, tree: &Tree) -> FileFacts {
         classes: HashSet::new(),
         plain_exceptions: HashSet::new(),
         key_memo: FoldMemo::new(MAX_KEY_TEXT),
+        rejection_target: None,
     };
     x.b.facts.path = path.to_path_buf();
     x.b.facts.lang = Some(super::Lang::Python);
@@ -51,6 +53,9 @@ struct PyExtractor<'s> {
     plain_exceptions: HashSet<String>,
     /// Key folds of long expressions (see `key_fold`).
     key_memo: FoldMemo<(Option<usize>, u64), KeyFold>,
+    /// The statement a 429 met below the node being walked answers with,
+    /// if any (see `rejection_site`); kept by `walk` from the top down.
+    rejection_target: Option<Span>,
 }
 fn is_scope_boundary(n: Node) -> bool {
     matches!(
@@ -111,7 +116,8 @@ impl<'s> PyExtractor<'s> {
                 imports.push(n)
             }
         });
-        self.b.facts.syntax_errors = super::count_syntax_errors(root);
+        (self.b.facts.syntax_errors, self.b.facts.first_syntax_error) =
+            super::count_syntax_errors(root);
         for i in imports {
             self.import(i);
         }
@@ -441,7 +447,10 @@ impl<'s> PyExtractor<'s> {
 
     fn walk(&mut self, node: Node, class: Option<&str>) {
         if self.b.enter(false) {
+            let outer = self.rejection_target;
+            self.rejection_target = self.rejection_target_below(node, outer);
             self.walk_node(node, class);
+            self.rejection_target = outer;
             self.b.leave(false);
         }
     }
@@ -716,21 +725,26 @@ impl<'s> PyExtractor<'s> {
         self.b.facts.limiter_setups.push(setup);
     }
 
-    /// A 429 literal that answers a request (not `status == 429`): record
-    /// the statement it is in.
-    fn rejection_site(&mut self, node: Node) {
-        let mut current = node;
-        while let Some(parent) = parent(current) {
-            match parent.kind() {
-                "comparison_operator" => return,
-                "return_statement" | "raise_statement" | "expression_statement" => {
-                    let text = self.t(parent);
-                    self.b.add_rejection(span(parent), text);
-                    return;
-                }
-                kind if is_scope_boundary(parent) || kind == "block" => return,
-                _ => current = parent,
-            }
+    /// A 429 literal (a leaf) that answers a request (not `status ==
+    /// 429`): record the statement it is in.
+    fn rejection_site(&mut self, _literal: Node) {
+        if let Some(statement) = self.rejection_target {
+            let text = &self.src[statement.start..statement.end];
+            self.b.add_rejection(statement, text);
+        }
+    }
+
+    /// Where a 429 below `node` answers, given `outer`, where one at `node`
+    /// would: the nearest statement above it, unless a comparison, a block
+    /// or a function comes first. Worked out once per node as the walk
+    /// descends; climbing from each 429 with `Node::parent` (which searches
+    /// down from the root) was cubic in the nesting depth.
+    fn rejection_target_below(&self, node: Node, outer: Option<Span>) -> Option<Span> {
+        match node.kind() {
+            "comparison_operator" => None,
+            "return_statement" | "raise_statement" | "expression_statement" => Some(span(node)),
+            kind if is_scope_boundary(node) || kind == "block" => None,
+            _ => outer,
         }
     }
 
@@ -1369,9 +1383,7 @@ impl<'s> PyExtractor<'s> {
             );
         } else if left.kind() == "identifier" {
             let name = self.t(left).to_string();
-            if let Some(scope) = self.b.scope_mut() {
-                scope.countsy_vars.insert(name);
-            }
+            self.b.add_countsy_var(name);
         }
     }
 

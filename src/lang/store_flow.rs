@@ -19,6 +19,8 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 const MAX_DEPTH: usize = 200;
+/// See `FunctionWalk::arg_text`.
+const MAX_ARG_TEXT: usize = 2000;
 
 /// Store commands that read the count a limiter decides on.
 pub const READS: &[&str] = &[
@@ -434,6 +436,19 @@ impl<'a, 's> FunctionWalk<'a, 's> {
         }
     }
 
+    /// An argument's text, cut at `MAX_ARG_TEXT` bytes: what is read from
+    /// it (key words, `EX`, `+ 1`) is near the start, and nested store
+    /// calls (`incr(incr(…))`) would otherwise cost each level the text of
+    /// all the levels below it.
+    fn arg_text(&self, arg: Node) -> &'s str {
+        let text = self.t(arg);
+        let mut end = text.len().min(MAX_ARG_TEXT);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        &text[..end]
+    }
+
     /// The key text with the locals it is built from, a few levels deep:
     /// `key = f"rl:{ip}"`, `ip = request.headers.get(…)`.
     fn resolve(&self, key: &str) -> String {
@@ -578,14 +593,16 @@ impl<'a, 's> FunctionWalk<'a, 's> {
             .filter(|a| a.kind() != "keyword_argument")
             .collect();
         let key_node = positional.first().copied();
-        let key = key_node.map(|k| squash(self.t(k))).unwrap_or_default();
+        let key = key_node
+            .map(|k| squash(self.arg_text(k)))
+            .unwrap_or_default();
         let resolved = self.resolve(&key);
         let per_client = key_from_text(&resolved).is_some()
             || key_from_text(&key).is_some()
             || identifiers(&resolved).any(knowledge::is_client_like_variable);
         let all_args = args
             .iter()
-            .map(|a| squash(self.t(*a)))
+            .map(|a| squash(self.arg_text(*a)))
             .collect::<Vec<_>>()
             .join(",");
         let lower_args = all_args.to_ascii_lowercase();
@@ -617,7 +634,7 @@ impl<'a, 's> FunctionWalk<'a, 's> {
         let values: Vec<String> = args
             .iter()
             .skip(1)
-            .map(|v| squash(&self.resolve(self.t(*v))))
+            .map(|v| squash(&self.resolve(self.arg_text(*v))))
             .collect();
         let value_counts = values.iter().any(|t| t.contains("+1") || t.contains("+=1"));
         let value_from_read = values.iter().any(|t| {

@@ -25,11 +25,16 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
         .problems
         .iter()
         .map(|p| {
-            json!({
+            let mut v = json!({
                 "level": if p.kind == ProblemKind::Error { "error" } else { "warning" },
                 "path": p.path.as_ref().map(|p| slash_path(p)),
                 "message": p.message,
-            })
+            });
+            if let Some(at) = p.position {
+                v["line"] = json!(at.line);
+                v["column"] = json!(at.column);
+            }
+            v
         })
         .collect();
     let count = |sev: crate::finding::Severity| {

@@ -39,8 +39,13 @@ pub fn emit(report: &Report, options: &super::EmitOptions, out: &mut dyn Write) 
                 "message": { "text": sentence(&p.message) },
             });
             if let Some(path) = &p.path {
-                n["locations"] =
-                    json!([{ "physicalLocation": { "artifactLocation": artifact(path, options.report_root.as_deref()) } }]);
+                let mut physical =
+                    json!({ "artifactLocation": artifact(path, options.report_root.as_deref()) });
+                if let Some(at) = p.position {
+                    physical["region"] =
+                        json!({ "startLine": at.line, "startColumn": at.column_utf16 });
+                }
+                n["locations"] = json!([{ "physicalLocation": physical }]);
             }
             n
         })

@@ -115,6 +115,33 @@ impl RuleMeta {
 }
 
 /// Text under `## heading` up to the next `## ` heading.
+/// A file's store commands by (function, key), each list in source order:
+/// rules that pair a command with another on the same key look there
+/// instead of scanning every command of the file for each one (quadratic
+/// in a large generated file).
+pub fn ops_by_function_and_key(ops: &[crate::facts::StoreOp]) -> OpsByKey<'_> {
+    let mut index = OpsByKey::new();
+    for op in ops {
+        index
+            .entry((op.function, op.key.as_str()))
+            .or_default()
+            .push(op);
+    }
+    index
+}
+
+pub type OpsByKey<'a> = std::collections::HashMap<(usize, &'a str), Vec<&'a crate::facts::StoreOp>>;
+
+/// The commands in `op`'s function on `op`'s key, in source order.
+pub fn same_function_and_key<'a>(
+    index: &'a OpsByKey<'a>,
+    op: &'a crate::facts::StoreOp,
+) -> &'a [&'a crate::facts::StoreOp] {
+    index
+        .get(&(op.function, op.key.as_str()))
+        .map_or(&[][..], Vec::as_slice)
+}
+
 pub fn section<'a>(body: &'a str, heading: &str) -> Option<&'a str> {
     let marker = format!("## {heading}\n");
     let start = body.find(&marker)? + marker.len();

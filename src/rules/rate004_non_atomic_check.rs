@@ -43,6 +43,7 @@ impl Rule for NonAtomicCheck {
         let python = facts.lang.is_some_and(|l| l.is_python());
         in_memory_races(project, file, _options, python, out);
         let ops = &facts.store_ops;
+        let same_key = super::ops_by_function_and_key(ops);
         // A per-client or limiter-named key: a global queue length checked
         // before a push is load shedding, not a client's count.
         for write in ops.iter().filter(|o| {
@@ -51,17 +52,17 @@ impl Rule for NonAtomicCheck {
                 && (o.per_client || o.limiter_key || o.named_limiter)
                 && !o.opaque_function
         }) {
-            let read = ops.iter().find(|r| {
-                r.function == write.function
-                    && r.key == write.key
-                    && READS.contains(&r.command.as_str())
+            let read = super::same_function_and_key(&same_key, write)
+                .iter()
+                .find(|r| {
+                    READS.contains(&r.command.as_str())
                     && r.span.end < write.span.end
                     && r.step != 0
                     && write.step != 0
                     // Separate round trips, or one pipeline that is not a
                     // transaction (other clients interleave).
                     && (r.step != write.step || !write.in_transaction && write.pipeline.is_some())
-            });
+                });
             let Some(read) = read else { continue };
             out.push(Finding {
                 rule_id: "RATE004",
@@ -99,6 +100,15 @@ fn in_memory_races(
     for state in super::rate002_in_memory_limiter::hand_rolled_states(project, file, options) {
         let container = &facts.containers[state.container];
         let mut reported = std::collections::HashSet::new();
+        // Writes in this file by function, in source order: looked up per
+        // check instead of scanning every access of the container.
+        let mut writes: std::collections::HashMap<usize, Vec<&crate::facts::StateAccess>> =
+            std::collections::HashMap::new();
+        for (wf, w) in &state.accesses {
+            if let (true, Some(fi), AccessKind::Write { .. }) = (*wf == file, w.function, &w.kind) {
+                writes.entry(fi).or_default().push(w);
+            }
+        }
         // Only races in the container's own file: a finding belongs to the
         // file being checked (suppressions are looked up there).
         for (cf, check) in state
@@ -111,13 +121,10 @@ fn in_memory_races(
                 continue;
             }
             let function = &project.files[*cf].functions[fi];
-            let write = state.accesses.iter().find(|(wf, w)| {
-                wf == cf
-                    && w.function == Some(fi)
-                    && matches!(w.kind, AccessKind::Write { .. })
-                    && w.span.start >= check.span.end
-            });
-            let Some((_, write)) = write else { continue };
+            let write = writes
+                .get(&fi)
+                .and_then(|ws| ws.iter().find(|w| w.span.start >= check.span.end));
+            let Some(write) = write else { continue };
             let awaited = function
                 .awaits
                 .iter()

@@ -43,6 +43,12 @@ impl Rule for UnboundedState {
             return;
         }
         let mut reported = std::collections::HashSet::new();
+        // Functions and keys that some command gives an expiry (or keeps).
+        let expiring: Vec<&StoreOp> = ops.iter().filter(|e| e.sets_ttl || e.keeps_ttl).collect();
+        let expiring_functions: std::collections::HashSet<usize> =
+            expiring.iter().map(|e| e.function).collect();
+        let expiring_keys: std::collections::HashSet<&str> =
+            expiring.iter().map(|e| e.key.as_str()).collect();
         for op in ops.iter().filter(|o| {
             o.client == StoreClient::Redis
                 && o.per_client
@@ -51,9 +57,8 @@ impl Rule for UnboundedState {
                 && !o.sets_ttl
                 && !o.keeps_ttl
         }) {
-            let expired = ops.iter().any(|e| {
-                (e.sets_ttl || e.keeps_ttl) && (e.function == op.function || e.key == op.key)
-            });
+            let expired = expiring_functions.contains(&op.function)
+                || expiring_keys.contains(op.key.as_str());
             if expired || !reported.insert(&op.key) {
                 continue;
             }

@@ -63,6 +63,7 @@ impl Rule for WindowTtl {
                 .collect(),
             help,
         };
+        let same_key = super::ops_by_function_and_key(ops);
         for op in ops.iter().filter(|o| o.limiter_context && !o.conditional) {
             // SET of an incremented count with an expiry, on every hit.
             let set_with_ttl = matches!(op.command.as_str(), "set" | "setex" | "psetex")
@@ -90,9 +91,10 @@ impl Rule for WindowTtl {
             if !is_relative_expire(op) || op.nx || op.time_bucketed {
                 continue;
             }
-            let counter = ops
+            let counter = super::same_function_and_key(&same_key, op)
                 .iter()
-                .find(|c| c.function == op.function && c.key == op.key && is_counter(c));
+                .copied()
+                .find(|c| is_counter(c));
             if let Some(counter) = counter {
                 out.push(finding(
                     op,
@@ -108,14 +110,12 @@ impl Rule for WindowTtl {
             if !is_relative_expire(op) || op.nx || op.guard_reads_ttl || op.step == 0 {
                 continue;
             }
-            let counter = ops.iter().find(|c| {
-                c.function == op.function
-                    && c.key == op.key
-                    && is_counter(c)
-                    && c.step != op.step
-                    && c.step != 0
-                    && c.span.end < op.span.end
-            });
+            let counter = super::same_function_and_key(&same_key, op)
+                .iter()
+                .copied()
+                .find(|c| {
+                    is_counter(c) && c.step != op.step && c.step != 0 && c.span.end < op.span.end
+                });
             if let Some(counter) = counter {
                 out.push(finding(
                     op,
