@@ -14,6 +14,7 @@
 
 pub mod keys;
 pub mod limiting;
+pub mod state;
 pub mod tables;
 
 use crate::ir::*;
@@ -923,7 +924,25 @@ impl Model {
                 let base = self.eval(m, f, *obj, d);
                 self.subscript(module, &base, *index, here)
             }
-            ExprKind::Call(call) => self.call(m, f, call, here, d),
+            ExprKind::Call(call) => {
+                let mut roles = self.call(m, f, call, here, d);
+                // `new Map()`, `dict()`, `defaultdict(list)`: a container
+                // made here, known by where it is made (like `{}`).
+                let builtin = match &module.expr(call.callee).kind {
+                    ExprKind::Name(n) => {
+                        tables::CONTAINER_BUILTINS.contains(&n.as_str())
+                            && self.lookup(m, f, n, d).is_empty()
+                    }
+                    _ => false,
+                };
+                let imported = roles.iter().any(
+                    |r| matches!(r, Role::Ext(p) if tables::CONTAINER_CONSTRUCTORS.contains(&p.as_str())),
+                );
+                if builtin || imported {
+                    merge(&mut roles, vec![Role::Object(m, f, expr)]);
+                }
+                roles
+            }
             ExprKind::Str(_) | ExprKind::Num(_) => vec![Role::Const],
             ExprKind::Logic { op, left, right } => {
                 let mut roles = self.eval(m, f, *right, d);

@@ -397,3 +397,16 @@ pub fn named_key_addr(name: &str) -> Option<Addr> {
             .or_else(|| lower.strip_prefix("header:").and_then(header_addr)),
     }
 }
+
+/// Unbound names that make an unbounded keyed container when called.
+pub const CONTAINER_BUILTINS: &[&str] = &["Map", "dict"];
+
+/// Library constructors of unbounded keyed containers (call results).
+pub const CONTAINER_CONSTRUCTORS: &[&str] = &[
+    "collections.defaultdict()",
+    "collections.OrderedDict()",
+    "collections.Counter()",
+];
+
+/// Methods that build an instance: state they make lives with it.
+pub const CONSTRUCTOR_NAMES: &[&str] = &["__init__", "constructor"];

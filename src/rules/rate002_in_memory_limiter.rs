@@ -73,6 +73,61 @@ impl Rule for InMemoryLimiter {
                 help: knowledge::shared_store_fix(framework, python).to_string(),
             });
         }
+        model_states(project, file, out);
+    }
+}
+
+/// Limiter state the project model resolves (`model::state`): containers
+/// reached through limiter objects, store classes, factories and other
+/// modules. Reported where the container is made, unless the first-
+/// generation pass above reported that line.
+fn model_states(project: &Project, file: FileId, out: &mut Vec<Finding>) {
+    let states = project.per_run(|| {
+        let model = &project.model;
+        let limiting = crate::model::limiting::limiting_functions(model);
+        crate::model::state::limiter_states(model, &limiting)
+    });
+    let facts = &project.files[file];
+    if crate::knowledge::is_test_path(&facts.path) {
+        return;
+    }
+    let module = project.model.module(crate::model::ModId(file as u32));
+    let line = |offset: usize| {
+        module.source[..offset.min(module.source.len())]
+            .matches('\n')
+            .count()
+    };
+    for state in states.iter().filter(|s| s.container.0 .0 as usize == file) {
+        let span = crate::source::Span::from(state.container.1.clone());
+        let reported = out.iter().any(|f| {
+            f.rule_id == "RATE002" && f.path == facts.path && line(f.span.start) == line(span.start)
+        });
+        if reported {
+            continue;
+        }
+        let (write_file, write_span) = (state.write.0 .0 as usize, &state.write.1);
+        let text = crate::lang::shorten_key(module.text(&state.container.1));
+        let python = facts.lang.is_some_and(|l| l.is_python());
+        out.push(Finding {
+            rule_id: "RATE002",
+            severity: Severity::Warning,
+            message: format!(
+                "`{text}` keeps rate-limit state in process memory: it resets on every restart and each worker or instance counts on its own"
+            ),
+            path: facts.path.clone(),
+            span,
+            primary_label: "limiter state made here lives in this process".to_string(),
+            labels: vec![Label {
+                path: project.files[write_file].path.clone(),
+                span: crate::source::Span::from(write_span.clone()),
+                message: format!(
+                    "updated per client (`{}`) here",
+                    crate::lang::shorten_key(&state.key)
+                ),
+            }],
+            help: knowledge::shared_store_fix(project.framework_for(write_file, None), python)
+                .to_string(),
+        });
     }
 }
 
