@@ -550,6 +550,7 @@ pub fn extract_facts(path: &Path, lang: Lang, text: &str) -> Option<FileFacts> {
         _ => lang::javascript::extract(path, lang, text, &tree),
     };
     facts.suppressions = crate::suppress::collect(&tree, text);
+    facts.limits_requests = crate::lower::limits_requests(text);
     if crate::lower::worth_lowering(text) {
         let module = crate::lower::lower(lang, path, text, &tree);
         if std::env::var_os("RATECHECK_DEBUG_IR").is_some() {
@@ -562,13 +563,15 @@ pub fn extract_facts(path: &Path, lang: Lang, text: &str) -> Option<FileFacts> {
 
 /// Files without limiter words are not lowered while they are parsed
 /// (`lower::worth_lowering`), but a limiter's key, store or state often
-/// lives in a helper module they import, or in the module that imports
-/// them. Lower those neighbours (one import away, either direction) now:
+/// lives in a helper module that limiting code imports, or in the module
+/// that imports it. Lower the neighbours (one import away, either
+/// direction) of files that limit requests (`lower::limits_requests`) now:
 /// read again (and checked against the digest of what was parsed),
 /// parsed and lowered, in parallel.
 fn lower_neighbours(facts: &mut [FileFacts], digests: &HashMap<PathBuf, Digest>) {
     let index = crate::project::PathIndex::from_paths(facts.iter().map(|f| f.path.as_path()));
     let lowered: Vec<bool> = facts.iter().map(|f| f.ir.is_some()).collect();
+    let limits: Vec<bool> = facts.iter().map(|f| f.limits_requests).collect();
     let mut wanted = vec![false; facts.len()];
     for (i, f) in facts.iter().enumerate() {
         let python = f.lang.is_some_and(|l| l.is_python());
@@ -576,9 +579,9 @@ fn lower_neighbours(facts: &mut [FileFacts], digests: &HashMap<PathBuf, Digest>)
             let Some(t) = index.resolve(&f.path, &import.module, python) else {
                 continue;
             };
-            if lowered[i] && !lowered[t] {
+            if limits[i] && !lowered[t] {
                 wanted[t] = true;
-            } else if lowered[t] && !lowered[i] {
+            } else if limits[t] && !lowered[i] {
                 wanted[i] = true;
             }
         }

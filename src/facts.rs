@@ -62,6 +62,8 @@ pub struct FileFacts {
     pub truncated: bool,
     /// Client-key expressions where a limiter may key on them (RATE003).
     pub client_keys: Vec<ClientKeyUse>,
+    /// The text names a 429, a limiter or a throttle (`lower::limits_requests`).
+    pub limits_requests: bool,
     /// Proxy-trust configuration (`ProxyFix`, `trust proxy`, …).
     pub proxy_settings: Vec<ProxySetting>,
     /// DRF throttle classes keyed by `get_ident` that this file names in

@@ -74,3 +74,29 @@ pub fn worth_lowering(text: &str) -> bool {
     });
     markers.is_match(text)
 }
+
+/// Words that say a file limits requests itself (a 429, a limiter's or
+/// throttle's name): its import neighbours are lowered too, since the
+/// limiter's key, store or state often lives there. Narrower than
+/// `worth_lowering`, whose `limit` matches most libraries.
+pub fn limits_requests(text: &str) -> bool {
+    use aho_corasick::AhoCorasick;
+    use std::sync::OnceLock;
+    static MARKERS: OnceLock<AhoCorasick> = OnceLock::new();
+    let markers = MARKERS.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build([
+                "429",
+                "too_many_requests",
+                "toomanyrequests",
+                "ratelimit",
+                "rate_limit",
+                "rate-limit",
+                "throttl",
+                "limiter",
+            ])
+            .expect("literal markers build")
+    });
+    markers.is_match(text)
+}
