@@ -18,6 +18,9 @@ pub struct StateSite {
     pub write: (ModId, Span),
     /// The text of the key written.
     pub key: String,
+    /// What the container is called: the name or attribute it is assigned
+    /// to (`hits`, `self.by_caller`), else the expression that makes it.
+    pub name: String,
 }
 
 /// Every limiter state the model resolves, one per container, in module
@@ -83,6 +86,7 @@ pub fn limiter_states(model: &Model, limiting: &HashSet<FunctionRef>) -> Vec<Sta
                     container: (cm, made.span.clone()),
                     write: (m, span.clone()),
                     key: module.text(&module.expr(key).span).to_string(),
+                    name: container_name(model.module(cm), e),
                 });
             }
         }
@@ -189,4 +193,14 @@ fn made_once(model: &Model, m: ModId, f: FuncId) -> bool {
     });
     let defines_closures = module.functions.iter().any(|g| g.parent == Some(f));
     defines_closures && func.decorators.is_empty() && !takes_request
+}
+
+/// The target of the assignment that stores container `e`, else its own text.
+fn container_name(module: &Module, e: ExprId) -> String {
+    let target = module.stmts.iter().find_map(|s| match &s.kind {
+        StmtKind::Assign { target, value, .. } if *value == e => Some(*target),
+        _ => None,
+    });
+    let shown = target.unwrap_or(e);
+    module.text(&module.expr(shown).span).to_string()
 }

@@ -106,7 +106,7 @@ fn model_states(project: &Project, file: FileId, out: &mut Vec<Finding>) {
             continue;
         }
         let (write_file, write_span) = (state.write.0 .0 as usize, &state.write.1);
-        let text = crate::lang::shorten_key(module.text(&state.container.1));
+        let text = crate::lang::shorten_key(&state.name);
         let python = facts.lang.is_some_and(|l| l.is_python());
         out.push(Finding {
             rule_id: "RATE002",
@@ -116,7 +116,7 @@ fn model_states(project: &Project, file: FileId, out: &mut Vec<Finding>) {
             ),
             path: facts.path.clone(),
             span,
-            primary_label: "limiter state made here lives in this process".to_string(),
+            primary_label: format!("`{text}` lives in this process"),
             labels: vec![Label {
                 path: project.files[write_file].path.clone(),
                 span: crate::source::Span::from(write_span.clone()),
@@ -456,6 +456,28 @@ mod tests {
             .filter(|f| f.finding.rule_id == "RATE002")
             .map(|f| (f.finding.path.display().to_string(), f.start.line))
             .collect()
+    }
+
+    #[test]
+    fn model_state_behind_a_store_object_is_named_by_its_attribute() {
+        let store = "class Entries {\n  constructor() {\n    this.byCaller = new Map();\n  }\n  bump(who) {\n    this.byCaller.set(who, (this.byCaller.get(who) || 0) + 1);\n    return this.byCaller.get(who);\n  }\n}\nmodule.exports = { Entries };\n";
+        let limiter = "const { Entries } = require('./entries');\nconst entries = new Entries();\nmodule.exports = (req, res, next) => {\n  if (entries.bump(req.ip) > 10) return res.status(429).end();\n  next();\n};\n";
+        let findings: Vec<_> = lint_sources(&[("entries.js", store), ("limit.js", limiter)])
+            .into_iter()
+            .filter(|f| f.finding.rule_id == "RATE002")
+            .collect();
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        let f = &findings[0];
+        assert_eq!(
+            (f.finding.path.to_str(), f.start.line),
+            (Some("entries.js"), 3)
+        );
+        assert!(
+            f.finding.message.starts_with("`this.byCaller` keeps"),
+            "{}",
+            f.finding.message
+        );
+        assert_eq!(f.finding.labels[0].path.to_str(), Some("entries.js"));
     }
 
     #[test]
