@@ -10,30 +10,8 @@ use std::process::{Command, Output, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_ratecheck");
 
 // One finding: RATE002 (state in process memory); pruned, logged, Retry-After.
-const FLASK_LIMITER: &str = r#"import time
-from flask import Flask, abort, request
-
-app = Flask(__name__)
-hits = {}
-
-
-@app.route("/login", methods=["POST"])
-def login():
-    ip = request.remote_addr
-    hits[ip] = hits.get(ip, 0) + 1
-    if hits[ip] > 5:
-        app.logger.warning("rate limited %s", ip)
-        return "slow down", 429, {"Retry-After": "60"}
-    return "ok"
-
-
-@app.after_request
-def forget_everyone_now_and_then(response):
-    if len(hits) > 10_000:
-        hits.clear()
-    return response
-app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)
-"#;
+mod common;
+use common::FLASK_LIMITER;
 
 // An Express app whose limiter is applied app-wide in app.js, before the
 // route modules are mounted; the route modules have no limiter of their own.
