@@ -60,6 +60,47 @@ pub struct Module {
     /// first-generation facts still run beside the model; the speed work
     /// should keep only the snippets findings need.)
     pub source: String,
+    /// `(offset, innermost function from there on)`, by offset; see
+    /// `function_at`.
+    function_segments: std::sync::OnceLock<Vec<(usize, FuncId)>>,
+}
+
+/// Function spans nest (or are disjoint), so one sweep in start order with
+/// a stack of open functions gives, at every start and end, the innermost
+/// function from that offset on. Of two functions with the same span the
+/// first one listed is innermost.
+fn function_segments(functions: &[Function]) -> Vec<(usize, FuncId)> {
+    let mut order: Vec<usize> = (1..functions.len()).collect();
+    order.sort_by_key(|&i| {
+        let span = &functions[i].span;
+        (
+            span.start,
+            std::cmp::Reverse(span.len()),
+            std::cmp::Reverse(i),
+        )
+    });
+    let mut segments = vec![(0, Module::TOP)];
+    let mut open: Vec<usize> = Vec::new();
+    let innermost = |open: &[usize]| open.last().map_or(Module::TOP, |&i| FuncId(i as u32));
+    for i in order {
+        let span = &functions[i].span;
+        while let Some(&last) = open.last() {
+            if functions[last].span.end > span.start {
+                break;
+            }
+            open.pop();
+            segments.push((functions[last].span.end, innermost(&open)));
+        }
+        if span.is_empty() {
+            continue;
+        }
+        open.push(i);
+        segments.push((span.start, FuncId(i as u32)));
+    }
+    while let Some(last) = open.pop() {
+        segments.push((functions[last].span.end, innermost(&open)));
+    }
+    segments
 }
 
 impl Module {
@@ -81,18 +122,15 @@ impl Module {
         self.lang.is_some_and(|l| l.is_python())
     }
 
-    /// The function whose body (directly, not through a nested function)
-    /// holds the byte offset, innermost first. `TOP` for module code.
+    /// The innermost function whose span holds the byte offset; `TOP` for
+    /// module code. A binary search in segments built once per module, so
+    /// rules may ask for every finding of a 50,000-function file.
     pub fn function_at(&self, offset: usize) -> FuncId {
-        let mut best = Module::TOP;
-        let mut best_len = usize::MAX;
-        for (i, f) in self.functions.iter().enumerate().skip(1) {
-            if f.span.start <= offset && offset < f.span.end && f.span.len() < best_len {
-                best = FuncId(i as u32);
-                best_len = f.span.len();
-            }
-        }
-        best
+        let segments = self
+            .function_segments
+            .get_or_init(|| function_segments(&self.functions));
+        let after = segments.partition_point(|&(start, _)| start <= offset);
+        after.checked_sub(1).map_or(Module::TOP, |i| segments[i].1)
     }
 
     /// Text of a name or attribute chain (`self.r.incr`), `None` for
@@ -983,5 +1021,46 @@ pub fn dump_expr(module: &Module, id: ExprId) -> String {
         ExprKind::Spread(x) => format!("...{}", e(x)),
         ExprKind::Comprehension(xs) => format!("comp({})", list(xs)),
         ExprKind::Unknown(xs) => format!("?({})", list(xs)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// The innermost function by a scan of every function's span.
+    fn innermost_by_scan(m: &Module, offset: usize) -> FuncId {
+        let mut best = (Module::TOP, usize::MAX);
+        for (i, f) in m.functions.iter().enumerate().skip(1) {
+            if f.span.contains(&offset) && f.span.len() < best.1 {
+                best = (FuncId(i as u32), f.span.len());
+            }
+        }
+        best.0
+    }
+
+    #[test]
+    fn function_at_finds_the_innermost_function_at_every_offset() {
+        let python = "import functools\n\n@functools.lru_cache(key=lambda r: r.ip)\ndef outer(a):\n    def inner(b):\n        return [lambda c: c + b for _ in a]\n    x = 1\n    return inner\n\nclass K:\n    def m(self):\n        return lambda: self\n\ny = lambda: 2\n";
+        let script = "const a = () => { function b() { return (c) => c; } return b; };\nclass K { m() { return function () { return 1; }; } }\nexport default async function h(req) { const f = x => x ? y => y : null; }\n";
+        for (lang, path, src) in [
+            (Lang::Python, "t.py", python),
+            (Lang::TypeScript, "t.ts", script),
+        ] {
+            let m = crate::lower::lower_text(lang, Path::new(path), src).unwrap();
+            assert!(
+                m.functions.len() > 5,
+                "{path}: {} functions",
+                m.functions.len()
+            );
+            for offset in 0..=src.len() {
+                assert_eq!(
+                    m.function_at(offset),
+                    innermost_by_scan(&m, offset),
+                    "{path} at byte {offset}"
+                );
+            }
+        }
     }
 }

@@ -477,7 +477,12 @@ impl Project {
     /// around it keeps limiter state, calls a limiter or is named like
     /// one. A limiter library's own callback (`handler:`) is not: the
     /// library sends its own headers.
-    pub fn is_limiter_rejection(&self, file: FileId, rejection: &Rejection) -> bool {
+    fn is_limiter_rejection(
+        &self,
+        file: FileId,
+        rejection: &Rejection,
+        keeps_state: &HashSet<usize>,
+    ) -> bool {
         let chain = self.with_inline_parents((file, rejection.function));
         let facts = &self.files[file];
         let is_callback = |f: &FnId| {
@@ -492,8 +497,7 @@ impl Project {
                 let func = &facts.functions[fx];
                 func.calls_limiter
                     || self.is_limiter_named((file, fx), &[])
-                    || facts.accesses.iter().any(|a| a.function == Some(fx))
-                    || facts.store_calls.iter().any(|c| c.function == Some(fx))
+                    || keeps_state.contains(&fx)
             })
     }
 
@@ -510,6 +514,13 @@ impl Project {
         if knowledge::is_test_path(&facts.path) {
             return Vec::new();
         }
+        // Functions that read or write limiter state, found once per file.
+        let keeps_state: HashSet<usize> = facts
+            .accesses
+            .iter()
+            .filter_map(|a| a.function)
+            .chain(facts.store_calls.iter().filter_map(|c| c.function))
+            .collect();
         let mut seen = HashSet::new();
         facts
             .rejections
@@ -520,7 +531,7 @@ impl Project {
                         .with_inline_parents((file, r.function))
                         .into_iter()
                         .any(&excused)
-                    && self.is_limiter_rejection(file, r)
+                    && self.is_limiter_rejection(file, r, &keeps_state)
                     && seen.insert(r.function)
             })
             .collect()

@@ -22,6 +22,7 @@ use crate::finding::{Finding, Label, Severity};
 use crate::knowledge;
 use crate::project::{FileId, Project};
 use crate::source::Span;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 pub struct ClientKeyRule;
@@ -368,45 +369,48 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
     };
     let facts = &project.files[file];
     let module = project.model.module(crate::model::ModId(file as u32));
-    let line = |offset: usize| {
-        module.source[..offset.min(module.source.len())]
-            .matches('\n')
-            .count()
-    };
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(module.source.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line = |offset: usize| line_starts.partition_point(|&start| start <= offset) - 1;
     // `hits.get(req.ip)` … `hits.set(req.ip, n)`: one key per function.
     let function_of = |span: Span| module.function_at(span.start);
     let text_of = |span: Span| crate::lang::shorten_key(module.text(&(span.start..span.end)));
-    let mut reported: Vec<(String, crate::ir::FuncId)> = out
+    // The file's RATE003 findings so far, by every line they cover, and the
+    // key texts reported per function: look-ups, not scans, because a
+    // generated file may have a key in each of 50,000 views.
+    let mut taken = TakenLines::default();
+    let mut reported: HashMap<crate::ir::FuncId, Vec<String>> = HashMap::new();
+    for f in out
         .iter()
         .filter(|f| f.rule_id == "RATE003" && f.path == facts.path)
-        .map(|f| (text_of(f.span), function_of(f.span)))
-        .collect();
+    {
+        taken.add(f.span, &line);
+        reported
+            .entry(function_of(f.span))
+            .or_default()
+            .push(text_of(f.span));
+    }
     for key in keys {
         let framework = project.framework_for(file, None);
         let Some(form) = key.form else {
+            taken.add(key.span, &line);
             out.push(constant_key(project, file, key));
             continue;
         };
         let Some(verdict) = judge(form, framework, trust) else {
             continue;
         };
-        if out.iter().any(|f| {
-            f.rule_id == "RATE003"
-                && f.path == facts.path
-                && (f.span.start < key.span.end && key.span.start < f.span.end
-                    || line(f.span.start) == line(key.span.start))
-        }) {
+        if taken.overlaps(key.span, &line) {
             continue;
         }
         let text = text_of(key.span);
-        let here = (text.clone(), function_of(key.span));
-        if reported
-            .iter()
-            .any(|r| *r == here || r.1 == here.1 && r.0.contains(&text))
-        {
+        let texts = reported.entry(function_of(key.span)).or_default();
+        if texts.iter().any(|t| t.contains(&text)) {
             continue;
         }
-        reported.push(here);
+        texts.push(text.clone());
+        taken.add(key.span, &line);
         let client_key = ClientKey {
             form,
             text,
@@ -432,6 +436,34 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
             framework,
             labels,
         ));
+    }
+}
+
+/// Spans of findings by the lines they cover: a key is reported once per
+/// line, and never inside another RATE003 finding.
+#[derive(Default)]
+struct TakenLines {
+    starts: HashSet<usize>,
+    by_line: HashMap<usize, Vec<Span>>,
+}
+
+impl TakenLines {
+    fn add(&mut self, span: Span, line: &impl Fn(usize) -> usize) {
+        self.starts.insert(line(span.start));
+        for l in line(span.start)..=line(span.end) {
+            self.by_line.entry(l).or_default().push(span);
+        }
+    }
+
+    fn overlaps(&self, span: Span, line: &impl Fn(usize) -> usize) -> bool {
+        self.starts.contains(&line(span.start))
+            || (line(span.start)..=line(span.end)).any(|l| {
+                self.by_line.get(&l).is_some_and(|spans| {
+                    spans
+                        .iter()
+                        .any(|s| s.start < span.end && span.start < s.end)
+                })
+            })
     }
 }
 
@@ -466,18 +498,18 @@ struct ModelKey {
     via: String,
 }
 
-fn model_keys_by_origin(project: &Project) -> std::collections::HashMap<FileId, Vec<ModelKey>> {
+fn model_keys_by_origin(project: &Project) -> HashMap<FileId, Vec<ModelKey>> {
     let model = &project.model;
-    let mut out: std::collections::HashMap<FileId, Vec<ModelKey>> = Default::default();
+    let mut out: HashMap<FileId, Vec<ModelKey>> = HashMap::new();
     let limiting = crate::model::limiting::limiting_functions(model);
+    let mut seen: HashSet<(FileId, Span)> = HashSet::new();
     for mi in 0..model.modules.len() {
         let m = crate::model::ModId(mi as u32);
         for site in crate::model::keys::limiter_keys(model, m, &limiting) {
             if site.constant {
-                let keys = out.entry(mi).or_default();
                 let span = Span::from(site.span.clone());
-                if !keys.iter().any(|k| k.span == span) {
-                    keys.push(ModelKey {
+                if seen.insert((mi, span)) {
+                    out.entry(mi).or_default().push(ModelKey {
                         form: None,
                         span,
                         use_file: mi,
@@ -505,11 +537,10 @@ fn model_keys_by_origin(project: &Project) -> std::collections::HashMap<FileId, 
             } else {
                 (origin.module.0 as usize, Span::from(origin.span()))
             };
-            let keys = out.entry(file).or_default();
-            if keys.iter().any(|k| k.span == span) {
+            if !seen.insert((file, span)) {
                 continue;
             }
-            keys.push(ModelKey {
+            out.entry(file).or_default().push(ModelKey {
                 form: Some(form),
                 span,
                 use_file: mi,
