@@ -1015,6 +1015,80 @@ pub fn shared_store_fix(framework: Option<Framework>, python: bool) -> &'static 
     }
 }
 
+/// A call that records an event: a logger (`logger.warning`, `console.warn`,
+/// `req.log.info`, structlog), an audit row or emitted event, a metric
+/// (`.inc()`, `.increment()`, `counter.add(1, …)`, statsd / prometheus
+/// receivers) or Sentry's `capture_*`. `first_arg_is_number`: `.add(1, …)`
+/// is an OpenTelemetry counter, `.add(key)` is not.
+pub fn call_records_event(callee_text: &str, first_arg_is_number: bool) -> bool {
+    let lower = callee_text.to_ascii_lowercase();
+    let (receiver, method) = lower.rsplit_once('.').unwrap_or(("", lower.as_str()));
+    let logs = receiver.contains("log")
+        || receiver.contains("console")
+        || receiver.starts_with("structlog")
+        // An audit row or an event a listener logs also records it.
+        || receiver.contains("audit")
+        || method.contains("audit")
+        || method.ends_with("event")
+        || method == "emit";
+    let metric_receiver = [
+        "metric",
+        "statsd",
+        "counter",
+        "stats",
+        "prom",
+        "histogram",
+        "meter",
+    ]
+    .iter()
+    .any(|w| receiver.contains(w));
+    // `.inc()` / `.increment()` are counters whatever the variable's name.
+    let counts = matches!(method, "inc" | "increment")
+        || (method == "add" && first_arg_is_number)
+        || (metric_receiver && ["incr", "add", "observe", "record", "labels"].contains(&method));
+    let sentry = method.starts_with("capture_")
+        || method.starts_with("capturemessage")
+        || method.starts_with("captureexception");
+    logs || counts || sentry
+}
+
+/// A call that asks a limiter (`limiter.allow(…)`, `bucket.consume()`,
+/// `rate_limit(…)`).
+pub fn call_asks_limiter(callee_text: &str) -> bool {
+    let lower = callee_text.to_ascii_lowercase();
+    let method = lower.rsplit_once('.').map_or(lower.as_str(), |(_, m)| m);
+    is_limiter_name(method)
+        || matches!(
+            method,
+            "allow"
+                | "is_allowed"
+                | "isallowed"
+                | "allow_request"
+                | "consume"
+                | "hit"
+                | "check_limit"
+                | "checklimit"
+        )
+}
+
+/// A rejection's text says why: "rate limit", "too many requests", "slow
+/// down", "quota", "try again".
+pub fn says_rate_limit(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    [
+        "rate limit",
+        "rate-limit",
+        "ratelimit",
+        "too many",
+        "slow down",
+        "quota",
+        "throttl",
+        "try again",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -428,19 +428,7 @@ impl Builder {
         if self.facts.rejections.iter().any(|r| r.span == statement) {
             return;
         }
-        let lower = text.to_ascii_lowercase();
-        let says_rate_limit = [
-            "rate limit",
-            "rate-limit",
-            "ratelimit",
-            "too many",
-            "slow down",
-            "quota",
-            "throttl",
-            "try again",
-        ]
-        .iter()
-        .any(|w| lower.contains(w));
+        let says_rate_limit = knowledge::says_rate_limit(text);
         self.facts.rejections.push(Rejection {
             function,
             span: statement,
@@ -460,49 +448,10 @@ impl Builder {
 
     /// `first_arg_is_number`: `.add(1, …)` is an OpenTelemetry counter.
     pub fn note_call_for_reporting(&mut self, callee_text: &str, first_arg_is_number: bool) {
-        let lower = callee_text.to_ascii_lowercase();
-        let (receiver, method) = lower.rsplit_once('.').unwrap_or(("", lower.as_str()));
-        let logs = receiver.contains("log")
-            || receiver.contains("console")
-            || receiver.starts_with("structlog")
-            // An audit row or an event a listener logs also records it.
-            || receiver.contains("audit")
-            || method.contains("audit")
-            || method.ends_with("event")
-            || method == "emit";
-        let metric_receiver = [
-            "metric",
-            "statsd",
-            "counter",
-            "stats",
-            "prom",
-            "histogram",
-            "meter",
-        ]
-        .iter()
-        .any(|w| receiver.contains(w));
-        // `.inc()` / `.increment()` are counters whatever the variable's name.
-        let counts = matches!(method, "inc" | "increment")
-            || (method == "add" && first_arg_is_number)
-            || (metric_receiver
-                && ["incr", "add", "observe", "record", "labels"].contains(&method));
-        let sentry = method.starts_with("capture_")
-            || method.starts_with("capturemessage")
-            || method.starts_with("captureexception");
-        let limiter = knowledge::is_limiter_name(method)
-            || matches!(
-                method,
-                "allow"
-                    | "is_allowed"
-                    | "isallowed"
-                    | "allow_request"
-                    | "consume"
-                    | "hit"
-                    | "check_limit"
-                    | "checklimit"
-            );
+        let records = knowledge::call_records_event(callee_text, first_arg_is_number);
+        let limiter = knowledge::call_asks_limiter(callee_text);
         if let Some(f) = self.function_mut() {
-            f.logs_or_counts |= logs || counts || sentry;
+            f.logs_or_counts |= records;
             f.calls_limiter |= limiter;
         }
     }

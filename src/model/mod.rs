@@ -14,6 +14,7 @@
 
 pub mod keys;
 pub mod limiting;
+pub mod rejections;
 pub mod state;
 pub mod tables;
 

@@ -410,3 +410,35 @@ pub const CONTAINER_CONSTRUCTORS: &[&str] = &[
 
 /// Methods that build an instance: state they make lives with it.
 pub const CONSTRUCTOR_NAMES: &[&str] = &["__init__", "constructor"];
+
+/// Names of the 429 status and of library exceptions that answer it
+/// without headers (`status.HTTP_429_TOO_MANY_REQUESTS`,
+/// `StatusCodes.TOO_MANY_REQUESTS`, werkzeug's `TooManyRequests`). Limiter
+/// libraries' own errors (`RateLimitExceeded`, `Throttled`) are answered
+/// by the library, with its headers.
+pub const STATUS_429_NAMES: &[&str] = &[
+    "TOO_MANY_REQUESTS",
+    "HTTP_429_TOO_MANY_REQUESTS",
+    "TooManyRequests",
+    "HTTPTooManyRequests",
+];
+
+/// Calls that name a status or exception to handle (`errorhandler(429)`),
+/// not answer it.
+pub const ERROR_HANDLER_REGISTRATIONS: &[&str] = &[
+    "errorhandler",
+    "register_error_handler",
+    "exception_handler",
+    "add_exception_handler",
+];
+
+/// Options of limiter libraries whose function the library calls to
+/// answer a limited request, after setting its own headers
+/// (express-rate-limit `handler`, @fastify/rate-limit
+/// `errorResponseBuilder`, `onLimitReached`).
+pub const LIBRARY_REJECTION_CALLBACKS: &[&str] =
+    &["handler", "errorResponseBuilder", "onLimitReached"];
+
+/// Option names that carry a response's status (`new Response(body, {
+/// status: 429 })`, `HTTPException(status_code=429)` is a keyword).
+pub const STATUS_OPTIONS: &[&str] = &["status", "statusCode", "status_code"];

@@ -16,6 +16,7 @@ mod rate010_store_failure_policy;
 
 use crate::finding::{Finding, Severity};
 use crate::project::{FileId, Project};
+use crate::source::Span;
 
 /// What the user configured that rules need.
 #[derive(Debug, Default, Clone)]
@@ -227,6 +228,85 @@ pub fn markdown_table() -> String {
         ));
     }
     out
+}
+
+/// The model's limiter rejections (`model::rejections`) by file, computed
+/// once per run for RATE007 and RATE008.
+pub struct ModelRejections(
+    std::collections::HashMap<FileId, Vec<crate::model::rejections::Rejection>>,
+);
+
+pub fn model_rejections(
+    project: &Project,
+    file: FileId,
+) -> Vec<crate::model::rejections::Rejection> {
+    let all = project.per_run(|| {
+        let mut by_file: std::collections::HashMap<FileId, Vec<_>> = Default::default();
+        for r in crate::model::rejections::rejections(&project.model) {
+            by_file.entry(r.module.0 as usize).or_default().push(r);
+        }
+        ModelRejections(by_file)
+    });
+    if crate::knowledge::is_test_path(&project.files[file].path) {
+        return Vec::new();
+    }
+    all.0.get(&file).cloned().unwrap_or_default()
+}
+
+/// The lines of `file` that findings of `rule` in `out` cover. The model's
+/// findings beside a first-generation pass are added only on lines that
+/// pass left alone.
+pub struct TakenLines {
+    line_starts: Vec<usize>,
+    taken: std::collections::HashSet<usize>,
+}
+
+impl TakenLines {
+    pub fn new(project: &Project, file: FileId, rule: &str, out: &[Finding]) -> TakenLines {
+        let source = &project
+            .model
+            .module(crate::model::ModId(file as u32))
+            .source;
+        let line_starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let mut lines = TakenLines {
+            line_starts,
+            taken: Default::default(),
+        };
+        let path = &project.files[file].path;
+        for f in out.iter().filter(|f| f.rule_id == rule && &f.path == path) {
+            lines.take(f.span);
+        }
+        lines
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= offset) - 1
+    }
+
+    /// A rejection in a branch: free only if no line of its branch is
+    /// taken (the first-generation pass may have reported another
+    /// statement of the same response); takes the whole branch.
+    pub fn take_branch(&mut self, span: Span, branch: Span) -> bool {
+        let lines = self.line(branch.start)..=self.line(branch.end.max(branch.start));
+        if lines.clone().any(|l| self.taken.contains(&l)) {
+            return false;
+        }
+        self.taken.extend(lines);
+        self.take(span);
+        true
+    }
+
+    /// Marks the lines of `span` taken; false if its first line already was.
+    pub fn take(&mut self, span: Span) -> bool {
+        let first = self.line(span.start);
+        let free = !self.taken.contains(&first);
+        for l in first..=self.line(span.end.max(span.start)) {
+            self.taken.insert(l);
+        }
+        free
+    }
 }
 
 #[cfg(test)]

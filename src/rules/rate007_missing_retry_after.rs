@@ -39,13 +39,45 @@ impl Rule for MissingRetryAfter {
             out.push(Finding {
                 rule_id: "RATE007",
                 severity: Severity::Warning,
-                message: "this 429 tells the client neither when to retry nor its quota: no `Retry-After` (or `RateLimit-Reset`) header".to_string(),
+                message: MESSAGE.to_string(),
                 path: facts.path.clone(),
                 span: rejection.span,
-                primary_label: "rejected without `Retry-After`".to_string(),
+                primary_label: LABEL.to_string(),
                 labels: Vec::new(),
-                help: knowledge::retry_after_fix(project.framework_for(file, Some(rejection.function)), python).to_string(),
+                help: knowledge::retry_after_fix(
+                    project.framework_for(file, Some(rejection.function)),
+                    python,
+                )
+                .to_string(),
+            });
+        }
+        // Each 429 on its own path (the model), where the pass above,
+        // which judges a function as a whole, said nothing.
+        let mut taken = super::TakenLines::new(project, file, "RATE007", out);
+        let python = facts.lang.is_some_and(|l| l.is_python());
+        for rejection in super::model_rejections(project, file) {
+            if rejection.retry_after
+                || !taken.take_branch(
+                    rejection.span.clone().into(),
+                    rejection.branch.clone().into(),
+                )
+            {
+                continue;
+            }
+            out.push(Finding {
+                rule_id: "RATE007",
+                severity: Severity::Warning,
+                message: MESSAGE.to_string(),
+                path: facts.path.clone(),
+                span: rejection.span.into(),
+                primary_label: LABEL.to_string(),
+                labels: Vec::new(),
+                help: knowledge::retry_after_fix(project.framework_for(file, None), python)
+                    .to_string(),
             });
         }
     }
 }
+
+const MESSAGE: &str = "this 429 tells the client neither when to retry nor its quota: no `Retry-After` (or `RateLimit-Reset`) header";
+const LABEL: &str = "rejected without `Retry-After`";

@@ -29,23 +29,39 @@ impl Rule for SilentRejection {
         if project.summary(file).access_logging {
             return;
         }
+        let python = facts.lang.is_some_and(|l| l.is_python());
+        let finding = |span| {
+            Finding {
+            rule_id: "RATE008",
+            severity: Severity::Note,
+            message: "this 429 is neither logged nor counted: nothing records who was limited, so limits cannot be tuned and false positives go unseen".to_string(),
+            path: facts.path.clone(),
+            span,
+            primary_label: "rejected silently".to_string(),
+            labels: Vec::new(),
+            help: if python {
+                "log the rejection with the key, the limit and the route, e.g. `logger.warning(\"rate limited\", extra={\"key\": key, \"limit\": limit, \"path\": request.path})`, or count it in a metric"
+            } else {
+                "log the rejection with the key, the limit and the route, e.g. `logger.warn({ key, limit, path: req.path }, 'rate limited')`, or count it in a metric"
+            }
+            .to_string(),
+        }
+        };
         for rejection in project.limiter_rejections(file, |f| project.function(f).logs_or_counts) {
-            let python = facts.lang.is_some_and(|l| l.is_python());
-            out.push(Finding {
-                rule_id: "RATE008",
-                severity: Severity::Note,
-                message: "this 429 is neither logged nor counted: nothing records who was limited, so limits cannot be tuned and false positives go unseen".to_string(),
-                path: facts.path.clone(),
-                span: rejection.span,
-                primary_label: "rejected silently".to_string(),
-                labels: Vec::new(),
-                help: if python {
-                    "log the rejection with the key, the limit and the route, e.g. `logger.warning(\"rate limited\", extra={\"key\": key, \"limit\": limit, \"path\": request.path})`, or count it in a metric"
-                } else {
-                    "log the rejection with the key, the limit and the route, e.g. `logger.warn({ key, limit, path: req.path }, 'rate limited')`, or count it in a metric"
-                }
-                .to_string(),
-            });
+            out.push(finding(rejection.span));
+        }
+        // Each 429 on its own branch (the model), where the pass above,
+        // which judges a function as a whole, said nothing.
+        let mut taken = super::TakenLines::new(project, file, "RATE008", out);
+        for rejection in super::model_rejections(project, file) {
+            if !rejection.recorded
+                && taken.take_branch(
+                    rejection.span.clone().into(),
+                    rejection.branch.clone().into(),
+                )
+            {
+                out.push(finding(rejection.span.into()));
+            }
         }
     }
 }
