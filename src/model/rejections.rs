@@ -40,6 +40,7 @@ pub struct Rejection {
 pub fn rejections(model: &Model) -> Vec<Rejection> {
     let error_classes = error_classes(model);
     let thrown = RefCell::new(HashMap::new());
+    let handlers = std::cell::OnceCell::new();
     let mut out = Vec::new();
     for (mi, module) in model.modules.iter().enumerate() {
         let m = ModId(mi as u32);
@@ -69,6 +70,7 @@ pub fn rejections(model: &Model) -> Vec<Rejection> {
                 m,
                 f,
                 thrown: &thrown,
+                handlers: &handlers,
             };
             out.extend(walk.found.into_iter().map(|site| site.judge(&ctx)));
         }
@@ -86,6 +88,8 @@ struct Ctx<'a> {
     f: FuncId,
     /// Per thrown class: (sets `Retry-After`, its handler records it).
     thrown: &'a ThrownFacts,
+    /// The project's error handlers, found at the first thrown class.
+    handlers: &'a std::cell::OnceCell<Vec<(ModId, FuncId)>>,
 }
 
 impl Ctx<'_> {
@@ -104,9 +108,10 @@ impl Ctx<'_> {
         };
         let names = class_and_base_names(self.model, cm, c);
         let handled_with = |test: fn(&Module, ExprId) -> bool| {
-            error_handlers(self.model)
-                .into_iter()
-                .any(|(m, f)| handler_branch_has(self.model.module(m), f, &names, test))
+            self.handlers
+                .get_or_init(|| error_handlers(self.model))
+                .iter()
+                .any(|&(m, f)| handler_branch_has(self.model.module(m), f, &names, test))
         };
         let facts = (
             any(sets_retry_after) || handled_with(sets_retry_after),
