@@ -1,5 +1,6 @@
 // A fixed-window limiter on Redis: shared by every instance, survives deploys,
-// and lets requests through (with a log line) if Redis is unreachable.
+// logs whom it limits, and lets requests through (with a log line) if Redis
+// is unreachable.
 const { createClient } = require('redis');
 
 const redis = createClient({ url: process.env.REDIS_URL });
@@ -16,6 +17,7 @@ async function redisLimiter(req, res, next) {
     return next();
   }
   if (count > 30) {
+    console.warn('rate limited', { key, count });
     res.set('Retry-After', '60');
     return res.status(429).json({ error: 'Too many requests' });
   }
