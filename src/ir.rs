@@ -669,36 +669,44 @@ pub fn children(module: &Module, expr: ExprId, out: &mut impl FnMut(ExprId)) {
 pub fn walk_stmts(module: &Module, body: &[StmtId], visit: &mut impl FnMut(StmtId)) {
     for &s in body {
         visit(s);
-        match &module.stmt(s).kind {
-            StmtKind::If {
-                then, otherwise, ..
-            } => {
-                walk_stmts(module, then, visit);
-                walk_stmts(module, otherwise, visit);
-            }
-            StmtKind::Loop {
-                body, otherwise, ..
-            } => {
-                walk_stmts(module, body, visit);
-                walk_stmts(module, otherwise, visit);
-            }
-            StmtKind::Try {
-                body,
-                handlers,
-                otherwise,
-                finally,
-            } => {
-                walk_stmts(module, body, visit);
-                for h in handlers {
-                    walk_stmts(module, &h.body, visit);
-                }
-                walk_stmts(module, otherwise, visit);
-                walk_stmts(module, finally, visit);
-            }
-            StmtKind::With { body, .. } => walk_stmts(module, body, visit),
-            StmtKind::Other(_, stmts) => walk_stmts(module, stmts, visit),
-            _ => {}
+        child_blocks(module, s, &mut |block, _| walk_stmts(module, block, visit));
+    }
+}
+
+/// The blocks a statement holds directly, in source order, each with
+/// whether it is a branch: an `if`/`else` or `except`/`catch` body runs
+/// only on some paths; a loop, `try`, `else`/`finally` or `with` body runs
+/// on the statement's own path.
+pub fn child_blocks(module: &Module, stmt: StmtId, visit: &mut impl FnMut(&[StmtId], bool)) {
+    match &module.stmt(stmt).kind {
+        StmtKind::If {
+            then, otherwise, ..
+        } => {
+            visit(then, true);
+            visit(otherwise, true);
         }
+        StmtKind::Loop {
+            body, otherwise, ..
+        } => {
+            visit(body, false);
+            visit(otherwise, false);
+        }
+        StmtKind::Try {
+            body,
+            handlers,
+            otherwise,
+            finally,
+        } => {
+            visit(body, false);
+            for h in handlers {
+                visit(&h.body, true);
+            }
+            visit(otherwise, false);
+            visit(finally, false);
+        }
+        StmtKind::With { body, .. } => visit(body, false),
+        StmtKind::Other(_, stmts) => visit(stmts, false),
+        _ => {}
     }
 }
 

@@ -202,36 +202,9 @@ impl Walk<'_> {
 
     fn statement(&mut self, s: StmtId, branch: Option<&[StmtId]>) {
         let module = self.model.module(self.m);
-        match &module.stmt(s).kind {
-            StmtKind::If {
-                then, otherwise, ..
-            } => {
-                self.block(then, Some(then));
-                self.block(otherwise, Some(otherwise));
-            }
-            StmtKind::Loop {
-                body, otherwise, ..
-            } => {
-                self.block(body, branch);
-                self.block(otherwise, branch);
-            }
-            StmtKind::Try {
-                body,
-                handlers,
-                otherwise,
-                finally,
-            } => {
-                self.block(body, branch);
-                for h in handlers {
-                    self.block(&h.body, Some(&h.body));
-                }
-                self.block(otherwise, branch);
-                self.block(finally, branch);
-            }
-            StmtKind::With { body, .. } => self.block(body, branch),
-            StmtKind::Other(_, stmts) => self.block(stmts, branch),
-            _ => {}
-        }
+        child_blocks(module, s, &mut |block, is_branch| {
+            self.block(block, if is_branch { Some(block) } else { branch })
+        });
         if let Some(thrown) = self.rejects(s) {
             let says_rate_limit =
                 crate::knowledge::says_rate_limit(module.text(&module.stmt(s).span));
@@ -777,29 +750,23 @@ fn branch_naming(
     before: &mut Vec<StmtId>,
 ) -> Option<Vec<StmtId>> {
     for &s in body {
-        let inner: Vec<&[StmtId]> = match &module.stmt(s).kind {
-            StmtKind::If { cond, then, .. } if names_one(*cond) => return Some(then.clone()),
-            StmtKind::If {
-                then, otherwise, ..
-            } => vec![then, otherwise],
-            StmtKind::Try {
-                body,
-                handlers,
-                otherwise,
-                finally,
-            } => std::iter::once(body.as_slice())
-                .chain(handlers.iter().map(|h| h.body.as_slice()))
-                .chain([otherwise.as_slice(), finally.as_slice()])
-                .collect(),
-            StmtKind::Loop { body, .. } | StmtKind::With { body, .. } => vec![body],
-            _ => Vec::new(),
-        };
-        for block in inner {
-            let depth = before.len();
-            if let Some(found) = branch_naming(module, block, names_one, before) {
-                return Some(found);
+        if let StmtKind::If { cond, then, .. } = &module.stmt(s).kind {
+            if names_one(*cond) {
+                return Some(then.clone());
             }
-            before.truncate(depth);
+        }
+        let mut found = None;
+        child_blocks(module, s, &mut |block, _| {
+            if found.is_none() {
+                let depth = before.len();
+                found = branch_naming(module, block, names_one, before);
+                if found.is_none() {
+                    before.truncate(depth);
+                }
+            }
+        });
+        if found.is_some() {
+            return found;
         }
         before.push(s);
     }
