@@ -298,6 +298,11 @@ impl TakenLines {
         true
     }
 
+    /// Is the first line of `span` taken?
+    pub fn is_taken(&self, span: Span) -> bool {
+        self.taken.contains(&self.line(span.start))
+    }
+
     /// Marks the lines of `span` taken; false if its first line already was.
     pub fn take(&mut self, span: Span) -> bool {
         let first = self.line(span.start);

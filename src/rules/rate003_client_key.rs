@@ -369,23 +369,18 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
     };
     let facts = &project.files[file];
     let module = project.model.module(crate::model::ModId(file as u32));
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(module.source.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
-    let line = |offset: usize| line_starts.partition_point(|&start| start <= offset) - 1;
     // `hits.get(req.ip)` … `hits.set(req.ip, n)`: one key per function.
     let function_of = |span: Span| module.function_at(span.start);
     let text_of = |span: Span| crate::lang::shorten_key(module.text(&(span.start..span.end)));
-    // The file's RATE003 findings so far, by every line they cover, and the
-    // key texts reported per function: look-ups, not scans, because a
+    // The lines the file's RATE003 findings cover so far, and the key
+    // texts reported per function: look-ups, not scans, because a
     // generated file may have a key in each of 50,000 views.
-    let mut taken = TakenLines::default();
+    let mut taken = super::TakenLines::new(project, file, "RATE003", out);
     let mut reported: HashMap<crate::ir::FuncId, Vec<String>> = HashMap::new();
     for f in out
         .iter()
         .filter(|f| f.rule_id == "RATE003" && f.path == facts.path)
     {
-        taken.add(f.span, &line);
         reported
             .entry(function_of(f.span))
             .or_default()
@@ -394,14 +389,14 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
     for key in keys {
         let framework = project.framework_for(file, None);
         let Some(form) = key.form else {
-            taken.add(key.span, &line);
+            taken.take(key.span);
             out.push(constant_key(project, file, key));
             continue;
         };
         let Some(verdict) = judge(form, framework, trust) else {
             continue;
         };
-        if taken.overlaps(key.span, &line) {
+        if taken.is_taken(key.span) {
             continue;
         }
         let text = text_of(key.span);
@@ -410,7 +405,7 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
             continue;
         }
         texts.push(text.clone());
-        taken.add(key.span, &line);
+        taken.take(key.span);
         let client_key = ClientKey {
             form,
             text,
@@ -436,34 +431,6 @@ fn model_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Find
             framework,
             labels,
         ));
-    }
-}
-
-/// Spans of findings by the lines they cover: a key is reported once per
-/// line, and never inside another RATE003 finding.
-#[derive(Default)]
-struct TakenLines {
-    starts: HashSet<usize>,
-    by_line: HashMap<usize, Vec<Span>>,
-}
-
-impl TakenLines {
-    fn add(&mut self, span: Span, line: &impl Fn(usize) -> usize) {
-        self.starts.insert(line(span.start));
-        for l in line(span.start)..=line(span.end) {
-            self.by_line.entry(l).or_default().push(span);
-        }
-    }
-
-    fn overlaps(&self, span: Span, line: &impl Fn(usize) -> usize) -> bool {
-        self.starts.contains(&line(span.start))
-            || (line(span.start)..=line(span.end)).any(|l| {
-                self.by_line.get(&l).is_some_and(|spans| {
-                    spans
-                        .iter()
-                        .any(|s| s.start < span.end && span.start < s.end)
-                })
-            })
     }
 }
 
