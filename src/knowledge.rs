@@ -1089,6 +1089,13 @@ pub fn says_rate_limit(text: &str) -> bool {
     .any(|w| lower.contains(w))
 }
 
+/// An exception class by its name (`RateLimitExceeded`, `ThrottleError`,
+/// `TooManyRequestsException`): a 429 set inside it is answered where it
+/// is raised.
+pub fn is_error_class_name(name: &str) -> bool {
+    name.ends_with("Exception") || name.ends_with("Error") || name.ends_with("Exceeded")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -410,17 +410,20 @@ impl Builder {
     }
 
     /// Record a 429 answer of the current function; `statement` is the
-    /// statement it is in, `text` that statement's text.
-    pub fn add_rejection(&mut self, statement: Span, text: &str) {
-        let Some(function) = self.current_function() else {
+    /// statement the 429 literal answers in, if any (the walkers keep it
+    /// from the top down), `src` the file's text.
+    pub fn add_rejection(&mut self, statement: Option<Span>, src: &str) {
+        let (Some(function), Some(statement)) = (self.current_function(), statement) else {
             return;
         };
+        let text = &src[statement.start..statement.end];
         // Inside an exception class (`class RateLimitExceeded(HTTPException)`
         // setting its 429): the rejection happens where it is raised or
         // handled, not here.
-        if self.current_class().is_some_and(|c| {
-            c.ends_with("Exception") || c.ends_with("Error") || c.ends_with("Exceeded")
-        }) {
+        if self
+            .current_class()
+            .is_some_and(|c| knowledge::is_error_class_name(&c))
+        {
             return;
         }
         // Before anything that reads the statement's text: nested 429s in

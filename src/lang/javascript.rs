@@ -58,7 +58,7 @@ struct JsExtractor<'s> {
     /// Key folds of long expressions (see `key_fold`).
     key_memo: FoldMemo<(Option<usize>, u64), KeyFold>,
     /// The statement a 429 met below the node being walked answers with,
-    /// if any (see `rejection_site`); kept by `walk` from the top down.
+    /// if any (see `Builder::add_rejection`); kept by `walk` from the top down.
     rejection_target: Option<Span>,
     /// `countsy` answers for long expressions.
     countsy_memo: FoldMemo<(Option<usize>, u64), bool>,
@@ -598,14 +598,14 @@ impl<'s> JsExtractor<'s> {
             "number" => match self.t(node).parse::<u32>() {
                 Ok(429) => {
                     self.b.raise_deny(DenySignal::Strong);
-                    self.rejection_site(node);
+                    self.b.add_rejection(self.rejection_target, self.src);
                 }
                 Ok(400..=499) => self.b.raise_deny(DenySignal::Weak),
                 _ => {}
             },
             "identifier" | "property_identifier" if self.t(node).contains("TOO_MANY_REQUESTS") => {
                 self.b.raise_deny(DenySignal::Strong);
-                self.rejection_site(node);
+                self.b.add_rejection(self.rejection_target, self.src);
             }
             _ => {}
         }
@@ -617,15 +617,6 @@ impl<'s> JsExtractor<'s> {
                     break;
                 }
             }
-        }
-    }
-
-    /// A 429 literal (a leaf) that answers a request (not `status ===
-    /// 429`): record the statement it is in.
-    fn rejection_site(&mut self, _literal: Node) {
-        if let Some(statement) = self.rejection_target {
-            let text = &self.src[statement.start..statement.end];
-            self.b.add_rejection(statement, text);
         }
     }
 

@@ -54,7 +54,7 @@ struct PyExtractor<'s> {
     /// Key folds of long expressions (see `key_fold`).
     key_memo: FoldMemo<(Option<usize>, u64), KeyFold>,
     /// The statement a 429 met below the node being walked answers with,
-    /// if any (see `rejection_site`); kept by `walk` from the top down.
+    /// if any (see `Builder::add_rejection`); kept by `walk` from the top down.
     rejection_target: Option<Span>,
 }
 fn is_scope_boundary(n: Node) -> bool {
@@ -527,7 +527,7 @@ impl<'s> PyExtractor<'s> {
             "integer" => match self.t(node).parse::<u32>() {
                 Ok(429) => {
                     self.b.raise_deny(DenySignal::Strong);
-                    self.rejection_site(node);
+                    self.b.add_rejection(self.rejection_target, self.src);
                 }
                 Ok(400..=499) => self.b.raise_deny(DenySignal::Weak),
                 _ => {}
@@ -556,7 +556,7 @@ impl<'s> PyExtractor<'s> {
                 {
                     self.b.raise_deny(DenySignal::Strong);
                     if !self.plain_exceptions.contains(t) {
-                        self.rejection_site(node);
+                        self.b.add_rejection(self.rejection_target, self.src);
                     }
                 }
                 if t == "request"
@@ -723,15 +723,6 @@ impl<'s> PyExtractor<'s> {
             }
         }
         self.b.facts.limiter_setups.push(setup);
-    }
-
-    /// A 429 literal (a leaf) that answers a request (not `status ==
-    /// 429`): record the statement it is in.
-    fn rejection_site(&mut self, _literal: Node) {
-        if let Some(statement) = self.rejection_target {
-            let text = &self.src[statement.start..statement.end];
-            self.b.add_rejection(statement, text);
-        }
     }
 
     /// Where a 429 below `node` answers, given `outer`, where one at `node`

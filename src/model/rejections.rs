@@ -371,13 +371,14 @@ fn in_error_class(module: &Module, f: FuncId) -> bool {
         let func = module.func(h);
         if let Some(c) = func.class {
             let class = module.class(c);
-            let named = class.name.as_deref().is_some_and(|n| {
-                n.ends_with("Exception") || n.ends_with("Error") || n.ends_with("Exceeded")
-            });
+            let named = class
+                .name
+                .as_deref()
+                .is_some_and(crate::knowledge::is_error_class_name);
             let extends_error = class.bases.iter().any(|&b| {
                 module
                     .dotted(b)
-                    .is_some_and(|d| d.ends_with("Exception") || d.ends_with("Error"))
+                    .is_some_and(|d| crate::knowledge::is_error_class_name(&d))
             });
             if named || extends_error {
                 return true;
