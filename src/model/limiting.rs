@@ -76,7 +76,8 @@ fn rejects(module: &Module, f: FuncId) -> bool {
         }
         ExprKind::Num(n) if *n == 429.0 && !compared.contains(&e) => found = true,
         ExprKind::Name(name) | ExprKind::Attr { name, .. } => {
-            found |= tables::REJECTION_NAMES.contains(&name.as_str())
+            found |= tables::STATUS_429_NAMES.contains(&name.as_str())
+                || tables::LIMITER_ERROR_NAMES.contains(&name.as_str())
         }
         _ => {}
     });

@@ -337,6 +337,9 @@ fn error_classes(model: &Model) -> HashSet<(ModId, ClassId)> {
     }
     // Subclasses of those, through project bases, a few levels deep.
     for _ in 0..3 {
+        if out.is_empty() {
+            break;
+        }
         let mut more = Vec::new();
         for (mi, module) in model.modules.iter().enumerate() {
             let m = ModId(mi as u32);

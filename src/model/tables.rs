@@ -240,13 +240,10 @@ pub fn identity_header(name: &str) -> bool {
     )
 }
 
-/// Names that reject a request as rate limited where they appear: the
-/// status constants and the limiter libraries' and frameworks' errors.
-pub const REJECTION_NAMES: &[&str] = &[
-    "TOO_MANY_REQUESTS",
-    "HTTP_429_TOO_MANY_REQUESTS",
-    "TooManyRequests",
-    "HTTPTooManyRequests",
+/// Limiter libraries' and frameworks' errors that reject a request as
+/// rate limited where they are raised; the library answers them with its
+/// own headers. With `STATUS_429_NAMES`, what marks limiting code.
+pub const LIMITER_ERROR_NAMES: &[&str] = &[
     "TooManyRequestsException",
     "Throttled",
     "ThrottlerException",
