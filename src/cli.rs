@@ -31,9 +31,13 @@ struct Cli {
     /// Files or folders to lint [default: .]
     paths: Vec<PathBuf>,
 
-    /// Output format [default: text]
-    #[arg(long, alias = "output-format", value_parser = FORMATS.to_vec())]
+    /// Output format [default: text; `markdown` is for --routes]
+    #[arg(long, alias = "output-format", value_parser = FORMATS.iter().chain(&["markdown"]).copied().collect::<Vec<_>>())]
     format: Option<String>,
+
+    /// List every HTTP route with RATE001's verdict and its evidence instead of findings (--format text, json or markdown); exits 0
+    #[arg(long)]
+    routes: bool,
 
     /// Write the report to FILE instead of standard output
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -247,11 +251,24 @@ fn run(cli: Cli) -> Result<i32, String> {
         .or(config.fail_on.as_deref())
         .and_then(Severity::parse)
         .unwrap_or(Severity::Warning);
-    let format = cli
-        .format
-        .clone()
-        .or(config.format.clone())
-        .unwrap_or_else(|| "text".into());
+    // The configured format is for findings; `--routes` reads only its own.
+    let format = if cli.routes {
+        cli.format.clone()
+    } else {
+        cli.format.clone().or(config.format.clone())
+    }
+    .unwrap_or_else(|| "text".into());
+    if cli.routes && !output::ROUTE_FORMATS.contains(&format.as_str()) {
+        return Err(format!(
+            "--routes lists routes as text, json or markdown, not {format}"
+        ));
+    }
+    if !cli.routes && format == "markdown" {
+        return Err(
+            "--format markdown is for --routes; findings are text, concise, json, sarif or github"
+                .into(),
+        );
+    }
     let severity_overrides: HashMap<String, Severity> = config
         .severity
         .clone()
@@ -310,6 +327,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         rules: selected,
         severity_overrides,
         route_statistics: cli.statistics,
+        route_inventory: cli.routes,
         report_root: Some(report_root.clone()),
         progress: None,
     };
@@ -366,6 +384,26 @@ fn run(cli: Cli) -> Result<i32, String> {
             .filter_map(|r| report.stats.skipped.get(r))
             .sum();
         report.stats.files_seen = report.files.len() + named_skips;
+        report.routes.retain(|r| scope.contains(&r.path));
+    }
+    if cli.routes {
+        print_problems(&report, cli.quiet);
+        let mut buffer = Vec::new();
+        output::routes::emit(&format, &report, &mut buffer)
+            .map_err(|e| format!("cannot format routes: {e}"))?;
+        let written = match &cli.output {
+            Some(path) => std::fs::write(path, &buffer)
+                .map_err(|e| format!("cannot write {}: {e}", path.display())),
+            None => {
+                write_stdout(&buffer);
+                Ok(())
+            }
+        };
+        if cli.statistics {
+            print_statistics(&report);
+        }
+        written?;
+        return Ok(if report.has_errors() { 2 } else { 0 });
     }
     if let Some(path) = &cli.write_baseline {
         let written = crate::baseline::from_findings(&report.findings, Some(&report_root));

@@ -53,6 +53,8 @@ pub struct Options {
     pub severity_overrides: HashMap<String, Severity>,
     /// Count RATE001's routes for `--statistics` (costs a second pass).
     pub route_statistics: bool,
+    /// List every route with its verdict (`--routes`).
+    pub route_inventory: bool,
     /// Fingerprints hash paths relative to this folder (the repository
     /// root), so they do not depend on the working directory.
     pub report_root: Option<PathBuf>,
@@ -72,6 +74,7 @@ impl Default for Options {
             rules: rules::RULES.iter().map(|r| r.id()).collect(),
             severity_overrides: HashMap::new(),
             route_statistics: false,
+            route_inventory: false,
             report_root: None,
             progress: None,
         }
@@ -155,6 +158,8 @@ pub struct Stats {
 #[derive(Debug, Default)]
 pub struct Report {
     pub findings: Vec<LocatedFinding>,
+    /// `--routes`: every route RATE001 sees, with its verdict.
+    pub routes: Vec<LocatedRoute>,
     pub problems: Vec<Problem>,
     pub stats: Stats,
     /// Every file linted, as displayed.
@@ -164,6 +169,27 @@ pub struct Report {
     /// The text of every file a finding or label points into: the bytes
     /// that were analysed, so emitters never read the file system again.
     pub sources: HashMap<PathBuf, SourceFile>,
+}
+
+/// A route as `--routes` lists it.
+#[derive(Debug, Clone)]
+pub struct LocatedRoute {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub framework: String,
+    pub method: String,
+    /// The full path when known; `None` when computed.
+    pub route: Option<String>,
+    pub handler: String,
+    /// protected, unprotected, unresolved or skipped.
+    pub verdict: &'static str,
+    /// For unprotected routes.
+    pub severity: Option<Severity>,
+    /// What protects it, why it is skipped or why it is unresolved.
+    pub evidence: Option<String>,
+    /// Where that is registered: file and line.
+    pub evidence_at: Option<(PathBuf, usize)>,
 }
 
 impl Report {
@@ -712,6 +738,23 @@ fn check_project(
             &options.rule_options,
         ));
     }
+    if options.route_inventory {
+        let listed = catch_unwind(AssertUnwindSafe(|| {
+            rules::rate001_unprotected_route::inventory(&project, &options.rule_options)
+        }));
+        match listed {
+            Ok(entries) => report.routes = place_routes(entries, &project, digests, problems),
+            Err(panic) => problems.push(Problem {
+                kind: ProblemKind::Error,
+                path: None,
+                position: None,
+                message: format!(
+                    "internal error while listing routes (please report it): {}",
+                    panic_message(&panic)
+                ),
+            }),
+        }
+    }
     let (located, unused, sources) = locate(
         findings,
         &project,
@@ -725,6 +768,95 @@ fn check_project(
     report.sources = sources;
     timer.lap("locate and sort");
     report
+}
+
+/// Load `path` into `sources` once, from the bytes that were analysed: a
+/// file whose bytes differ now (edited while being linted) gets an error
+/// and `None`, so nothing is placed on the wrong lines.
+fn load_analysed(
+    sources: &mut HashMap<PathBuf, Option<SourceFile>>,
+    path: &Path,
+    digests: &HashMap<PathBuf, Digest>,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    if !sources.contains_key(path) {
+        let bytes = match crate::vfs::stdin_bytes(path) {
+            Some(b) => Ok(b),
+            None => read_source(path, MAX_FILE_BYTES),
+        };
+        let loaded = match bytes {
+            Ok(b) if digests.get(path) == Some(&Digest::of(&b)) => match decode(b) {
+                Decoded::Utf8(t) | Decoded::Lossy(t) => {
+                    Some(SourceFile::new(path.to_path_buf(), t))
+                }
+                Decoded::Binary => None,
+            },
+            _ => None,
+        };
+        if loaded.is_none() {
+            problems.push(Problem::error(
+                path,
+                "file changed or vanished while being linted: its findings were not reported; lint it again",
+            ));
+        }
+        sources.insert(path.to_path_buf(), loaded);
+    }
+    sources[path].is_some()
+}
+
+/// Place `--routes`' entries (and their evidence) on lines, in file and
+/// line order.
+fn place_routes(
+    entries: Vec<rules::rate001_unprotected_route::RouteEntry>,
+    project: &Project,
+    digests: &HashMap<PathBuf, Digest>,
+    problems: &mut Vec<Problem>,
+) -> Vec<LocatedRoute> {
+    use rules::rate001_unprotected_route::Status;
+    let mut sources: HashMap<PathBuf, Option<SourceFile>> = HashMap::new();
+    let mut routes = Vec::new();
+    for e in entries {
+        let path = &project.files[e.file].path;
+        if !load_analysed(&mut sources, path, digests, problems) {
+            continue;
+        }
+        let at = sources[path]
+            .as_ref()
+            .expect("loaded")
+            .position(e.span.start);
+        let (verdict, evidence) = match e.status {
+            Status::Protected(ev) => ("protected", Some(ev)),
+            Status::Unprotected(_) => ("unprotected", None),
+            Status::Unresolved(_, ev) => ("unresolved", Some(ev)),
+            Status::Skipped(ev) => ("skipped", Some(ev)),
+        };
+        let evidence_at = evidence.as_ref().and_then(|ev| {
+            let (file, offset) = ev.at?;
+            let epath = &project.files[file].path;
+            if !load_analysed(&mut sources, epath, digests, problems) {
+                return None;
+            }
+            let line = sources[epath].as_ref()?.position(offset).line;
+            Some((epath.clone(), line))
+        });
+        routes.push(LocatedRoute {
+            path: path.clone(),
+            line: at.line,
+            column: at.column,
+            framework: format!("{:?}", e.framework).to_ascii_lowercase(),
+            method: e.method,
+            route: e.path,
+            handler: e.handler,
+            verdict,
+            severity: e.severity,
+            evidence: evidence.map(|ev| ev.what),
+            evidence_at,
+        });
+    }
+    routes.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.method).cmp(&(&b.path, b.line, b.column, &b.method))
+    });
+    routes
 }
 
 /// Resolve byte spans to positions, drop suppressed findings, fingerprint
@@ -752,31 +884,7 @@ fn locate(
     let load = |sources: &mut HashMap<PathBuf, Option<SourceFile>>,
                 path: &Path,
                 problems: &mut Vec<Problem>|
-     -> bool {
-        if !sources.contains_key(path) {
-            let bytes = match crate::vfs::stdin_bytes(path) {
-                Some(b) => Ok(b),
-                None => read_source(path, MAX_FILE_BYTES),
-            };
-            let loaded = match bytes {
-                Ok(b) if digests.get(path) == Some(&Digest::of(&b)) => match decode(b) {
-                    Decoded::Utf8(t) | Decoded::Lossy(t) => {
-                        Some(SourceFile::new(path.to_path_buf(), t))
-                    }
-                    Decoded::Binary => None,
-                },
-                _ => None,
-            };
-            if loaded.is_none() {
-                problems.push(Problem::error(
-                    path,
-                    "file changed or vanished while being linted: its findings were not reported; lint it again",
-                ));
-            }
-            sources.insert(path.to_path_buf(), loaded);
-        }
-        sources[path].is_some()
-    };
+     -> bool { load_analysed(sources, path, digests, problems) };
     let mut located = Vec::new();
     for (fi, f) in findings {
         if !load(&mut sources, &f.path, problems) {

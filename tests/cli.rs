@@ -569,6 +569,89 @@ fn rate001_statistics_and_route_settings() {
     );
 }
 
+#[test]
+fn routes_inventory_lists_every_route_with_its_evidence() {
+    let app = b"const express = require('express');\nconst rateLimit = require('express-rate-limit');\nconst app = express();\napp.get('/healthz', (req, res) => res.send('ok'));\napp.post('/login', (req, res) => res.send('hi'));\napp.use(rateLimit({ max: 10 }));\napp.get('/items', (req, res) => res.json([]));\napp.get('/items/:id', lookup, (req, res) => res.json({}));\n";
+    let p = Project::new(&[("server.js", app)]);
+    let o = p.run(&["--routes", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let routes: Vec<(String, String, String)> = v["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap(),
+                    r["route"].as_str().unwrap()
+                ),
+                r["verdict"].as_str().unwrap().to_string(),
+                r["evidence"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(routes[0].0, "GET /healthz");
+    assert_eq!(routes[0].1, "skipped");
+    // Registered before the limiter: unprotected, an error for a login.
+    assert_eq!(
+        (routes[1].0.as_str(), routes[1].1.as_str()),
+        ("POST /login", "unprotected")
+    );
+    assert_eq!(v["routes"][1]["severity"], "error");
+    assert_eq!(routes[2].1, "protected");
+    assert!(routes[2].2.contains("rateLimit({ max: 10 })"), "{routes:?}");
+    assert_eq!(v["routes"][2]["evidence_location"]["line"], 6);
+    // An unreadable route middleware does not matter once the app-wide
+    // limiter covers the route.
+    assert_eq!(routes[3].1, "protected", "{routes:?}");
+    assert_eq!(v["summary"]["routes"], 4);
+
+    let md = p.run(&["--routes", "--format", "markdown"]);
+    let table = stdout(&md);
+    assert!(table.starts_with("| Verdict | Method | Path |"), "{table}");
+    assert!(
+        table.contains("| unprotected (error) | POST | `/login` |"),
+        "{table}"
+    );
+    let text = stdout(&p.run(&["--routes"]));
+    assert!(
+        text.contains("server.js:5:1: POST /login (inline handler): unprotected (error)"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("4 routes: 2 protected, 1 unprotected, 0 unresolved, 1 skipped\n"),
+        "{text}"
+    );
+
+    // Formats that do not fit: a clear usage error, exit 2.
+    let sarif = p.run(&["--routes", "--format", "sarif"]);
+    assert_eq!(sarif.status.code(), Some(2));
+    assert!(
+        stderr(&sarif).contains("text, json or markdown"),
+        "{}",
+        stderr(&sarif)
+    );
+    let findings_md = p.run(&["--format", "markdown"]);
+    assert_eq!(findings_md.status.code(), Some(2));
+}
+
+#[test]
+fn routes_inventory_says_why_a_route_is_unresolved() {
+    let app = b"const express = require('express');\nconst guard = require('some-gateway');\nconst app = express();\napp.use(guard());\napp.get('/items', (req, res) => res.json([]));\n";
+    let p = Project::new(&[("server.js", app)]);
+    let o = p.run(&["--routes", "--format", "json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["routes"][0]["verdict"], "unresolved", "{v}");
+    let why = v["routes"][0]["evidence"].as_str().unwrap();
+    assert!(why.contains("`guard()` cannot be read"), "{why}");
+    assert_eq!(v["routes"][0]["evidence_location"]["line"], 4);
+    // The same route gives no finding.
+    let findings = p.run(&["--select", "RATE001", "--format", "concise"]);
+    assert_eq!(stdout(&findings), "", "{}", stdout(&findings));
+}
+
 /// Standard error on a pseudo-terminal (as a person at a terminal has it),
 /// standard output piped; returns (what the terminal got, the output).
 #[cfg(unix)]

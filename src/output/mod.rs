@@ -4,6 +4,7 @@
 mod concise;
 mod github;
 mod json;
+pub mod routes;
 mod sarif;
 mod text;
 
@@ -11,6 +12,7 @@ use crate::engine::Report;
 use std::io::{self, Write};
 
 pub const FORMATS: &[&str] = &["text", "concise", "json", "sarif", "github"];
+pub use routes::ROUTE_FORMATS;
 
 pub struct EmitOptions {
     pub color: bool,

@@ -22,11 +22,44 @@ pub struct UnprotectedRoute;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
-    Protected,
+    Protected(Evidence),
     /// Full path when known.
     Unprotected(Option<String>),
-    Unresolved(Why),
-    Skipped,
+    Unresolved(Why, Evidence),
+    Skipped(Evidence),
+}
+
+/// What decided a verdict, for `--routes`: the limiter, the middleware
+/// that cannot be read or the object whose mount is missing, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    pub what: String,
+    /// File and byte offset of the registration, when there is one.
+    pub at: Option<(FileId, usize)>,
+}
+
+fn ev(what: impl Into<String>, at: Option<(FileId, usize)>) -> Evidence {
+    Evidence {
+        what: what.into(),
+        at,
+    }
+}
+
+fn handler_limits(route: &RouteDecl) -> Evidence {
+    ev(
+        format!(
+            "handler `{}` (or a function it calls) limits or answers 429",
+            route.handler
+        ),
+        None,
+    )
+}
+
+/// The first reason a route's protection cannot be known.
+fn note(unknown: &mut Option<Evidence>, what: impl FnOnce() -> String, at: (FileId, usize)) {
+    if unknown.is_none() {
+        *unknown = Some(ev(what(), Some(at)));
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -84,33 +117,64 @@ impl Rule for UnprotectedRoute {
     }
 }
 
-/// Counts over every production file with routes.
-pub fn statistics(project: &Project, options: &RuleOptions) -> RouteStats {
-    let mut stats = RouteStats::default();
+/// One route as `--routes` lists it.
+#[derive(Debug, Clone)]
+pub struct RouteEntry {
+    pub file: FileId,
+    pub span: crate::source::Span,
+    pub framework: Framework,
+    pub method: String,
+    /// The full path when known, else the route's own path; `None` when
+    /// computed.
+    pub path: Option<String>,
+    pub handler: String,
+    pub status: Status,
+    /// For unprotected routes: error for brute-force targets.
+    pub severity: Option<Severity>,
+}
+
+/// Every route of every production file, with its verdict, in file order.
+pub fn inventory(project: &Project, options: &RuleOptions) -> Vec<RouteEntry> {
+    let mut entries = Vec::new();
     for (file, facts) in project.files.iter().enumerate() {
         if facts.routes.routes.is_empty() || not_an_app(&facts.path) {
             continue;
         }
         let cx = Cx::new(project, file, options);
         for route in &facts.routes.routes {
-            stats.seen += 1;
             let status = cx.judge(file, route);
-            if std::env::var_os("RATECHECK_DEBUG_ROUTES").is_some() {
-                eprintln!(
-                    "route: {}:{} {} {:?} {} -> {status:?}",
-                    facts.path.display(),
-                    route.span.start,
-                    route.method,
-                    route.path,
-                    route.handler
-                );
-            }
-            match status {
-                Status::Protected => stats.protected += 1,
-                Status::Unprotected(_) => stats.unprotected += 1,
-                Status::Unresolved(_) => stats.unresolved += 1,
-                Status::Skipped => stats.skipped += 1,
-            }
+            let full = match &status {
+                Status::Unprotected(full) => full.clone(),
+                _ => None,
+            };
+            let path = cx.full_path(file, route, full);
+            let severity = matches!(status, Status::Unprotected(_))
+                .then(|| cx.severity(route, path.as_deref()));
+            entries.push(RouteEntry {
+                file,
+                span: route.span,
+                framework: route.framework,
+                method: route.method.clone(),
+                path,
+                handler: route.handler.clone(),
+                status,
+                severity,
+            });
+        }
+    }
+    entries
+}
+
+/// Counts over every production file with routes.
+pub fn statistics(project: &Project, options: &RuleOptions) -> RouteStats {
+    let mut stats = RouteStats::default();
+    for route in inventory(project, options) {
+        stats.seen += 1;
+        match route.status {
+            Status::Protected(_) => stats.protected += 1,
+            Status::Unprotected(_) => stats.unprotected += 1,
+            Status::Unresolved(..) => stats.unresolved += 1,
+            Status::Skipped(_) => stats.skipped += 1,
         }
     }
     stats
@@ -593,15 +657,21 @@ impl<'p> Cx<'p> {
     // ------------------------------------------------------------ judging
 
     fn judge(&self, file: FileId, route: &RouteDecl) -> Status {
+        let here = (file, route.span.start);
         if let Some(p) = &route.path {
             if self.skipped(p) {
-                return Status::Skipped;
+                return Status::Skipped(ev(
+                    "a health, metrics or static path (or `skip-routes`)",
+                    None,
+                ));
             }
         }
         if route.opt_out {
-            return Status::Protected;
+            return Status::Skipped(ev("opted out of rate limiting", Some(here)));
         }
-        let mut unknown = route.dynamic_guards;
+        let mut unknown = route
+            .dynamic_guards
+            .then(|| ev("its middleware list is computed", Some(here)));
         match route.framework {
             Framework::Django => return self.judge_django(file, route),
             Framework::NextJs => return self.judge_next(file, route),
@@ -609,14 +679,20 @@ impl<'p> Cx<'p> {
         }
         for g in &route.guards {
             match self.classify_guard(file, g, route.framework) {
-                Mw::Limiter => return Status::Protected,
-                Mw::Unknown => unknown = true,
+                Mw::Limiter => {
+                    return Status::Protected(ev(format!("route-level `{}`", g.text), Some(here)))
+                }
+                Mw::Unknown => note(
+                    &mut unknown,
+                    || format!("route middleware `{}` cannot be read", g.text),
+                    here,
+                ),
                 Mw::Plain => {}
             }
         }
         if let Some(f) = route.handler_fn {
             if self.fn_protects((file, f), 0) {
-                return Status::Protected;
+                return Status::Protected(handler_limits(route));
             }
         }
         let global = match route.framework {
@@ -641,7 +717,11 @@ impl<'p> Cx<'p> {
             fw => self.global_for(fw).is_some(),
         };
         if global {
-            return Status::Protected;
+            let what = match self.global_for(route.framework) {
+                Some(g) => format!("app-wide `{}`", g.what),
+                None => "app-wide default limits in the configuration".to_string(),
+            };
+            return Status::Protected(ev(what, None));
         }
         let status = match &route.owner {
             None => Status::Unprotected(route.path.clone()),
@@ -659,15 +739,14 @@ impl<'p> Cx<'p> {
                 self.judge_object(file, owner, offset, route.path.clone(), &mut visited, 0)
             }
         };
-        match status {
-            Status::Unprotected(_) if unknown => Status::Unresolved(Why::Unknown),
+        match (status, unknown) {
+            (Status::Unprotected(_), Some(why)) => Status::Unresolved(Why::Unknown, why),
             // Nothing limits anywhere: a router whose mount is not found is
             // unprotected all the same. Only for a known app or router: an
             // owner that resolves to nothing may not be a server at all
             // (`import api from './api'; api.get('/users', config)`).
-            Status::Unresolved(Why::Unmounted)
+            (Status::Unresolved(Why::Unmounted, _), None)
                 if !self.any_limiter
-                    && !unknown
                     && route
                         .owner
                         .as_deref()
@@ -675,7 +754,7 @@ impl<'p> Cx<'p> {
             {
                 Status::Unprotected(None)
             }
-            s => s,
+            (s, _) => s,
         }
     }
 
@@ -690,31 +769,47 @@ impl<'p> Cx<'p> {
         visited: &mut HashSet<(FileId, String)>,
         depth: usize,
     ) -> Status {
+        let unmounted = || {
+            Status::Unresolved(
+                Why::Unmounted,
+                ev(format!("`{owner}` is not found mounted on an app"), None),
+            )
+        };
         if depth > 8 || !visited.insert((file, owner.to_string())) {
-            return Status::Unresolved(Why::Unmounted);
+            return unmounted();
         }
         let Some((ofile, oname)) = self.resolve_object(file, owner, 0) else {
-            return Status::Unresolved(Why::Unmounted);
+            return unmounted();
         };
         let facts = &self.project.files[ofile];
         let Some(obj) = facts.routes.objects.iter().find(|o| o.name == oname) else {
-            return Status::Unresolved(Why::Unmounted);
+            return unmounted();
         };
         let ordered = matches!(
             obj.framework,
             Framework::Express | Framework::Koa | Framework::Hono
         );
-        let mut unknown = obj.dynamic_guards;
+        let mut unknown = obj
+            .dynamic_guards
+            .then(|| ev(format!("`{oname}`'s middleware list is computed"), None));
         for g in &obj.guards {
             match self.classify(ofile, g, 0) {
-                Mw::Limiter => return Status::Protected,
-                Mw::Unknown => unknown = true,
-                Mw::Plain => {}
+                Mw::Limiter => {
+                    return Status::Protected(ev(format!("`{}` on `{oname}`", g.text), None))
+                }
+                Mw::Unknown if unknown.is_none() => {
+                    unknown = Some(ev(
+                        format!("middleware `{}` on `{oname}` cannot be read", g.text),
+                        None,
+                    ))
+                }
+                _ => {}
             }
         }
         // Registrations on the object: in this file and in any file that
         // imports it (`from app import app; app.before_request(...)`).
         for (ufile, u) in self.uses_on(ofile, &oname) {
+            let at = (ufile, u.offset);
             // Order: within the registering file by offset; a file that
             // imports the object runs after the object's own module body,
             // so its middleware misses routes registered there. Other
@@ -737,8 +832,25 @@ impl<'p> Cx<'p> {
                 // on the app itself: its middleware covers what comes after.
                 if ordered && applies {
                     match self.setup_function_limits(ufile, u) {
-                        Some(Mw::Limiter) => return Status::Protected,
-                        Some(Mw::Unknown) => unknown = true,
+                        Some(Mw::Limiter) => {
+                            return Status::Protected(ev(
+                                format!(
+                                    "a limiter registered on `{}` by the function given it",
+                                    u.owner
+                                ),
+                                Some(at),
+                            ))
+                        }
+                        Some(Mw::Unknown) => note(
+                            &mut unknown,
+                            || {
+                                format!(
+                                    "what the function given `{}` registers cannot be read",
+                                    u.owner
+                                )
+                            },
+                            at,
+                        ),
                         _ => {}
                     }
                 }
@@ -746,17 +858,34 @@ impl<'p> Cx<'p> {
             }
             if !applies {
                 if u.path == UsePath::Dynamic {
-                    unknown = true;
+                    note(
+                        &mut unknown,
+                        || format!("a middleware on `{}` has a computed path", u.owner),
+                        at,
+                    );
                 }
                 continue;
             }
             if u.dynamic {
-                unknown = true;
+                note(
+                    &mut unknown,
+                    || format!("a middleware list on `{}` is computed", u.owner),
+                    at,
+                );
             }
             for item in &u.items {
                 match self.classify(ufile, item, 0) {
-                    Mw::Limiter => return Status::Protected,
-                    Mw::Unknown => unknown = true,
+                    Mw::Limiter => {
+                        return Status::Protected(ev(
+                            format!("`{}` registered on `{}`", item.text, u.owner),
+                            Some(at),
+                        ))
+                    }
+                    Mw::Unknown => note(
+                        &mut unknown,
+                        || format!("middleware `{}` cannot be read", item.text),
+                        at,
+                    ),
                     Mw::Plain => {}
                 }
             }
@@ -766,19 +895,22 @@ impl<'p> Cx<'p> {
         if mounts.is_empty() {
             if obj.is_app {
                 let path = suffix.map(|s| join(own.as_deref().unwrap_or(""), &s));
-                return if unknown {
-                    Status::Unresolved(Why::Unknown)
-                } else {
-                    Status::Unprotected(path)
+                return match unknown {
+                    Some(why) => Status::Unresolved(Why::Unknown, why),
+                    None => Status::Unprotected(path),
                 };
             }
-            return Status::Unresolved(Why::Unmounted);
+            return unmounted();
         }
         let mut result: Option<Status> = None;
         for (mfile, u) in mounts {
+            let at = (mfile, u.offset);
             let prefix = match &u.path {
                 UsePath::Dynamic => {
-                    result.get_or_insert(Status::Unresolved(Why::Unknown));
+                    result.get_or_insert(Status::Unresolved(
+                        Why::Unknown,
+                        ev(format!("`{oname}` is mounted at a computed path"), Some(at)),
+                    ));
                     continue;
                 }
                 UsePath::Literal(p) => Some(p.clone()),
@@ -793,41 +925,59 @@ impl<'p> Cx<'p> {
             let below = suffix
                 .as_ref()
                 .map(|s| join(local.as_deref().unwrap_or(""), s));
-            let mut protected = false;
-            let mut mount_unknown = u.dynamic;
+            let mut protected = None;
+            let mut mount_unknown = u
+                .dynamic
+                .then(|| ev(format!("the mount of `{oname}` is computed"), Some(at)));
             for (k, item) in u.items.iter().enumerate() {
                 if (u.mount && k == 0) || self.item_object(mfile, item).is_some() {
                     continue;
                 }
                 match self.classify(mfile, item, 0) {
-                    Mw::Limiter => protected = true,
-                    Mw::Unknown => mount_unknown = true,
+                    Mw::Limiter => {
+                        protected.get_or_insert(ev(
+                            format!("`{}` where `{oname}` is mounted", item.text),
+                            Some(at),
+                        ));
+                    }
+                    Mw::Unknown => note(
+                        &mut mount_unknown,
+                        || format!("middleware `{}` cannot be read", item.text),
+                        at,
+                    ),
                     Mw::Plain => {}
                 }
             }
-            let status = if protected {
-                Status::Protected
-            } else {
-                let parent_suffix = below.map(|b| join(prefix.as_deref().unwrap_or(""), &b));
-                let mut v = visited.clone();
-                match self.judge_object(mfile, &u.owner, u.offset, parent_suffix, &mut v, depth + 1)
-                {
-                    Status::Unprotected(_) if mount_unknown || unknown => {
-                        Status::Unresolved(Why::Unknown)
+            let status = match protected {
+                Some(evidence) => Status::Protected(evidence),
+                None => {
+                    let parent_suffix = below.map(|b| join(prefix.as_deref().unwrap_or(""), &b));
+                    let mut v = visited.clone();
+                    let parent = self.judge_object(
+                        mfile,
+                        &u.owner,
+                        u.offset,
+                        parent_suffix,
+                        &mut v,
+                        depth + 1,
+                    );
+                    match (parent, mount_unknown.or_else(|| unknown.clone())) {
+                        (Status::Unprotected(_), Some(why)) => {
+                            Status::Unresolved(Why::Unknown, why)
+                        }
+                        (s, _) => s,
                     }
-                    s => s,
                 }
             };
+            // Unprotected on any mount wins, then unresolved.
             result = Some(match (result, status) {
                 (None, s) => s,
-                (Some(Status::Unprotected(p)), _) => Status::Unprotected(p),
-                (Some(_), Status::Unprotected(p)) => Status::Unprotected(p),
-                (Some(Status::Unresolved(w)), _) => Status::Unresolved(w),
-                (Some(_), Status::Unresolved(w)) => Status::Unresolved(w),
+                (Some(s @ Status::Unprotected(_)), _) | (Some(_), s @ Status::Unprotected(_)) => s,
+                (Some(s @ Status::Unresolved(..)), _) | (Some(_), s @ Status::Unresolved(..)) => s,
                 (Some(s), _) => s,
             });
         }
-        result.unwrap_or(Status::Unresolved(Why::Unmounted))
+        result.unwrap_or_else(unmounted)
     }
 
     /// Is flask-limiter attached (`Limiter(app=…)`, `init_app`) to the app
@@ -931,26 +1081,40 @@ impl<'p> Cx<'p> {
     }
 
     fn judge_django(&self, file: FileId, route: &RouteDecl) -> Status {
+        let here = (file, route.span.start);
+        let drf_default = || ev("DRF `DEFAULT_THROTTLE_CLASSES`", None);
         let Some(view) = route.guards.first() else {
-            return Status::Unresolved(Why::Unknown);
+            return Status::Unresolved(Why::Unknown, ev("its view cannot be read", Some(here)));
         };
         if self.django_middleware_limits {
-            return Status::Protected;
+            return Status::Protected(ev("django-ratelimit's `RATELIMIT_MIDDLEWARE`", None));
         }
         // Project-wide middleware from the settings' MIDDLEWARE list.
-        let mut mw_unknown = false;
-        for (_, u) in self.uses_on_any("django:middleware") {
-            mw_unknown |= u.dynamic;
+        let mut mw_unknown = None;
+        for (ufile, u) in self.uses_on_any("django:middleware") {
+            let at = (ufile, u.offset);
+            if u.dynamic {
+                note(&mut mw_unknown, || "`MIDDLEWARE` is computed".into(), at);
+            }
             for item in &u.items {
                 match self.django_middleware(item) {
-                    Mw::Limiter => return Status::Protected,
-                    Mw::Unknown => mw_unknown = true,
+                    Mw::Limiter => {
+                        return Status::Protected(ev(
+                            format!("`{}` in `MIDDLEWARE`", item.text),
+                            Some(at),
+                        ))
+                    }
+                    Mw::Unknown => note(
+                        &mut mw_unknown,
+                        || format!("middleware `{}` cannot be read", item.text),
+                        at,
+                    ),
                     Mw::Plain => {}
                 }
             }
         }
-        if mw_unknown {
-            return Status::Unresolved(Why::Unknown);
+        if let Some(why) = mw_unknown {
+            return Status::Unresolved(Why::Unknown, why);
         }
         let name = view.name.rsplit('.').next().unwrap_or("").to_string();
         let key = format!("view:{name}");
@@ -959,15 +1123,28 @@ impl<'p> Cx<'p> {
         let mut explicit_none = false;
         for (ufile, u) in self.uses_on_any(&key) {
             found = true;
+            let at = Some((ufile, u.offset));
             for item in &u.items {
                 match item.name.as_str() {
                     "__drf__" => drf = true,
                     "no_throttle" => explicit_none = true,
-                    "throttle_classes" => return Status::Protected,
+                    "throttle_classes" => {
+                        return Status::Protected(ev(format!("`throttle_classes` of `{name}`"), at))
+                    }
                     _ => match self.classify(ufile, item, 0) {
-                        Mw::Limiter => return Status::Protected,
+                        Mw::Limiter => {
+                            return Status::Protected(ev(
+                                format!("`{}` on `{name}`", item.text),
+                                at,
+                            ))
+                        }
                         // Django's own decorators are plain; others unknown.
-                        Mw::Unknown => return Status::Unresolved(Why::Unknown),
+                        Mw::Unknown => {
+                            return Status::Unresolved(
+                                Why::Unknown,
+                                ev(format!("decorator `{}` cannot be read", item.text), at),
+                            )
+                        }
                         Mw::Plain => {}
                     },
                 }
@@ -997,14 +1174,17 @@ impl<'p> Cx<'p> {
                         .iter()
                         .any(|g| g.framework == Framework::Django);
                 if drf_view && !token_view && self.drf_default && !scoped_only {
-                    return Status::Protected;
+                    return Status::Protected(drf_default());
                 }
                 return Status::Unprotected(route.path.clone());
             }
         }
         if !found {
             return if self.any_limiter {
-                Status::Unresolved(Why::Unmounted)
+                Status::Unresolved(
+                    Why::Unmounted,
+                    ev(format!("view `{}` is not found", view.name), None),
+                )
             } else {
                 Status::Unprotected(route.path.clone())
             };
@@ -1018,7 +1198,7 @@ impl<'p> Cx<'p> {
                 .iter()
                 .any(|g| g.framework == Framework::Django && !g.opt_in_only);
         if drf && self.drf_default && !explicit_none && !scoped_only {
-            return Status::Protected;
+            return Status::Protected(drf_default());
         }
         Status::Unprotected(route.path.clone())
     }
@@ -1067,31 +1247,45 @@ impl<'p> Cx<'p> {
     }
 
     fn judge_next(&self, file: FileId, route: &RouteDecl) -> Status {
-        if route.guards.iter().any(|g| self.limiterish(&g.text)) {
-            return Status::Protected;
+        let here = (file, route.span.start);
+        if let Some(g) = route.guards.iter().find(|g| self.limiterish(&g.text)) {
+            return Status::Protected(ev(format!("wrapped in `{}`", g.text), Some(here)));
         }
         let library = route.guards.iter().any(|g| g.name == "__library_handler__");
         match route.handler_fn {
-            Some(f) if self.fn_protects((file, f), 0) => return Status::Protected,
+            Some(f) if self.fn_protects((file, f), 0) => {
+                return Status::Protected(handler_limits(route))
+            }
             Some(_) => {}
             None if library => {}
-            None => return Status::Unresolved(Why::Unknown),
+            None => {
+                return Status::Unresolved(
+                    Why::Unknown,
+                    ev("its handler cannot be read", Some(here)),
+                )
+            }
         }
         let path = route.path.clone().unwrap_or_default();
         let project: &'p Project = self.project;
-        for m in self
-            .next_middleware
-            .iter()
-            .filter_map(|&fi| project.files[fi].routes.next_middleware.as_ref())
-        {
+        for (fi, m) in self.next_middleware.iter().filter_map(|&fi| {
+            project.files[fi]
+                .routes
+                .next_middleware
+                .as_ref()
+                .map(|m| (fi, m))
+        }) {
             if !m.limits {
                 continue;
             }
+            let at = Some((fi, 0));
             if m.dynamic_matcher {
-                return Status::Unresolved(Why::Unknown);
+                return Status::Unresolved(
+                    Why::Unknown,
+                    ev("the limiting `middleware` has a computed matcher", at),
+                );
             }
             if m.matchers.is_empty() || m.matchers.iter().any(|p| matcher_covers(p, &path)) {
-                return Status::Protected;
+                return Status::Protected(ev("the Next.js `middleware` limits", at));
             }
         }
         Status::Unprotected(route.path.clone())
@@ -1393,31 +1587,42 @@ impl<'p> Cx<'p> {
 
     // ------------------------------------------------------------ reporting
 
-    fn finding(&self, file: FileId, route: &RouteDecl, full: Option<String>) -> Finding {
-        let facts = &self.project.files[file];
+    /// The route's path with every known prefix (Django includes too).
+    fn full_path(&self, file: FileId, route: &RouteDecl, full: Option<String>) -> Option<String> {
         let mut path = full.or_else(|| route.path.clone());
         if route.framework == Framework::Django {
             if let (Some(prefix), Some(p)) = (self.django_prefix(file, 0), &path) {
                 path = Some(join(&prefix, p));
             }
         }
-        let shown_path = path.clone().unwrap_or_else(|| "(path not resolved)".into());
-        let hay =
-            format!("{} {}", path.as_deref().unwrap_or(""), route.handler).to_ascii_lowercase();
-        let sensitive = brute_force_target(path.as_deref().unwrap_or(""), &route.handler)
+        path
+    }
+
+    /// Error for a brute-force target (RULES.md's whole words, or the
+    /// configured `sensitive-routes`), warning otherwise.
+    fn severity(&self, route: &RouteDecl, path: Option<&str>) -> Severity {
+        let hay = format!("{} {}", path.unwrap_or(""), route.handler).to_ascii_lowercase();
+        let sensitive = brute_force_target(path.unwrap_or(""), &route.handler)
             || self.options.sensitive_routes.iter().any(|s| {
                 if s.starts_with('/') {
-                    route_pattern_matches(s, path.as_deref().unwrap_or(""))
+                    route_pattern_matches(s, path.unwrap_or(""))
                 } else {
                     !s.is_empty() && hay.contains(&s.to_ascii_lowercase())
                 }
             });
-        let severity = if sensitive {
+        if sensitive {
             Severity::Error
         } else {
             Severity::Warning
-        };
-        let why = if sensitive {
+        }
+    }
+
+    fn finding(&self, file: FileId, route: &RouteDecl, full: Option<String>) -> Finding {
+        let facts = &self.project.files[file];
+        let path = self.full_path(file, route, full);
+        let shown_path = path.clone().unwrap_or_else(|| "(path not resolved)".into());
+        let severity = self.severity(route, path.as_deref());
+        let why = if severity == Severity::Error {
             "a brute-force target with no rate limit at route, router or app level"
         } else {
             "no rate limit at route, router or app level"
