@@ -639,7 +639,8 @@ fn routes_inventory_lists_every_route_with_its_evidence() {
 
 #[test]
 fn routes_inventory_says_why_a_route_is_unresolved() {
-    let app = b"const express = require('express');\nconst guard = require('some-gateway');\nconst app = express();\napp.use(guard());\napp.get('/items', (req, res) => res.json([]));\n";
+    // A project module that is not there: what it does cannot be known.
+    let app = b"const express = require('express');\nconst guard = require('./gateway');\nconst app = express();\napp.use(guard());\napp.get('/items', (req, res) => res.json([]));\n";
     let p = Project::new(&[("server.js", app)]);
     let o = p.run(&["--routes", "--format", "json"]);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -650,6 +651,26 @@ fn routes_inventory_says_why_a_route_is_unresolved() {
     // The same route gives no finding.
     let findings = p.run(&["--select", "RATE001", "--format", "concise"]);
     assert_eq!(stdout(&findings), "", "{}", stdout(&findings));
+
+    // A package whose name says nothing of limits is plain middleware.
+    let third_party = String::from_utf8_lossy(app)
+        .replace("./gateway", "request-context")
+        .replace("guard", "context");
+    let p = Project::new(&[("server.js", third_party.as_bytes())]);
+    let v: Value =
+        serde_json::from_str(&stdout(&p.run(&["--routes", "--format", "json"]))).unwrap();
+    assert_eq!(v["routes"][0]["verdict"], "unprotected", "{v}");
+    // ... unless a folder of the project has that name (a path alias).
+    let p = Project::new(&[
+        ("server.js", third_party.as_bytes()),
+        (
+            "request-context/index.js",
+            b"module.exports = require('./impl');\n",
+        ),
+    ]);
+    let v: Value =
+        serde_json::from_str(&stdout(&p.run(&["--routes", "--format", "json"]))).unwrap();
+    assert_eq!(v["routes"][0]["verdict"], "unresolved", "{v}");
 }
 
 /// Standard error on a pseudo-terminal (as a person at a terminal has it),

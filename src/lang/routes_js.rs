@@ -668,6 +668,11 @@ impl<'s> RoutesJs<'s, '_> {
                     Some(f) if f.kind() == "identifier" && self.t(*f).contains("path") => {
                         (UsePath::Dynamic, &args[1..])
                     }
+                    // `config.apiPrefix + '/accounts'`, `settings.basePath`,
+                    // `['/a', '/b']`: a computed mount path, not middleware.
+                    Some(f) if args.len() > 1 && self.computed_path(*f) => {
+                        (UsePath::Dynamic, &args[1..])
+                    }
                     _ => (UsePath::None, &args[..]),
                 };
                 let mut items = Vec::new();
@@ -861,6 +866,24 @@ impl<'s> RoutesJs<'s, '_> {
                     || m.starts_with("~/")
                     || m.starts_with("src/")
             })
+    }
+
+    fn computed_path(&self, n: Node) -> bool {
+        // A limiter is never taken for a path (`app.use(rateLimitRoute, r)`).
+        let says_path = |t: &str| {
+            let lower = t.to_ascii_lowercase();
+            ["path", "prefix", "url"].iter().any(|w| lower.contains(w))
+                && !crate::knowledge::is_limiter_name(t)
+        };
+        match n.kind() {
+            "binary_expression" => named_children(n)
+                .any(|c| matches!(c.kind(), "string" | "template_string") || self.computed_path(c)),
+            "template_string" => true,
+            "array" => named_children(n).all(|c| matches!(c.kind(), "string" | "template_string")),
+            "member_expression" => field(n, "property").is_some_and(|p| says_path(self.t(p))),
+            "identifier" => says_path(self.t(n)),
+            _ => false,
+        }
     }
 
     fn use_path(&self, n: Node) -> UsePath {

@@ -165,6 +165,20 @@ impl<'s> RoutesPy<'s, '_> {
                 }
                 dynamic
             }
+            // `[Depends(a)] if strict else []`: either list may apply.
+            "conditional_expression" => {
+                let parts: Vec<Node> = named_children(n).collect();
+                match parts.as_slice() {
+                    [then, _, otherwise] => {
+                        self.list_items(*then, out) | self.list_items(*otherwise, out)
+                    }
+                    _ => true,
+                }
+            }
+            "parenthesized_expression" => match named_children(n).next() {
+                Some(inner) => self.list_items(inner, out),
+                None => true,
+            },
             _ => true,
         }
     }
@@ -453,7 +467,14 @@ impl<'s> RoutesPy<'s, '_> {
             });
         }
         // Limiter(..., default_limits=[...]): every route of the app.
-        if last == "Limiter" && kwarg(call, "default_limits", self.src).is_some() {
+        // `default_limits=None` (or an empty list) sets no default.
+        let set = |name: &str| {
+            kwarg(call, name, self.src).filter(|v| {
+                !matches!(v.kind(), "none" | "list" | "tuple")
+                    || named_children(*v).next().is_some()
+            })
+        };
+        if last == "Limiter" && set("default_limits").is_some() {
             let module = self.import_module("Limiter").unwrap_or("");
             let framework = if module.starts_with("slowapi") {
                 Framework::FastApi
@@ -465,10 +486,7 @@ impl<'s> RoutesPy<'s, '_> {
                 opt_in_only: false,
                 what: "default_limits".into(),
             });
-            if kwarg(call, "application_limits", self.src).is_some() {
-                // no change: default_limits already covers every route
-            }
-        } else if last == "Limiter" && kwarg(call, "application_limits", self.src).is_some() {
+        } else if last == "Limiter" && set("application_limits").is_some() {
             self.out.global.push(GlobalGuard {
                 framework: Framework::Flask,
                 opt_in_only: false,
@@ -922,9 +940,40 @@ impl<'s> RoutesPy<'s, '_> {
                         .is_some_and(|l| {
                             l.matches("Throttle").count() == l.matches("ScopedRateThrottle").count()
                         });
+                // Project bases carry DRF and throttles to their subclasses
+                // (`class ListApiView(generics.ListAPIView)` in a core module).
+                for base in field(def, "superclasses")
+                    .into_iter()
+                    .flat_map(named_children)
+                {
+                    if matches!(base.kind(), "identifier" | "attribute") {
+                        let base_text = self.t(base);
+                        items.push(MwRef {
+                            text: base_text.to_string(),
+                            name: "__base__".into(),
+                            function: None,
+                        });
+                    }
+                }
                 if let Some(body) = field(def, "body").filter(|_| !scoped_only) {
                     for s in named_children(body) {
                         let t = self.t(s);
+                        // `def get_throttles(self)`: throttles chosen per request.
+                        let method = if s.kind() == "decorated_definition" {
+                            field(s, "definition")
+                        } else {
+                            Some(s)
+                        };
+                        if method.is_some_and(|m| {
+                            m.kind() == "function_definition"
+                                && field(m, "name").is_some_and(|n| self.t(n) == "get_throttles")
+                        }) {
+                            items.push(MwRef {
+                                text: "get_throttles".into(),
+                                name: "throttle_classes".into(),
+                                function: None,
+                            });
+                        }
                         if t.starts_with("throttle_classes") || t.starts_with("throttle_scope") {
                             let empty = t.ends_with("[]") || t.ends_with("()");
                             items.push(MwRef {

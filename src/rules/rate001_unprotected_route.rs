@@ -238,8 +238,20 @@ fn not_an_app(path: &std::path::Path) -> bool {
     ) || rel.components().any(|c| c.as_os_str() == "node_modules")
 }
 
+/// Last path segments skipped by default (RULES.md: health, metrics and
+/// static files).
 const HEALTH: &[&str] = &[
-    "health", "healthz", "ready", "readyz", "live", "livez", "metrics", "ping",
+    "health",
+    "healthz",
+    "healthcheck",
+    "ready",
+    "readyz",
+    "live",
+    "livez",
+    "metrics",
+    "ping",
+    "favicon.ico",
+    "robots.txt",
 ];
 
 const BRUTE_FORCE: &[&str] = &[
@@ -346,6 +358,21 @@ const PLAIN_MODULES: &[&str] = &[
     "prometheus_client",
 ];
 
+/// Packages that limit rates although their names do not say so: never
+/// taken for plain middleware.
+const LIMITERS_NAMED_OTHERWISE: &[&str] = &["arcjet", "@arcjet", "ddos", "limits", "slowapi"];
+
+/// Words that say a package may guard against abuse (a security bundle,
+/// a bot shield, a gateway): what it does stays unknown.
+fn may_protect(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "secur", "protect", "guard", "shield", "defen", "firewall", "waf", "abuse", "bot", "spam",
+        "block", "ban", "gate", "quota", "flood", "ddos", "captcha", "limit",
+    ];
+    let n = name.to_ascii_lowercase();
+    WORDS.iter().any(|w| n.contains(w))
+}
+
 fn plain_module(module: &str) -> bool {
     PLAIN_MODULES.iter().any(|m| {
         module == *m
@@ -388,6 +415,9 @@ struct Shared {
     django_middleware_limits: bool,
     /// Files with a Next.js `middleware.ts`.
     next_middleware: Vec<FileId>,
+    /// Folder names and file stems of the project's files: a module whose
+    /// first segment is none of them comes from outside the project.
+    local_names: HashSet<String>,
     files: Vec<FileId>,
     file_set: HashSet<FileId>,
     /// Registrations (file, index in `routes.uses`) by their owner's text.
@@ -453,6 +483,12 @@ impl<'p> Cx<'p> {
         };
         for &fi in &cx.files {
             let f = &project.files[fi];
+            for part in f.path.components() {
+                let part = std::path::Path::new(part.as_os_str());
+                if let Some(stem) = part.file_stem() {
+                    cx.local_names.insert(stem.to_string_lossy().into_owned());
+                }
+            }
             // Middleware classes are looked up in both language families.
             for (k, func) in f.functions.iter().enumerate() {
                 if let Some(class) = &func.class {
@@ -618,9 +654,33 @@ impl<'p> Cx<'p> {
                 "morgan",
                 "sanitize",
                 "schema",
+                "header",
             ]
             .iter()
             .any(|w| n.contains(w))
+    }
+
+    /// A package from outside the project: not relative, not an alias,
+    /// and its first segment names no folder or file of the project (a
+    /// module of this project that is not in the run stays unknown).
+    fn third_party(&self, module: &str, python: bool) -> bool {
+        if module.is_empty()
+            || project_like_module(module, false)
+            || module.starts_with('#')
+            || LIMITERS_NAMED_OTHERWISE.iter().any(|p| {
+                module == *p
+                    || module.starts_with(&format!("{p}/"))
+                    || module.starts_with(&format!("{p}."))
+            })
+        {
+            return false;
+        }
+        let top = if python {
+            module.split('.').next()
+        } else {
+            module.trim_start_matches('@').split('/').next()
+        };
+        top.is_some_and(|t| !t.is_empty() && !self.local_names.contains(t))
     }
 
     fn limiterish(&self, text: &str) -> bool {
@@ -819,18 +879,20 @@ impl<'p> Cx<'p> {
             {
                 continue;
             }
+            // `None`: the registration's path or the route's cannot be
+            // compared (one of them is computed).
             let applies = match (&u.path, &suffix) {
-                (UsePath::None, _) => true,
-                (UsePath::Literal(p), Some(s)) => path_covers(p, s),
-                (UsePath::Literal(p), None) => path_covers(p, ""),
-                (UsePath::Dynamic, _) => false,
+                (UsePath::None, _) => Some(true),
+                (UsePath::Literal(p), Some(s)) => Some(path_covers(p, s)),
+                (UsePath::Literal(p), None) if path_covers(p, "") => Some(true),
+                (UsePath::Literal(_), None) | (UsePath::Dynamic, _) => None,
             };
             let has_router =
                 u.mount || u.items.iter().any(|i| self.item_object(ufile, i).is_some());
             if has_router {
                 // A setup function given the app (`security(app)`) registers
                 // on the app itself: its middleware covers what comes after.
-                if ordered && applies {
+                if ordered && applies == Some(true) {
                     match self.setup_function_limits(ufile, u) {
                         Some(Mw::Limiter) => {
                             return Status::Protected(ev(
@@ -856,15 +918,30 @@ impl<'p> Cx<'p> {
                 }
                 continue; // a mount: judged from the mounted side
             }
-            if !applies {
-                if u.path == UsePath::Dynamic {
-                    note(
-                        &mut unknown,
-                        || format!("a middleware on `{}` has a computed path", u.owner),
-                        at,
-                    );
+            match applies {
+                Some(true) => {}
+                Some(false) => continue,
+                // Only a limiter (or what may be one) there leaves the
+                // verdict open; plain middleware changes nothing.
+                None => {
+                    let maybe_limits = u.dynamic
+                        || u.items
+                            .iter()
+                            .any(|i| self.classify(ufile, i, 0) != Mw::Plain);
+                    if maybe_limits {
+                        note(
+                            &mut unknown,
+                            || {
+                                format!(
+                                    "a middleware on `{}` covers a path that cannot be compared with this route's",
+                                    u.owner
+                                )
+                            },
+                            at,
+                        );
+                    }
+                    continue;
                 }
-                continue;
             }
             if u.dynamic {
                 note(
@@ -905,16 +982,12 @@ impl<'p> Cx<'p> {
         let mut result: Option<Status> = None;
         for (mfile, u) in mounts {
             let at = (mfile, u.offset);
-            let prefix = match &u.path {
-                UsePath::Dynamic => {
-                    result.get_or_insert(Status::Unresolved(
-                        Why::Unknown,
-                        ev(format!("`{oname}` is mounted at a computed path"), Some(at)),
-                    ));
-                    continue;
-                }
-                UsePath::Literal(p) => Some(p.clone()),
-                UsePath::None => None,
+            // A computed mount path leaves the route's full path unknown,
+            // never its protection (RULES.md).
+            let (prefix, prefix_known) = match &u.path {
+                UsePath::Dynamic => (Some(String::new()), false),
+                UsePath::Literal(p) => (Some(p.clone()), true),
+                UsePath::None => (None, true),
             };
             // Flask's url_prefix at registration replaces the blueprint's.
             let local = if u.replaces_prefix && prefix.is_some() {
@@ -951,7 +1024,9 @@ impl<'p> Cx<'p> {
             let status = match protected {
                 Some(evidence) => Status::Protected(evidence),
                 None => {
-                    let parent_suffix = below.map(|b| join(prefix.as_deref().unwrap_or(""), &b));
+                    let parent_suffix = below
+                        .filter(|_| prefix_known)
+                        .map(|b| join(prefix.as_deref().unwrap_or(""), &b));
                     let mut v = visited.clone();
                     let parent = self.judge_object(
                         mfile,
@@ -1117,15 +1192,15 @@ impl<'p> Cx<'p> {
             return Status::Unresolved(Why::Unknown, why);
         }
         let name = view.name.rsplit('.').next().unwrap_or("").to_string();
-        let key = format!("view:{name}");
         let mut found = false;
         let mut drf = false;
         let mut explicit_none = false;
-        for (ufile, u) in self.uses_on_any(&key) {
-            found = true;
+        for (ufile, u, own) in self.view_uses(&name) {
+            found |= own;
             let at = Some((ufile, u.offset));
             for item in &u.items {
                 match item.name.as_str() {
+                    "__base__" => {}
                     "__drf__" => drf = true,
                     "no_throttle" => explicit_none = true,
                     "throttle_classes" => {
@@ -1203,6 +1278,28 @@ impl<'p> Cx<'p> {
         Status::Unprotected(route.path.clone())
     }
 
+    /// What is declared on a Django view class or function and on its
+    /// project base classes: (file, declaration, whether it is the view's
+    /// own).
+    fn view_uses(&self, name: &str) -> Vec<(FileId, &'p UseSite, bool)> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let mut todo = vec![(name.to_string(), true)];
+        while let Some((class, own)) = todo.pop() {
+            if !seen.insert(class.clone()) || seen.len() > 8 {
+                continue;
+            }
+            for (file, u) in self.uses_on_any(&format!("view:{class}")) {
+                for base in u.items.iter().filter(|i| i.name == "__base__") {
+                    let last = base.text.rsplit('.').next().unwrap_or("");
+                    todo.push((last.to_string(), false));
+                }
+                out.push((file, u, own));
+            }
+        }
+        out
+    }
+
     /// A `MIDDLEWARE` entry: Django's own and well-known packages are plain;
     /// a project class limits if one of its methods does.
     fn django_middleware(&self, item: &MwRef) -> Mw {
@@ -1229,7 +1326,11 @@ impl<'p> Cx<'p> {
             "simple_history.",
             "axes.",
         ];
-        if known.iter().any(|k| item.text.starts_with(k)) {
+        if known.iter().any(|k| item.text.starts_with(k))
+            || item.text.rsplit_once('.').is_some_and(|(module, _)| {
+                self.third_party(module, true) && !may_protect(&item.text)
+            })
+        {
             return Mw::Plain;
         }
         let methods = self.methods_by_class.get(&item.name);
@@ -1461,7 +1562,9 @@ impl<'p> Cx<'p> {
                     Mw::Plain
                 };
             }
-            return if self.clearly_not_limiter(module) {
+            return if self.clearly_not_limiter(module)
+                || (self.third_party(module, false) && !may_protect(module))
+            {
                 Mw::Plain
             } else {
                 Mw::Unknown
@@ -1539,11 +1642,15 @@ impl<'p> Cx<'p> {
                     }
                 };
             }
-            if plain_module(&import.module) {
+            // A package whose name says nothing of limits or protection
+            // does not limit.
+            if plain_module(&import.module)
+                || (self.third_party(&import.module, python)
+                    && !may_protect(&import.module)
+                    && !may_protect(name)
+                    && !import.name.as_deref().is_some_and(may_protect))
+            {
                 return Mw::Plain;
-            }
-            if project_like_module(&import.module, python) {
-                return Mw::Unknown;
             }
             return Mw::Unknown;
         }
