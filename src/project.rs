@@ -680,7 +680,7 @@ fn find_project_roots(files: &[FileFacts]) -> Vec<usize> {
                 .entry(dir.clone())
                 .or_insert_with(|| {
                     dir.ancestors()
-                        .find(|d| MARKERS.iter().any(|m| d.join(m).exists()))
+                        .find(|d| is_project_root(d, MARKERS))
                         .map(Path::to_path_buf)
                 })
                 .clone();
@@ -688,6 +688,16 @@ fn find_project_roots(files: &[FileFacts]) -> Vec<usize> {
             *ids.entry(root).or_insert(next)
         })
         .collect()
+}
+
+/// A folder with a project marker. A Python package (a folder with
+/// `__init__.py`) is a root only by a manifest: a module of the package
+/// may be called `setup.py` or `manage.py` (redash's `handlers/setup.py`).
+fn is_project_root(dir: &Path, markers: &[&str]) -> bool {
+    let package = dir.join("__init__.py").exists();
+    markers
+        .iter()
+        .any(|m| (!package || !matches!(*m, "setup.py" | "manage.py")) && dir.join(m).exists())
 }
 
 /// Decides which project functions a call site may reach. Functions are

@@ -3,7 +3,7 @@
 //! decorators / throttle settings of view functions and classes.
 
 use super::routes_js::{join, shorten};
-use super::syntax::{field, named_children, span, text, unquote, visit};
+use super::syntax::{field, named_children, parent, span, text, unquote, visit};
 use crate::facts::*;
 use std::path::Path;
 use tree_sitter::Node;
@@ -33,6 +33,12 @@ pub fn worth_analysing(src: &str) -> bool {
         "Limiter",
         "MIDDLEWARE",
         "limiter",
+        // A function given the app registers on it.
+        "register_blueprint",
+        "include_router",
+        "add_url_rule",
+        "add_middleware",
+        "before_request",
     ]
     .iter()
     .any(|m| src.contains(m))
@@ -132,6 +138,15 @@ impl<'s> RoutesPy<'s, '_> {
 
     fn mw_ref(&self, n: Node) -> MwRef {
         let t = self.t(n);
+        // `lambda: push_connection(redis)` is what its body calls.
+        if n.kind() == "lambda" {
+            if let Some(body) = field(n, "body").filter(|b| b.kind() == "call") {
+                return MwRef {
+                    text: shorten(t),
+                    ..self.mw_ref(body)
+                };
+            }
+        }
         let callee = if n.kind() == "call" {
             field(n, "function").map(|f| self.t(f)).unwrap_or(t)
         } else {
@@ -186,12 +201,25 @@ impl<'s> RoutesPy<'s, '_> {
     fn collect_objects(&mut self, root: Node) {
         // Module level and inside app factories (`def create_app(): app = Flask(...)`).
         let mut assigns = Vec::new();
+        // `class Redash(Flask)`: this file's app classes, by the framework
+        // class they extend.
+        let mut app_classes: Vec<(String, String)> = Vec::new();
         visit(
             root,
             &|n| matches!(n.kind(), "class_definition" | "lambda"),
             &mut |n| {
                 if n.kind() == "assignment" {
                     assigns.push(n);
+                }
+                if n.kind() == "class_definition" {
+                    let base = field(n, "superclasses")
+                        .into_iter()
+                        .flat_map(named_children)
+                        .map(|b| text(b, self.src).rsplit('.').next().unwrap_or(""))
+                        .find(|b| matches!(*b, "Flask" | "Quart" | "FastAPI" | "Starlette"));
+                    if let (Some(base), Some(name)) = (base, field(n, "name")) {
+                        app_classes.push((text(name, self.src).to_string(), base.to_string()));
+                    }
                 }
             },
         );
@@ -206,12 +234,22 @@ impl<'s> RoutesPy<'s, '_> {
             let callee = field(right, "function").map(|f| self.t(f)).unwrap_or("");
             self.out.inits.push((name.clone(), callee.to_string()));
             let last = callee.rsplit('.').next().unwrap_or("");
+            let last = app_classes
+                .iter()
+                .find(|(class, _)| class == last)
+                .map_or(last, |(_, base)| base.as_str());
             let (framework, is_app, prefix_kw) = match last {
                 "Flask" | "Quart" => (Framework::Flask, true, ""),
                 "Blueprint" => (Framework::Flask, false, "url_prefix"),
                 "FastAPI" => (Framework::FastApi, true, ""),
                 "APIRouter" => (Framework::FastApi, false, "prefix"),
                 "Starlette" => (Framework::Starlette, true, ""),
+                // `app = create_app()`, `app = mcp.streamable_http_app()`:
+                // an app made elsewhere, of this file's framework.
+                _ if is_app_factory(last) => match self.file_framework() {
+                    Some(fw) => (fw, true, ""),
+                    None => continue,
+                },
                 _ => continue,
             };
             let prefix = (!prefix_kw.is_empty())
@@ -236,6 +274,72 @@ impl<'s> RoutesPy<'s, '_> {
                 param_of: false,
             });
         }
+    }
+
+    /// The Python web framework this file imports, when it is one.
+    fn file_framework(&self) -> Option<Framework> {
+        self.facts.frameworks.iter().copied().find(|f| {
+            matches!(
+                f,
+                Framework::Flask | Framework::FastApi | Framework::Starlette
+            )
+        })
+    }
+
+    fn is_object(&self, name: &str) -> bool {
+        self.out.objects.iter().any(|o| o.name == name)
+    }
+
+    /// `def init_app(app): app.register_blueprint(bp)`: registrations on a
+    /// parameter are registrations on whatever app the function is given,
+    /// so the function stands for that app (as a Fastify plugin does for
+    /// its instance) and its call sites mount it.
+    fn adopt_param(&mut self, at: Node, owner: &str, hint: Option<Framework>) -> String {
+        if owner.is_empty()
+            || owner.contains('.')
+            || self.is_object(owner)
+            || self.import_module(owner).is_some()
+        {
+            return owner.to_string();
+        }
+        let mut current = parent(at);
+        while let Some(n) = current {
+            current = parent(n);
+            if n.kind() != "function_definition" {
+                continue;
+            }
+            let param = field(n, "parameters")
+                .into_iter()
+                .flat_map(named_children)
+                .find(|p| param_name(*p, self.src) == Some(owner));
+            let Some(param) = param else {
+                continue;
+            };
+            let annotation = field(param, "type").map(|t| self.t(t)).unwrap_or("");
+            let framework = match annotation.rsplit('.').next().unwrap_or("") {
+                "Flask" | "Quart" | "Blueprint" => Some(Framework::Flask),
+                "FastAPI" | "APIRouter" => Some(Framework::FastApi),
+                "Starlette" => Some(Framework::Starlette),
+                _ => self.file_framework().or(hint),
+            };
+            let name = field(n, "name").map(|x| self.t(x).to_string());
+            let (Some(framework), Some(name)) = (framework, name) else {
+                return owner.to_string();
+            };
+            if !self.is_object(&name) {
+                self.out.objects.push(RouterObject {
+                    name: name.clone(),
+                    framework,
+                    is_app: false,
+                    prefix: None,
+                    guards: Vec::new(),
+                    dynamic_guards: false,
+                    param_of: true,
+                });
+            }
+            return name;
+        }
+        owner.to_string()
     }
 
     fn framework_of(&self, owner: &str) -> Option<Framework> {
@@ -296,6 +400,8 @@ impl<'s> RoutesPy<'s, '_> {
                 opt_out = true;
                 continue;
             }
+            let adopted = self.adopt_param(d, owner, None);
+            let owner = adopted.as_str();
             if let (Some(call), true) = (call, ROUTE_METHODS.contains(&method)) {
                 if !owner.contains('.') && !owner.is_empty() {
                     if let Some(fw) = self.framework_of(owner) {
@@ -413,6 +519,33 @@ impl<'s> RoutesPy<'s, '_> {
             return;
         };
         let callee_text = self.t(callee);
+        // `init_app(app)`, `limiter.initialize(app, settings)`: a function
+        // given the app may register on it (judged where it is defined).
+        if matches!(callee.kind(), "identifier" | "attribute")
+            && !field(callee, "object").is_some_and(|o| self.is_object(self.t(o)))
+        {
+            if let Some(target) = positional(call)
+                .first()
+                .filter(|a| a.kind() == "identifier")
+            {
+                let target = self.t(*target);
+                if self.is_object(target) || self.framework_of(target).is_some() {
+                    self.out.uses.push(UseSite {
+                        owner: target.to_string(),
+                        offset: call.start_byte(),
+                        path: UsePath::None,
+                        items: vec![MwRef {
+                            text: callee_text.to_string(),
+                            name: callee_text.split('.').next().unwrap_or("").to_string(),
+                            function: None,
+                        }],
+                        dynamic: false,
+                        replaces_prefix: false,
+                        mount: true,
+                    });
+                }
+            }
+        }
         // `limiter.limit("5/minute")(bp)`: a whole blueprint limited.
         if callee.kind() == "call" {
             let inner = field(callee, "function").map(|f| self.t(f)).unwrap_or("");
@@ -499,6 +632,26 @@ impl<'s> RoutesPy<'s, '_> {
         if owner.contains('.') || owner.contains('(') {
             return;
         }
+        let adopted = if matches!(
+            method,
+            "add_url_rule"
+                | "register_blueprint"
+                | "include_router"
+                | "mount"
+                | "before_request"
+                | "before_app_request"
+                | "add_middleware"
+        ) {
+            // What the method says when the file imports no framework.
+            let hint = match method {
+                "include_router" | "add_middleware" | "mount" => Framework::FastApi,
+                _ => Framework::Flask,
+            };
+            self.adopt_param(call, owner, Some(hint))
+        } else {
+            owner.to_string()
+        };
+        let owner = adopted.as_str();
         let args = positional(call);
         // `limiter.exempt(blueprint)`: an explicit opt-out for a blueprint.
         if method == "exempt" {
@@ -1054,4 +1207,25 @@ impl<'s> RoutesPy<'s, '_> {
 fn django_path(p: &str) -> String {
     let p = p.trim_start_matches('^').trim_end_matches('$');
     join("/", p)
+}
+
+/// `create_app`, `make_app`, `get_application`, `streamable_http_app`:
+/// a call that returns an app.
+fn is_app_factory(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "app" || n.ends_with("_app") || n.ends_with("application")
+}
+
+/// The name a parameter binds: `app`, `app: Flask`, `app=None`.
+fn param_name<'s>(param: Node, src: &'s str) -> Option<&'s str> {
+    match param.kind() {
+        "identifier" => Some(text(param, src)),
+        "typed_parameter" => named_children(param)
+            .find(|c| c.kind() == "identifier")
+            .map(|c| text(c, src)),
+        "default_parameter" | "typed_default_parameter" => {
+            field(param, "name").map(|n| text(n, src))
+        }
+        _ => None,
+    }
 }

@@ -362,6 +362,23 @@ const PLAIN_MODULES: &[&str] = &[
 /// taken for plain middleware.
 const LIMITERS_NAMED_OTHERWISE: &[&str] = &["arcjet", "@arcjet", "ddos", "limits", "slowapi"];
 
+/// Python builtins a hook lambda may call.
+const PYTHON_BUILTINS: &[&str] = &[
+    "setattr",
+    "getattr",
+    "delattr",
+    "hasattr",
+    "print",
+    "len",
+    "dict",
+    "list",
+    "str",
+    "int",
+    "isinstance",
+    "vars",
+    "id",
+];
+
 /// Words that say a package may guard against abuse (a security bundle,
 /// a bot shield, a gateway): what it does stays unknown.
 fn may_protect(name: &str) -> bool {
@@ -415,9 +432,13 @@ struct Shared {
     django_middleware_limits: bool,
     /// Files with a Next.js `middleware.ts`.
     next_middleware: Vec<FileId>,
-    /// Folder names and file stems of the project's files: a module whose
-    /// first segment is none of them comes from outside the project.
+    /// Folder names and file stems of the project's files: a bare JS
+    /// module whose first segment is none of them comes from outside the
+    /// project (path aliases may name any folder).
     local_names: HashSet<String>,
+    /// What Python can import at the top level from this project: the
+    /// folders and modules whose folder is not a package.
+    python_tops: HashSet<String>,
     files: Vec<FileId>,
     file_set: HashSet<FileId>,
     /// Registrations (file, index in `routes.uses`) by their owner's text.
@@ -481,12 +502,36 @@ impl<'p> Cx<'p> {
             files,
             ..Shared::default()
         };
+        let packages: HashSet<&std::path::Path> = cx
+            .files
+            .iter()
+            .map(|&fi| project.files[fi].path.as_path())
+            .filter(|p| p.file_name().is_some_and(|n| n == "__init__.py"))
+            .filter_map(|p| p.parent())
+            .collect();
         for &fi in &cx.files {
             let f = &project.files[fi];
             for part in f.path.components() {
                 let part = std::path::Path::new(part.as_os_str());
                 if let Some(stem) = part.file_stem() {
                     cx.local_names.insert(stem.to_string_lossy().into_owned());
+                }
+            }
+            // The outermost package above the file (else the module
+            // itself) and every folder above that: any of them may be a
+            // source root's child (folders without `__init__.py` are
+            // namespace packages). Names inside a package are not.
+            let outermost = f
+                .path
+                .ancestors()
+                .skip(1)
+                .take_while(|d| packages.contains(d))
+                .last()
+                .unwrap_or(f.path.as_path());
+            for part in outermost.components() {
+                let part = std::path::Path::new(part.as_os_str());
+                if let Some(stem) = part.file_stem() {
+                    cx.python_tops.insert(stem.to_string_lossy().into_owned());
                 }
             }
             // Middleware classes are looked up in both language families.
@@ -680,7 +725,12 @@ impl<'p> Cx<'p> {
         } else {
             module.trim_start_matches('@').split('/').next()
         };
-        top.is_some_and(|t| !t.is_empty() && !self.local_names.contains(t))
+        let local = if python {
+            &self.python_tops
+        } else {
+            &self.local_names
+        };
+        top.is_some_and(|t| !t.is_empty() && !local.contains(t))
     }
 
     fn limiterish(&self, text: &str) -> bool {
@@ -892,7 +942,13 @@ impl<'p> Cx<'p> {
             if has_router {
                 // A setup function given the app (`security(app)`) registers
                 // on the app itself: its middleware covers what comes after.
-                if ordered && applies == Some(true) {
+                // In Python frameworks hooks and middleware cover every
+                // route whenever they are added.
+                let python = matches!(
+                    obj.framework,
+                    Framework::Flask | Framework::FastApi | Framework::Starlette
+                );
+                if (ordered || python) && applies == Some(true) {
                     match self.setup_function_limits(ufile, u) {
                         Some(Mw::Limiter) => {
                             return Status::Protected(ev(
@@ -1133,7 +1189,11 @@ impl<'p> Cx<'p> {
             .objects
             .iter()
             .find(|o| o.name == tn)?;
-        if !obj.param_of || obj.framework != Framework::Express {
+        let setup_framework = matches!(
+            obj.framework,
+            Framework::Express | Framework::Flask | Framework::FastApi | Framework::Starlette
+        );
+        if !obj.param_of || !setup_framework {
             return None;
         }
         let mut result = Mw::Plain;
@@ -1654,11 +1714,13 @@ impl<'p> Cx<'p> {
             }
             return Mw::Unknown;
         }
-        // Framework objects and builtins: `express.json()`, `Depends`.
+        // Framework objects and builtins: `express.json()`, `Depends`,
+        // `lambda: setattr(g, "start", now())`.
         if matches!(
             name,
             "express" | "bodyParser" | "Depends" | "Security" | "Middleware" | "csrf_exempt"
-        ) {
+        ) || (python && PYTHON_BUILTINS.contains(&name))
+        {
             return Mw::Plain;
         }
         Mw::Unknown
