@@ -1196,6 +1196,43 @@ impl<'s> RoutesJs<'s, '_> {
         }
     }
 
+    /// `withAuth(withCors(handler))`: the wrappers (outermost first) and
+    /// the handler function inside, when it is one of this file's.
+    fn unwrap_handler(&self, v: Node) -> Option<(Vec<MwRef>, usize, String)> {
+        let mut wrappers = Vec::new();
+        let mut current = v;
+        while current.kind() == "call_expression" {
+            let callee = field(current, "function")?;
+            let callee_text = self.t(callee);
+            wrappers.push(MwRef {
+                text: callee_text.to_string(),
+                name: callee_text
+                    .split(['.', '('])
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+                function: None,
+            });
+            current = field(current, "arguments").and_then(|a| named_children(a).next())?;
+        }
+        let (f, name) = match current.kind() {
+            "identifier" => {
+                let name = self.t(current).to_string();
+                let f = self
+                    .facts
+                    .functions
+                    .iter()
+                    .position(|f| f.name == name && f.parent.is_none())?;
+                (f, name)
+            }
+            "arrow_function" | "function_expression" | "function" => {
+                (self.function_at(current)?, "inline handler".to_string())
+            }
+            _ => return None,
+        };
+        (!wrappers.is_empty()).then_some((wrappers, f, name))
+    }
+
     fn next_file(&mut self, root: Node, path: &Path, kind: NextKind) {
         if kind == NextKind::Middleware {
             self.next_middleware(root);
@@ -1219,6 +1256,26 @@ impl<'s> RoutesJs<'s, '_> {
                             .iter()
                             .position(|f| f.name == name && f.parent.is_none());
                         (name, f)
+                    }
+                    // `export default withAuth(handler)`: the handler, judged
+                    // with what wraps it.
+                    Some(v)
+                        if v.kind() == "call_expression" && self.unwrap_handler(v).is_some() =>
+                    {
+                        let (wrappers, f, name) = self.unwrap_handler(v).expect("checked");
+                        self.out.routes.push(RouteDecl {
+                            framework: Framework::NextJs,
+                            owner: None,
+                            method: "ANY".into(),
+                            path: Some(url.clone()),
+                            handler: name,
+                            handler_fn: Some(f),
+                            guards: wrappers,
+                            dynamic_guards: false,
+                            opt_out: false,
+                            span: span(stmt),
+                        });
+                        continue;
                     }
                     // `export default NextAuth(options)`: a library's handler.
                     Some(v) if v.kind() == "call_expression" => {
@@ -1276,24 +1333,32 @@ impl<'s> RoutesJs<'s, '_> {
             let Some(decl) = field(stmt, "declaration") else {
                 continue;
             };
-            let mut named: Vec<(String, Option<usize>)> = Vec::new();
+            let mut named: Vec<(String, Option<usize>, Vec<MwRef>)> = Vec::new();
             match decl.kind() {
                 "function_declaration" | "generator_function_declaration" => {
                     if let Some(n) = field(decl, "name") {
-                        named.push((self.t(n).to_string(), self.function_at(decl)));
+                        named.push((self.t(n).to_string(), self.function_at(decl), Vec::new()));
                     }
                 }
                 "lexical_declaration" | "variable_declaration" => {
                     for d in named_children(decl).filter(|d| d.kind() == "variable_declarator") {
                         if let Some(n) = field(d, "name") {
-                            let f = field(d, "value").and_then(|v| self.function_at(v));
-                            named.push((self.t(n).to_string(), f));
+                            let value = field(d, "value");
+                            // `export const POST = withAuth(async (req) => …)`.
+                            if let Some((wrappers, f, _)) =
+                                value.and_then(|v| self.unwrap_handler(v))
+                            {
+                                named.push((self.t(n).to_string(), Some(f), wrappers));
+                                continue;
+                            }
+                            let f = value.and_then(|v| self.function_at(v));
+                            named.push((self.t(n).to_string(), f, Vec::new()));
                         }
                     }
                 }
                 _ => {}
             }
-            for (name, f) in named {
+            for (name, f, wrappers) in named {
                 if !crate::knowledge::JS_HTTP_METHOD_EXPORTS.contains(&name.as_str()) {
                     continue;
                 }
@@ -1304,7 +1369,7 @@ impl<'s> RoutesJs<'s, '_> {
                     path: Some(url.clone()),
                     handler: name,
                     handler_fn: f,
-                    guards: Vec::new(),
+                    guards: wrappers,
                     dynamic_guards: f.is_none(),
                     opt_out: false,
                     span: span(stmt),

@@ -1412,6 +1412,29 @@ impl<'p> Cx<'p> {
         if let Some(g) = route.guards.iter().find(|g| self.limiterish(&g.text)) {
             return Status::Protected(ev(format!("wrapped in `{}`", g.text), Some(here)));
         }
+        // Wrappers around the handler (`withAuth(handler)`): a project one
+        // may limit, a package's is judged by its name.
+        for g in route
+            .guards
+            .iter()
+            .filter(|g| g.name != "__library_handler__")
+        {
+            if route.handler_fn.is_none() {
+                break;
+            }
+            match self.classify(file, g, 0) {
+                Mw::Limiter => {
+                    return Status::Protected(ev(format!("wrapped in `{}`", g.text), Some(here)))
+                }
+                Mw::Unknown => {
+                    return Status::Unresolved(
+                        Why::Unknown,
+                        ev(format!("wrapper `{}` cannot be read", g.text), Some(here)),
+                    )
+                }
+                Mw::Plain => {}
+            }
+        }
         let library = route.guards.iter().any(|g| g.name == "__library_handler__");
         match route.handler_fn {
             Some(f) if self.fn_protects((file, f), 0) => {
