@@ -147,6 +147,9 @@ pub struct RouterObject {
     /// (an Express route module `module.exports = (app) => …`, a Fastify
     /// plugin): mounted where the function is called or registered.
     pub param_of: bool,
+    /// A Fastify plugin wrapped in `fastify-plugin`: what it registers
+    /// applies to the instance that registers it, not to a child context.
+    pub shares_parent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

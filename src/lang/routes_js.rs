@@ -294,6 +294,7 @@ impl<'s> RoutesJs<'s, '_> {
                     guards: Vec::new(),
                     dynamic_guards: false,
                     param_of: false,
+                    shares_parent: false,
                 });
             }
             let call = if value.kind() == "await_expression" {
@@ -506,6 +507,17 @@ impl<'s> RoutesJs<'s, '_> {
                 "identifier" if default => {
                     self.out.exports.push(("default".into(), self.t(c).into()));
                 }
+                // `export default fp(rateLimiter)`: the plugin function.
+                "call_expression" if default && is_plugin_wrapper(self.t(c)) => {
+                    let inner = field(c, "arguments")
+                        .and_then(|a| named_children(a).next())
+                        .filter(|a| a.kind() == "identifier");
+                    if let Some(inner) = inner {
+                        self.out
+                            .exports
+                            .push(("default".into(), self.t(inner).into()));
+                    }
+                }
                 _ => {}
             }
         }
@@ -610,6 +622,7 @@ impl<'s> RoutesJs<'s, '_> {
                         guards: Vec::new(),
                         dynamic_guards: false,
                         param_of: true,
+                        shares_parent: wrapped,
                     });
                 }
                 owner = plugin;
@@ -713,10 +726,15 @@ impl<'s> RoutesJs<'s, '_> {
                 let plugin_text = self.t(*plugin);
                 let root = plugin_text.split(['.', '(']).next().unwrap_or("");
                 let module = self.import_module(root).unwrap_or("");
+                // A project plugin named like a limiter is judged where it
+                // is defined: encapsulated unless wrapped in `fastify-plugin`.
+                let project_plugin = ["./", "../", "@/", "~/", "src/"]
+                    .iter()
+                    .any(|p| module.starts_with(p));
                 let is_limiter = module == "@fastify/rate-limit"
                     || module == "fastify-rate-limit"
                     || plugin_text.contains("@fastify/rate-limit")
-                    || crate::knowledge::is_limiter_name(root);
+                    || (crate::knowledge::is_limiter_name(root) && !project_plugin);
                 let root_instance = self.out.objects.iter().any(|o| o.name == owner && o.is_app);
                 if is_limiter && !root_instance && !in_fp {
                     // Encapsulated: covers this plugin's routes only.
@@ -831,7 +849,7 @@ impl<'s> RoutesJs<'s, '_> {
                                 .and_then(|c| field(c, "function"))
                                 .map(|f| self.t(f))
                                 .unwrap_or("");
-                            if callee == "fp" || callee.contains("lugin") {
+                            if is_plugin_wrapper(callee) {
                                 wrapped = true;
                                 up = parent.parent()?;
                                 continue;
@@ -845,6 +863,10 @@ impl<'s> RoutesJs<'s, '_> {
                         _ => break None,
                     }
                 }?;
+                // `async function rateLimiter(f) {…}; export default fp(rateLimiter)`.
+                wrapped |= ["fp(", "fastifyPlugin(", "plugin("]
+                    .iter()
+                    .any(|w| self.src.contains(&format!("{w}{name})")));
                 if name == "default" && !self.out.exports.iter().any(|(e, _)| e == "default") {
                     self.out.exports.push(("default".into(), "default".into()));
                 }
@@ -1418,6 +1440,12 @@ impl<'s> RoutesJs<'s, '_> {
             dynamic_matcher: dynamic_matcher || narrows,
         });
     }
+}
+
+/// `fp(…)` / `fastifyPlugin(…)`: a Fastify plugin shared with its parent.
+fn is_plugin_wrapper(callee_or_call: &str) -> bool {
+    let callee = callee_or_call.split('(').next().unwrap_or("");
+    callee == "fp" || callee.contains("lugin")
 }
 
 fn looks_like_router_name(owner: &str) -> bool {

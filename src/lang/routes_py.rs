@@ -272,6 +272,7 @@ impl<'s> RoutesPy<'s, '_> {
                 guards,
                 dynamic_guards,
                 param_of: false,
+                shares_parent: false,
             });
         }
     }
@@ -335,6 +336,7 @@ impl<'s> RoutesPy<'s, '_> {
                     guards: Vec::new(),
                     dynamic_guards: false,
                     param_of: true,
+                    shares_parent: false,
                 });
             }
             return name;
@@ -918,6 +920,7 @@ impl<'s> RoutesPy<'s, '_> {
                     guards: Vec::new(),
                     dynamic_guards: false,
                     param_of: false,
+                    shares_parent: false,
                 });
             }
             let args = positional(call);

@@ -800,8 +800,8 @@ impl<'p> Cx<'p> {
                 Mw::Plain => {}
             }
         }
-        if let Some(f) = route.handler_fn {
-            if self.fn_protects((file, f), 0) {
+        if let Some(f) = self.handler_function(file, route) {
+            if self.fn_protects(f, 0) {
                 return Status::Protected(handler_limits(route));
             }
         }
@@ -948,7 +948,20 @@ impl<'p> Cx<'p> {
                     obj.framework,
                     Framework::Flask | Framework::FastApi | Framework::Starlette
                 );
-                if (ordered || python) && applies == Some(true) {
+                let fastify = obj.framework == Framework::Fastify;
+                if (ordered || python || fastify) && applies == Some(true) {
+                    // A limiter plugin of this project that is not found.
+                    let unseen_plugin = fastify
+                        && u.items.first().is_some_and(|i| {
+                            self.limiterish(&i.text) && self.item_object(ufile, i).is_none()
+                        });
+                    if unseen_plugin {
+                        note(
+                            &mut unknown,
+                            || format!("plugin `{}` is not found", u.items[0].text),
+                            at,
+                        );
+                    }
                     match self.setup_function_limits(ufile, u) {
                         Some(Mw::Limiter) => {
                             return Status::Protected(ev(
@@ -1192,7 +1205,7 @@ impl<'p> Cx<'p> {
         let setup_framework = matches!(
             obj.framework,
             Framework::Express | Framework::Flask | Framework::FastApi | Framework::Starlette
-        );
+        ) || (obj.framework == Framework::Fastify && obj.shares_parent);
         if !obj.param_of || !setup_framework {
             return None;
         }
@@ -1779,6 +1792,33 @@ impl<'p> Cx<'p> {
 
     // ------------------------------------------------------------ reporting
 
+    /// The handler's function: defined here, or imported from a project
+    /// module (`authController.login`, `from .views import login`).
+    fn handler_function(&self, file: FileId, route: &RouteDecl) -> Option<FnId> {
+        if let Some(f) = route.handler_fn {
+            return Some((file, f));
+        }
+        let (module_local, member) = match route.handler.split_once('.') {
+            Some((m, rest)) if !rest.contains('.') => (m, Some(rest)),
+            Some(_) => return None,
+            None => (route.handler.as_str(), None),
+        };
+        let import = self.project.files[file]
+            .imports
+            .iter()
+            .find(|i| i.local == module_local)?;
+        let target = self.project.resolve_import(file, &import.module)?;
+        let wanted = match member {
+            Some(m) => m.to_string(),
+            None => self.export_local(target, import.name.as_deref().unwrap_or("default"))?,
+        };
+        let index = self.project.files[target]
+            .functions
+            .iter()
+            .position(|f| f.name == wanted && f.parent.is_none() && f.class.is_none())?;
+        Some((target, index))
+    }
+
     /// The route's path with every known prefix (Django includes too).
     fn full_path(&self, file: FileId, route: &RouteDecl, full: Option<String>) -> Option<String> {
         let mut path = full.or_else(|| route.path.clone());
@@ -1882,6 +1922,14 @@ fn brute_force_target(path: &str, handler: &str) -> bool {
     let mut ws = words(path);
     ws.extend(words(handler));
     let joined: Vec<String> = ws.windows(2).map(|w| format!("{}{}", w[0], w[1])).collect();
+    // Signing out is no brute-force target, under `/auth` or not.
+    if ws
+        .iter()
+        .chain(joined.iter())
+        .any(|w| matches!(w.as_str(), "logout" | "signout" | "logoff"))
+    {
+        return false;
+    }
     ws.iter().chain(joined.iter()).any(|w| {
         let w = w.as_str();
         matches!(
@@ -1964,6 +2012,8 @@ mod tests {
             "auth_views.LogoutView"
         ));
         assert!(brute_force_target("/x", "auth_views.PasswordResetView"));
+        assert!(!brute_force_target("/auth/logout", "logout"));
+        assert!(!brute_force_target("/api/auth/sign-out", "handler"));
     }
 
     #[test]
