@@ -39,6 +39,7 @@ pub fn worth_analysing(src: &str) -> bool {
         "add_url_rule",
         "add_middleware",
         "before_request",
+        "add_resource",
     ]
     .iter()
     .any(|m| src.contains(m))
@@ -78,6 +79,7 @@ pub fn analyse(root: Node, src: &str, path: &Path, facts: &mut FileFacts) {
         x.starlette_routes(root);
     }
     x.django_views(root);
+    x.resource_decorators(root);
     x.django_middleware(root);
     let out = x.out;
     facts.routes = out;
@@ -238,6 +240,41 @@ impl<'s> RoutesPy<'s, '_> {
                 .iter()
                 .find(|(class, _)| class == last)
                 .map_or(last, |(_, base)| base.as_str());
+            // Flask-RESTful / Flask-RESTX `Api(app)`: resources added to it
+            // are routes of the app or blueprint it is given.
+            if last == "Api" && self.t(right).contains("Api(") {
+                let target = positional(right)
+                    .first()
+                    .copied()
+                    .or_else(|| kwarg(right, "app", self.src))
+                    .filter(|t| t.kind() == "identifier");
+                self.out.objects.push(RouterObject {
+                    name: name.clone(),
+                    framework: Framework::Flask,
+                    is_app: false,
+                    prefix: kwarg(right, "prefix", self.src).and_then(|v| self.string(v)),
+                    guards: Vec::new(),
+                    dynamic_guards: false,
+                    param_of: false,
+                    shares_parent: false,
+                });
+                if let Some(target) = target {
+                    self.out.uses.push(UseSite {
+                        owner: self.t(target).to_string(),
+                        offset: a.start_byte(),
+                        path: UsePath::None,
+                        items: vec![MwRef {
+                            text: name.clone(),
+                            name: name.clone(),
+                            function: None,
+                        }],
+                        dynamic: false,
+                        replaces_prefix: false,
+                        mount: true,
+                    });
+                }
+                continue;
+            }
             let (framework, is_app, prefix_kw) = match last {
                 "Flask" | "Quart" => (Framework::Flask, true, ""),
                 "Blueprint" => (Framework::Flask, false, "url_prefix"),
@@ -675,6 +712,51 @@ impl<'s> RoutesPy<'s, '_> {
             return;
         }
         match method {
+            // `api.add_resource(UserResource, "/users", "/users/<int:id>")`.
+            "add_resource" if self.is_object(owner) => {
+                let Some(resource) = args.first() else { return };
+                let resource_text = self.t(*resource).to_string();
+                let class = resource_text.rsplit('.').next().unwrap_or("").to_string();
+                for url in args.iter().skip(1) {
+                    let Some(path) = self.string(*url) else {
+                        continue;
+                    };
+                    self.out.routes.push(RouteDecl {
+                        framework: Framework::Flask,
+                        owner: Some(owner.to_string()),
+                        method: "ANY".into(),
+                        path: Some(path),
+                        handler: resource_text.clone(),
+                        handler_fn: None,
+                        // The class's `decorators` / `method_decorators`.
+                        guards: vec![MwRef {
+                            text: format!("resource:{class}"),
+                            name: "__resource__".into(),
+                            function: None,
+                        }],
+                        dynamic_guards: false,
+                        opt_out: false,
+                        span: span(call),
+                    });
+                }
+            }
+            "init_app" if self.is_object(owner) => {
+                if let Some(app) = args.first().filter(|a| a.kind() == "identifier") {
+                    self.out.uses.push(UseSite {
+                        owner: self.t(*app).to_string(),
+                        offset: call.start_byte(),
+                        path: UsePath::None,
+                        items: vec![MwRef {
+                            text: owner.to_string(),
+                            name: owner.to_string(),
+                            function: None,
+                        }],
+                        dynamic: false,
+                        replaces_prefix: false,
+                        mount: true,
+                    });
+                }
+            }
             "add_url_rule" => {
                 let Some(first) = args.first() else { return };
                 let Some(fw) = self.framework_of(owner) else {
@@ -1055,6 +1137,59 @@ impl<'s> RoutesPy<'s, '_> {
 
     /// Django view functions and classes: their decorators and
     /// `throttle_classes`, recorded as uses on the view's name.
+    /// Flask-RESTful / RESTX resources: `decorators = [limiter.limit(…)]`
+    /// and `method_decorators` wrap every method of the class.
+    fn resource_decorators(&mut self, root: Node) {
+        if !self.src.contains("decorators") {
+            return;
+        }
+        for class in named_children(root).filter_map(|s| match s.kind() {
+            "class_definition" => Some(s),
+            "decorated_definition" => field(s, "definition"),
+            _ => None,
+        }) {
+            if class.kind() != "class_definition" {
+                continue;
+            }
+            let Some(name) = field(class, "name").map(|n| self.t(n).to_string()) else {
+                continue;
+            };
+            let mut items = Vec::new();
+            let mut dynamic = false;
+            for stmt in field(class, "body").into_iter().flat_map(named_children) {
+                let assign = named_children(stmt).find(|c| c.kind() == "assignment");
+                let Some(assign) = assign else { continue };
+                let target = field(assign, "left").map(|l| self.t(l)).unwrap_or("");
+                if !matches!(target, "decorators" | "method_decorators") {
+                    continue;
+                }
+                if let Some(value) = field(assign, "right") {
+                    if value.kind() == "dictionary" {
+                        // `{"post": [limiter.limit(…)]}`: per method.
+                        for pair in named_children(value).filter(|p| p.kind() == "pair") {
+                            if let Some(v) = field(pair, "value") {
+                                dynamic |= self.list_items(v, &mut items);
+                            }
+                        }
+                    } else {
+                        dynamic |= self.list_items(value, &mut items);
+                    }
+                }
+            }
+            if !items.is_empty() || dynamic {
+                self.out.uses.push(UseSite {
+                    owner: format!("resource:{name}"),
+                    offset: class.start_byte(),
+                    path: UsePath::None,
+                    items,
+                    dynamic,
+                    replaces_prefix: false,
+                    mount: false,
+                });
+            }
+        }
+    }
+
     fn django_views(&mut self, root: Node) {
         if !(self.src.contains("django") || self.src.contains("rest_framework")) {
             return;

@@ -788,6 +788,36 @@ impl<'p> Cx<'p> {
             _ => {}
         }
         for g in &route.guards {
+            // A Flask-RESTful resource: what its class declares.
+            if g.name == "__resource__" {
+                for (ufile, u) in self.uses_on_any(&g.text) {
+                    let at = (ufile, u.offset);
+                    if u.dynamic {
+                        note(
+                            &mut unknown,
+                            || "the resource's decorators are computed".into(),
+                            at,
+                        );
+                    }
+                    for item in &u.items {
+                        match self.classify(ufile, item, 0) {
+                            Mw::Limiter => {
+                                return Status::Protected(ev(
+                                    format!("`{}` in the resource's decorators", item.text),
+                                    Some(at),
+                                ))
+                            }
+                            Mw::Unknown => note(
+                                &mut unknown,
+                                || format!("resource decorator `{}` cannot be read", item.text),
+                                at,
+                            ),
+                            Mw::Plain => {}
+                        }
+                    }
+                }
+                continue;
+            }
             match self.classify_guard(file, g, route.framework) {
                 Mw::Limiter => {
                     return Status::Protected(ev(format!("route-level `{}`", g.text), Some(here)))
