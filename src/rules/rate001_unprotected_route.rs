@@ -1769,8 +1769,16 @@ impl<'p> Cx<'p> {
                 };
             }
             // A package whose name says nothing of limits or protection
-            // does not limit.
+            // does not limit; nor does a project module named for
+            // something else (`../middlewares/authMiddleware.js`).
+            let module_file = import
+                .module
+                .trim_end_matches('/')
+                .rsplit(['/', '.'])
+                .find(|s| !s.is_empty() && !matches!(*s, "js" | "ts" | "mjs" | "cjs" | "index"))
+                .unwrap_or("");
             if plain_module(&import.module)
+                || (!module_file.is_empty() && self.clearly_not_limiter(module_file))
                 || (self.third_party(&import.module, python)
                     && !may_protect(&import.module)
                     && !may_protect(name)
