@@ -17,16 +17,11 @@ route registered on the same line (or one of the label's other lines):
 """
 import argparse, collections, glob, json, os, subprocess
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+from score import HERE, ROOT, load_entries
 
 
 def load_splits():
-    split = {}
-    for f in glob.glob(os.path.join(HERE, "manifest", "*.json")):
-        for e in json.load(open(f)):
-            split[e["id"]] = e["split"]
-    return split
+    return {e["id"]: e["split"] for e in load_entries()}
 
 
 def load_labels():

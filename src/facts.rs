@@ -132,6 +132,34 @@ pub struct MwRef {
     pub function: Option<usize>,
 }
 
+impl RouterObject {
+    /// A function whose parameter stands for the app or router it is given.
+    pub fn parameter(function: &str, framework: Framework, shares_parent: bool) -> RouterObject {
+        RouterObject {
+            name: function.to_string(),
+            framework,
+            is_app: false,
+            prefix: None,
+            guards: Vec::new(),
+            dynamic_guards: false,
+            param_of: true,
+            shares_parent,
+        }
+    }
+}
+
+impl MwRef {
+    /// A call's callee as written, named by its root (`limiter` for
+    /// `limiter.initialize`, `require` for `require('./routes')`).
+    pub fn called(callee: &str) -> MwRef {
+        MwRef {
+            text: callee.to_string(),
+            name: callee.split(['.', '(']).next().unwrap_or("").to_string(),
+            function: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RouterObject {
     pub name: String,

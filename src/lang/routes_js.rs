@@ -542,15 +542,7 @@ impl<'s> RoutesJs<'s, '_> {
                     owner: target,
                     offset: call.start_byte(),
                     path: UsePath::None,
-                    items: vec![MwRef {
-                        text: callee_text.to_string(),
-                        name: callee_text
-                            .split(['.', '('])
-                            .next()
-                            .unwrap_or("")
-                            .to_string(),
-                        function: None,
-                    }],
+                    items: vec![MwRef::called(callee_text)],
                     dynamic: false,
                     replaces_prefix: false,
                     mount: true,
@@ -614,16 +606,9 @@ impl<'s> RoutesJs<'s, '_> {
             // module's `app`: the function is the router.
             if let Some((plugin, wrapped, framework)) = self.param_object(call, &owner, enclosing) {
                 if !self.is_object(&plugin) {
-                    self.out.objects.push(RouterObject {
-                        name: plugin.clone(),
-                        framework,
-                        is_app: false,
-                        prefix: None,
-                        guards: Vec::new(),
-                        dynamic_guards: false,
-                        param_of: true,
-                        shares_parent: wrapped,
-                    });
+                    self.out
+                        .objects
+                        .push(RouterObject::parameter(&plugin, framework, wrapped));
                 }
                 owner = plugin;
                 in_fp = wrapped;
@@ -1226,15 +1211,7 @@ impl<'s> RoutesJs<'s, '_> {
         while current.kind() == "call_expression" {
             let callee = field(current, "function")?;
             let callee_text = self.t(callee);
-            wrappers.push(MwRef {
-                text: callee_text.to_string(),
-                name: callee_text
-                    .split(['.', '('])
-                    .next()
-                    .unwrap_or("")
-                    .to_string(),
-                function: None,
-            });
+            wrappers.push(MwRef::called(callee_text));
             current = field(current, "arguments").and_then(|a| named_children(a).next())?;
         }
         let (f, name) = match current.kind() {

@@ -365,16 +365,9 @@ impl<'s> RoutesPy<'s, '_> {
                 return owner.to_string();
             };
             if !self.is_object(&name) {
-                self.out.objects.push(RouterObject {
-                    name: name.clone(),
-                    framework,
-                    is_app: false,
-                    prefix: None,
-                    guards: Vec::new(),
-                    dynamic_guards: false,
-                    param_of: true,
-                    shares_parent: false,
-                });
+                self.out
+                    .objects
+                    .push(RouterObject::parameter(&name, framework, false));
             }
             return name;
         }
@@ -573,11 +566,7 @@ impl<'s> RoutesPy<'s, '_> {
                         owner: target.to_string(),
                         offset: call.start_byte(),
                         path: UsePath::None,
-                        items: vec![MwRef {
-                            text: callee_text.to_string(),
-                            name: callee_text.split('.').next().unwrap_or("").to_string(),
-                            function: None,
-                        }],
+                        items: vec![MwRef::called(callee_text)],
                         dynamic: false,
                         replaces_prefix: false,
                         mount: true,
