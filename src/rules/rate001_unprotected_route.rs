@@ -362,6 +362,48 @@ const PLAIN_MODULES: &[&str] = &[
 /// taken for plain middleware.
 const LIMITERS_NAMED_OTHERWISE: &[&str] = &["arcjet", "@arcjet", "ddos", "limits", "slowapi"];
 
+/// The names of the project's flask-limiter `Limiter`s when none is ever
+/// attached to an app; empty when one is, or may be (any `init_app(`
+/// call, `Limiter(app, …)`, `Limiter(…, app=…)`).
+fn unapplied_flask_limiters(project: &Project, files: &[FileId]) -> HashSet<String> {
+    let mut names = HashSet::new();
+    for &fi in files {
+        let f = &project.files[fi];
+        if !f.lang.is_some_and(|l| l.is_python()) {
+            continue;
+        }
+        if f.routes
+            .uses
+            .iter()
+            .any(|u| u.items.iter().any(|i| i.name == "__flask_limiter__"))
+        {
+            return HashSet::new();
+        }
+        let source = &project.model.module(crate::model::ModId(fi as u32)).source;
+        let app_first = source.match_indices("Limiter(").any(|(at, m)| {
+            let rest = source[at + m.len()..].trim_start();
+            let first: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            first.contains("app")
+        });
+        if source.contains("init_app(") || app_first {
+            return HashSet::new();
+        }
+        let from_flask_limiter = f
+            .imports
+            .iter()
+            .any(|i| i.local == "Limiter" && i.module.starts_with("flask_limiter"));
+        for (name, callee) in &f.routes.inits {
+            if from_flask_limiter && callee.rsplit('.').next() == Some("Limiter") {
+                names.insert(name.clone());
+            }
+        }
+    }
+    names
+}
+
 /// Python builtins a hook lambda may call.
 const PYTHON_BUILTINS: &[&str] = &[
     "setattr",
@@ -436,6 +478,10 @@ struct Shared {
     /// module whose first segment is none of them comes from outside the
     /// project (path aliases may name any folder).
     local_names: HashSet<String>,
+    /// Names bound to flask-limiter `Limiter`s when the project never
+    /// attaches one to an app (no `app=`, no `init_app`): flask-limiter
+    /// then skips every limit, so their decorators protect nothing.
+    unapplied_flask_limiters: HashSet<String>,
     /// What Python can import at the top level from this project: the
     /// folders and modules whose folder is not a package.
     python_tops: HashSet<String>,
@@ -580,6 +626,9 @@ impl<'p> Cx<'p> {
                     .routes
                     .iter()
                     .any(|r| r.guards.iter().any(|g| uses_limit(&g.text)));
+        }
+        if python {
+            cx.unapplied_flask_limiters = unapplied_flask_limiters(project, &cx.files);
         }
         // Index the registrations; resolving objects needs the context.
         let mut indexed = Cx {
@@ -788,6 +837,15 @@ impl<'p> Cx<'p> {
             _ => {}
         }
         for g in &route.guards {
+            // `@limiter.limit(…)` of a flask-limiter never attached to the app.
+            if route.framework == Framework::Flask
+                && self
+                    .unapplied_flask_limiters
+                    .iter()
+                    .any(|l| g.text.starts_with(&format!("{l}.")))
+            {
+                continue;
+            }
             // A Flask-RESTful resource: what its class declares.
             if g.name == "__resource__" {
                 for (ufile, u) in self.uses_on_any(&g.text) {
@@ -838,6 +896,7 @@ impl<'p> Cx<'p> {
         let global = match route.framework {
             Framework::Flask => {
                 (self.global_for(Framework::Flask).is_some() || self.flask_config_default)
+                    && self.unapplied_flask_limiters.is_empty()
                     && self.flask_limiter_attached(file, route)
             }
             Framework::FastApi => {
