@@ -18,11 +18,16 @@ RULES = [f"RATE{n:03d}" for n in range(2, 11)]
 TOLERANCE = 2
 
 
-def load_entries():
+def load_arrays(folder):
+    """Every JSON array in `eval/<folder>/*.json`, concatenated in file order."""
     out = []
-    for f in sorted(glob.glob(os.path.join(HERE, "manifest", "*.json"))):
+    for f in sorted(glob.glob(os.path.join(HERE, folder, "*.json"))):
         out.extend(json.load(open(f)))
     return out
+
+
+def load_entries():
+    return load_arrays("manifest")
 
 
 def run_ratecheck(binary, folder):

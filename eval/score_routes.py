@@ -15,9 +15,9 @@ route registered on the same line (or one of the label's other lines):
   python3 eval/score_routes.py --split dev        # while building
   python3 eval/score_routes.py --split holdout -q # only at the end
 """
-import argparse, collections, glob, json, os, subprocess
+import argparse, collections, json, os, subprocess
 
-from score import HERE, ROOT, load_entries
+from score import ROOT, load_arrays, load_entries
 
 
 def load_splits():
@@ -25,10 +25,7 @@ def load_splits():
 
 
 def load_labels():
-    out = []
-    for f in sorted(glob.glob(os.path.join(HERE, "routes", "*.json"))):
-        out.extend(json.load(open(f)))
-    return out
+    return load_arrays("routes")
 
 
 def run_ratecheck(binary, folder):

@@ -132,6 +132,22 @@ pub struct MwRef {
     pub function: Option<usize>,
 }
 
+impl UseSite {
+    /// `init_app(app)`, `security(app)`: the app handed to a function that
+    /// may register on it; judged where the function is defined.
+    pub fn handed_to(owner: &str, offset: usize, callee: &str) -> UseSite {
+        UseSite {
+            owner: owner.to_string(),
+            offset,
+            path: UsePath::None,
+            items: vec![MwRef::called(callee)],
+            dynamic: false,
+            replaces_prefix: false,
+            mount: true,
+        }
+    }
+}
+
 impl RouterObject {
     /// A function whose parameter stands for the app or router it is given.
     pub fn parameter(function: &str, framework: Framework, shares_parent: bool) -> RouterObject {

@@ -538,15 +538,9 @@ impl<'s> RoutesJs<'s, '_> {
                 .map(|a| self.t(a).to_string())
                 .filter(|a| self.is_object(a));
             if let (true, Some(target)) = (is_fn, target) {
-                self.out.uses.push(UseSite {
-                    owner: target,
-                    offset: call.start_byte(),
-                    path: UsePath::None,
-                    items: vec![MwRef::called(callee_text)],
-                    dynamic: false,
-                    replaces_prefix: false,
-                    mount: true,
-                });
+                self.out
+                    .uses
+                    .push(UseSite::handed_to(&target, call.start_byte(), callee_text));
             }
             return;
         }

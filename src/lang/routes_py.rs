@@ -562,15 +562,9 @@ impl<'s> RoutesPy<'s, '_> {
             {
                 let target = self.t(*target);
                 if self.is_object(target) || self.framework_of(target).is_some() {
-                    self.out.uses.push(UseSite {
-                        owner: target.to_string(),
-                        offset: call.start_byte(),
-                        path: UsePath::None,
-                        items: vec![MwRef::called(callee_text)],
-                        dynamic: false,
-                        replaces_prefix: false,
-                        mount: true,
-                    });
+                    self.out
+                        .uses
+                        .push(UseSite::handed_to(target, call.start_byte(), callee_text));
                 }
             }
         }
