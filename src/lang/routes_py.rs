@@ -40,6 +40,7 @@ pub fn worth_analysing(src: &str) -> bool {
         "add_middleware",
         "before_request",
         "add_resource",
+        "init_app",
     ]
     .iter()
     .any(|m| src.contains(m))
@@ -118,9 +119,13 @@ impl<'s> RoutesPy<'s, '_> {
         text(n, self.src)
     }
 
+    /// A literal string; an f-string only when it interpolates nothing
+    /// (`f"/health"`).
     fn string(&self, n: Node) -> Option<String> {
-        (n.kind() == "string" && !self.t(n).starts_with('f'))
-            .then(|| unquote(self.t(n)).to_string())
+        let t = self.t(n);
+        let prefix = &t[..t.find(['"', '\'']).unwrap_or(0)];
+        let literal = !prefix.contains(['f', 'F']) || !t.contains('{');
+        (n.kind() == "string" && literal).then(|| unquote(t).to_string())
     }
 
     fn import_module(&self, local: &str) -> Option<&str> {

@@ -372,11 +372,17 @@ fn unapplied_flask_limiters(project: &Project, files: &[FileId]) -> HashSet<Stri
         if !f.lang.is_some_and(|l| l.is_python()) {
             continue;
         }
-        if f.routes
-            .uses
+        // Attached, or maybe: `Limiter(app=…)` / `limiter.init_app(app)`,
+        // an app handed to any `x.init_app(app)`, any `init_app` call.
+        let maybe_attached = f.routes.uses.iter().any(|u| {
+            u.items
+                .iter()
+                .any(|i| i.name == "__flask_limiter__" || i.text.ends_with("init_app"))
+        }) || f
+            .functions
             .iter()
-            .any(|u| u.items.iter().any(|i| i.name == "__flask_limiter__"))
-        {
+            .any(|func| func.calls.iter().any(|c| &*c.callee == "init_app"));
+        if maybe_attached {
             return HashSet::new();
         }
         let source = &project.model.module(crate::model::ModId(fi as u32)).source;
@@ -798,7 +804,14 @@ impl<'p> Cx<'p> {
             .next()
             .unwrap_or("")
             .to_ascii_lowercase();
-        if HEALTH.contains(&last.as_str()) {
+        // Also anything below a health check (`/health/db`, `/healthz/live`).
+        let below_health = path.split('/').any(|segment| {
+            matches!(
+                segment.to_ascii_lowercase().as_str(),
+                "health" | "healthz" | "healthcheck" | "readyz" | "livez"
+            )
+        });
+        if HEALTH.contains(&last.as_str()) || below_health {
             return true;
         }
         self.options
@@ -939,6 +952,11 @@ impl<'p> Cx<'p> {
             }
         };
         match (status, unknown) {
+            // Its full path is a health check (`/health` + `/check`).
+            (Status::Unprotected(Some(full)), _) if self.skipped(&full) => Status::Skipped(ev(
+                "a health, metrics or static path (or `skip-routes`)",
+                None,
+            )),
             (Status::Unprotected(_), Some(why)) => Status::Unresolved(Why::Unknown, why),
             // Nothing limits anywhere: a router whose mount is not found is
             // unprotected all the same. Only for a known app or router: an
