@@ -17,7 +17,7 @@ route registered on the same line (or one of the label's other lines):
 """
 import argparse, collections, json, os, subprocess
 
-from score import ROOT, load_arrays, load_entries
+from score import ROOT, load_arrays, load_entries, places
 
 
 def load_splits():
@@ -37,14 +37,6 @@ def run_ratecheck(binary, folder):
     for r in routes:
         r["path"] = r["path"][2:] if r["path"].startswith("./") else r["path"]
     return routes
-
-
-def places(label):
-    yield label["path"], label["line"]
-    for line in label.get("alt_lines", []) or []:
-        yield label["path"], line
-    for alt in label.get("alt_locations", []) or []:
-        yield alt["path"], alt["line"]
 
 
 def tool_verdict(label, routes, used):

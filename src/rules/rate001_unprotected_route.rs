@@ -55,6 +55,29 @@ fn handler_limits(route: &RouteDecl) -> Evidence {
     )
 }
 
+/// The first of `items` that limits, as `judge` says; those that cannot
+/// be read are noted as the reason the verdict may stay unknown.
+fn limiting_item<'i>(
+    items: &'i [MwRef],
+    at: (FileId, usize),
+    unknown: &mut Option<Evidence>,
+    judge: impl Fn(&MwRef) -> Mw,
+    what: &str,
+) -> Option<&'i MwRef> {
+    for item in items {
+        match judge(item) {
+            Mw::Limiter => return Some(item),
+            Mw::Unknown => note(
+                unknown,
+                || format!("{what} `{}` cannot be read", item.text),
+                at,
+            ),
+            Mw::Plain => {}
+        }
+    }
+    None
+}
+
 /// The first reason a route's protection cannot be known.
 fn note(unknown: &mut Option<Evidence>, what: impl FnOnce() -> String, at: (FileId, usize)) {
     if unknown.is_none() {
@@ -870,21 +893,13 @@ impl<'p> Cx<'p> {
                             at,
                         );
                     }
-                    for item in &u.items {
-                        match self.classify(ufile, item, 0) {
-                            Mw::Limiter => {
-                                return Status::Protected(ev(
-                                    format!("`{}` in the resource's decorators", item.text),
-                                    Some(at),
-                                ))
-                            }
-                            Mw::Unknown => note(
-                                &mut unknown,
-                                || format!("resource decorator `{}` cannot be read", item.text),
-                                at,
-                            ),
-                            Mw::Plain => {}
-                        }
+                    let judge = |i: &MwRef| self.classify(ufile, i, 0);
+                    let what = "resource decorator";
+                    if let Some(item) = limiting_item(&u.items, at, &mut unknown, judge, what) {
+                        return Status::Protected(ev(
+                            format!("`{}` in the resource's decorators", item.text),
+                            Some(at),
+                        ));
                     }
                 }
                 continue;
@@ -1126,21 +1141,12 @@ impl<'p> Cx<'p> {
                     at,
                 );
             }
-            for item in &u.items {
-                match self.classify(ufile, item, 0) {
-                    Mw::Limiter => {
-                        return Status::Protected(ev(
-                            format!("`{}` registered on `{}`", item.text, u.owner),
-                            Some(at),
-                        ))
-                    }
-                    Mw::Unknown => note(
-                        &mut unknown,
-                        || format!("middleware `{}` cannot be read", item.text),
-                        at,
-                    ),
-                    Mw::Plain => {}
-                }
+            let judge = |i: &MwRef| self.classify(ufile, i, 0);
+            if let Some(item) = limiting_item(&u.items, at, &mut unknown, judge, "middleware") {
+                return Status::Protected(ev(
+                    format!("`{}` registered on `{}`", item.text, u.owner),
+                    Some(at),
+                ));
             }
         }
         let own = obj.prefix.clone();
@@ -1351,21 +1357,9 @@ impl<'p> Cx<'p> {
             if u.dynamic {
                 note(&mut mw_unknown, || "`MIDDLEWARE` is computed".into(), at);
             }
-            for item in &u.items {
-                match self.django_middleware(item) {
-                    Mw::Limiter => {
-                        return Status::Protected(ev(
-                            format!("`{}` in `MIDDLEWARE`", item.text),
-                            Some(at),
-                        ))
-                    }
-                    Mw::Unknown => note(
-                        &mut mw_unknown,
-                        || format!("middleware `{}` cannot be read", item.text),
-                        at,
-                    ),
-                    Mw::Plain => {}
-                }
+            let judge = |i: &MwRef| self.django_middleware(i);
+            if let Some(item) = limiting_item(&u.items, at, &mut mw_unknown, judge, "middleware") {
+                return Status::Protected(ev(format!("`{}` in `MIDDLEWARE`", item.text), Some(at)));
             }
         }
         if let Some(why) = mw_unknown {
