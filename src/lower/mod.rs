@@ -69,6 +69,11 @@ pub fn worth_lowering(text: &str) -> bool {
                 "limit",
                 "throttl",
                 "redis",
+                // A 429 of any spelling: that code is limiting code
+                // whatever it is called (`limits_requests`).
+                "429",
+                "too_many_requests",
+                "toomanyrequests",
             ])
             .expect("literal markers build")
     });

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod limiting;
 pub mod rejections;
 pub mod state;
+pub mod store_ops;
 pub mod tables;
 
 use crate::ir::*;
@@ -412,16 +413,18 @@ impl Model {
         }
         // `limiter: Limiter`, `store: RedisStore`: an instance of the
         // annotated class, a library's (by its import) or the project's.
+        // A store client's class makes a store (`client: Redis`).
         for (m, f, name, annotation) in typed {
             let instances: Roles = self
                 .eval(m, f, annotation, 0)
                 .into_iter()
-                .filter_map(|r| match r {
+                .flat_map(|r| match r {
                     Role::Ext(path) if !path.ends_with("()") => external(format!("{path}()"))
                         .into_iter()
-                        .find(|r| matches!(r, Role::Ext(_))),
-                    Role::Class(cm, c) => Some(Role::Instance(cm, c)),
-                    _ => None,
+                        .filter(|r| matches!(r, Role::Ext(_) | Role::Store))
+                        .collect(),
+                    Role::Class(cm, c) => vec![Role::Instance(cm, c)],
+                    _ => Vec::new(),
                 })
                 .collect();
             updates.push((Slot::Local(m, f, name), instances));
@@ -1037,6 +1040,10 @@ impl Model {
                     if *role == Role::Headers {
                         if let Some(a) = tables::header_addr(name) {
                             out.push(Role::Addr(a, here));
+                        }
+                        // `req.headers.authorization`
+                        if tables::identity_header(name) {
+                            out.push(Role::Identity);
                         }
                     }
                 }

@@ -464,36 +464,50 @@ fn is_limiter_code(model: &Model, m: ModId, f: FuncId, found: &[Site]) -> bool {
             .name
             .as_deref()
             .is_some_and(crate::knowledge::is_limiter_name);
-        let mut stateful = false;
-        // State: a store client, or a dict, Map or project object the
-        // function keeps entries in (not a response's headers).
-        let keeps_state = |obj: ExprId| {
-            model
-                .roles(m, h, obj)
-                .iter()
-                .any(|r| matches!(r, Role::Store | Role::Object(..) | Role::Instance(..)))
-        };
-        function_exprs(module, h, &mut |e| match &module.expr(e).kind {
-            ExprKind::Call(call) => {
-                if let Some(text) = module.dotted(call.callee) {
-                    stateful |= crate::knowledge::call_asks_limiter(&text);
-                }
-                if let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind {
-                    let method = name.to_ascii_lowercase();
-                    stateful |= (tables::STORE_KEY_COMMANDS.contains(&method.as_str())
-                        || tables::ENTRY_METHODS.contains(&method.as_str()))
-                        && keeps_state(*obj);
-                }
-            }
-            ExprKind::Subscript { obj, .. } => stateful |= keeps_state(*obj),
-            _ => {}
-        });
-        if named || stateful {
+        // The counting is often in a helper the middleware calls
+        // (`const over = await countHit(client, ip)`): one call deep.
+        if named
+            || keeps_limiter_state(model, m, h)
+            || model
+                .called_functions(m, h)
+                .into_iter()
+                .any(|(cm, cf)| keeps_limiter_state(model, cm, cf))
+        {
             return true;
         }
         g = func.parent;
     }
     false
+}
+
+/// Does the function ask a limiter, or send a store command or write an
+/// entry to a store client, dict, Map or project object (not a
+/// response's headers)?
+fn keeps_limiter_state(model: &Model, m: ModId, h: FuncId) -> bool {
+    let module = model.module(m);
+    let keeps_state = |obj: ExprId| {
+        model
+            .roles(m, h, obj)
+            .iter()
+            .any(|r| matches!(r, Role::Store | Role::Object(..) | Role::Instance(..)))
+    };
+    let mut stateful = false;
+    function_exprs(module, h, &mut |e| match &module.expr(e).kind {
+        ExprKind::Call(call) => {
+            if let Some(text) = module.dotted(call.callee) {
+                stateful |= crate::knowledge::call_asks_limiter(&text);
+            }
+            if let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind {
+                let method = name.to_ascii_lowercase();
+                stateful |= (tables::STORE_KEY_COMMANDS.contains(&method.as_str())
+                    || tables::ENTRY_METHODS.contains(&method.as_str()))
+                    && keeps_state(*obj);
+            }
+        }
+        ExprKind::Subscript { obj, .. } => stateful |= keeps_state(*obj),
+        _ => {}
+    });
+    stateful
 }
 
 /// Does `test` hold for an expression of these statements (with `nested`,

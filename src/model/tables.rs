@@ -40,6 +40,8 @@ pub const EXTERNAL_ROLES: &[(&str, Role)] = &[
     ("ioredis()", Role::Store),
     ("ioredis.Redis()", Role::Store),
     ("ioredis.Cluster()", Role::Store),
+    ("ioredis.createClient()", Role::Store),
+    ("ioredis.Redis.createClient()", Role::Store),
     ("redis.createClient()", Role::Store),
     ("@redis/client.createClient()", Role::Store),
     ("@upstash/redis.Redis()", Role::Store),

@@ -253,6 +253,33 @@ pub fn model_rejections(
     all.0.get(&file).cloned().unwrap_or_default()
 }
 
+/// The model's store commands in limiting code (`model::store_ops`) by
+/// file, computed once per run for RATE005 and RATE006.
+pub struct ModelStoreCommands(
+    std::collections::HashMap<FileId, Vec<crate::model::store_ops::StoreCommand>>,
+);
+
+pub fn model_store_commands(project: &Project) -> std::sync::Arc<ModelStoreCommands> {
+    project.per_run(|| {
+        let model = &project.model;
+        let limiting = crate::model::limiting::limiting_functions(model);
+        let mut by_file: std::collections::HashMap<FileId, Vec<_>> = Default::default();
+        for c in crate::model::store_ops::store_commands(model, &limiting) {
+            if !crate::knowledge::is_test_path(&project.files[c.module.0 as usize].path) {
+                by_file.entry(c.module.0 as usize).or_default().push(c);
+            }
+        }
+        ModelStoreCommands(by_file)
+    })
+}
+
+impl ModelStoreCommands {
+    /// The commands of one file, in source order.
+    pub fn of(&self, file: FileId) -> &[crate::model::store_ops::StoreCommand] {
+        self.0.get(&file).map_or(&[], |v| v.as_slice())
+    }
+}
+
 /// The lines of `file` that findings of `rule` in `out` cover. The model's
 /// findings beside a first-generation pass are added only on lines that
 /// pass left alone.

@@ -42,6 +42,7 @@ impl Rule for UnboundedState {
         if ops.iter().any(|o| o.opaque_function) {
             return;
         }
+        expiry_only_over_limit(project, file, out);
         let mut reported = std::collections::HashSet::new();
         // Functions and keys that some command gives an expiry (or keeps).
         let expiring: Vec<&StoreOp> = ops.iter().filter(|e| e.sets_ttl || e.keeps_ttl).collect();
@@ -80,6 +81,65 @@ impl Rule for UnboundedState {
                 },
             });
         }
+    }
+}
+
+/// On the model (`model::store_ops`): a per-client counter whose only
+/// expiry runs once the client is over the limit (`if (n > max)
+/// expire(key)`). Clients that stay under the limit keep their key for
+/// ever.
+fn expiry_only_over_limit(project: &Project, file: FileId, out: &mut Vec<Finding>) {
+    use crate::model::store_ops::{is_counter, is_relative_expire, Guard};
+    let all = super::model_store_commands(project);
+    let commands = all.of(file);
+    let facts = &project.files[file];
+    let python = facts.lang.is_some_and(|l| l.is_python());
+    let model = &project.model;
+    let mut taken = super::TakenLines::new(project, file, "RATE005", out);
+    for c in commands
+        .iter()
+        .filter(|c| is_counter(&c.command) && !c.scripted)
+    {
+        let expiries: Vec<_> = commands
+            .iter()
+            .filter(|e| {
+                e.function == c.function && e.key == c.key && is_relative_expire(&e.command)
+            })
+            .collect();
+        let only_over = !expiries.is_empty()
+            && expiries
+                .iter()
+                .all(|e| e.guard == Guard::OverLimit && !e.nx);
+        let per_client = !model
+            .address_origins(c.module, c.function, c.key_expr)
+            .is_empty()
+            || model
+                .roles(c.module, c.function, c.key_expr)
+                .contains(&crate::model::Role::Identity);
+        if !only_over || !per_client || !taken.take(c.span.clone().into()) {
+            continue;
+        }
+        out.push(Finding {
+            rule_id: "RATE005",
+            severity: Severity::Warning,
+            message: format!(
+                "per-client key `{}` gets an expiry only once the client is over the limit: keys of clients that stay under it are never removed, and rotating keys grows the store without bound",
+                c.key
+            ),
+            path: facts.path.clone(),
+            span: c.span.clone().into(),
+            primary_label: "key created with no TTL".to_string(),
+            labels: vec![crate::finding::Label {
+                path: facts.path.clone(),
+                span: expiries[0].span.clone().into(),
+                message: "the only expiry, over the limit".to_string(),
+            }],
+            help: if python {
+                "give the key its TTL when the window starts, in the same transaction: `pipe.incr(key); pipe.expire(key, window, nx=True)`".to_string()
+            } else {
+                "give the key its TTL when the window starts, in the same transaction: `client.multi().incr(key).expire(key, window, 'NX').exec()`".to_string()
+            },
+        });
     }
 }
 

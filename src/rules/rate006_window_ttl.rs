@@ -122,14 +122,11 @@ impl Rule for WindowTtl {
                     format!("`{}` and `{}` on `{}` are two round trips: if the process dies or the connection drops between them, the key never expires and the client stays limited", counter.command, op.command, op.key),
                     "expiry set in a second round trip",
                     Some(counter),
-                    if python {
-                        "send both in one transaction: `pipe = r.pipeline(); pipe.incr(key); pipe.expire(key, window, nx=True); count, _ = pipe.execute()` (or a Lua script)".to_string()
-                    } else {
-                        "send both in one transaction: `const [count] = await client.multi().incr(key).expire(key, window, 'NX').exec()` (or a Lua script)".to_string()
-                    },
+                    two_round_trips_help(python),
                 ));
             }
         }
+        model_window_ttl(project, file, out);
     }
 }
 
@@ -138,5 +135,74 @@ fn refresh_help(python: bool, client: StoreClient) -> String {
         (true, StoreClient::DjangoCache) => "create the key once with its timeout (`cache.add(key, 0, window)`), then `cache.incr(key)`, which keeps the expiry".to_string(),
         (true, _) => "set the expiry only when the window starts: `r.expire(key, window, nx=True)` in the same transaction as `incr` (or `if count == 1` inside a Lua script)".to_string(),
         (false, _) => "set the expiry only when the window starts: `expire(key, window, 'NX')` in the same MULTI as `incr` (or inside a Lua script)".to_string(),
+    }
+}
+
+/// The same judgements on the model's store commands (`model::store_ops`:
+/// clients from factories, fields and other modules, helpers limiting
+/// code calls), where the pass above reported nothing on the line; and a
+/// counter whose expiry is re-set on every request over the limit.
+fn model_window_ttl(project: &Project, file: FileId, out: &mut Vec<Finding>) {
+    use crate::model::store_ops::{is_counter, is_relative_expire, Guard};
+    let all = super::model_store_commands(project);
+    let commands = all.of(file);
+    let facts = &project.files[file];
+    let python = facts.lang.is_some_and(|l| l.is_python());
+    let mut taken = super::TakenLines::new(project, file, "RATE006", out);
+    for e in commands
+        .iter()
+        .filter(|e| is_relative_expire(&e.command) && !e.nx && !e.scripted)
+    {
+        let Some(counter) = commands.iter().find(|c| {
+            is_counter(&c.command)
+                && c.function == e.function
+                && c.key == e.key
+                && c.span.start < e.span.start
+        }) else {
+            continue;
+        };
+        let (message, label, help) = match e.guard {
+            Guard::FirstHit if !e.batched && !counter.batched => (
+                format!("`{}` and `{}` on `{}` are two round trips: if the process dies or the connection drops between them, the key never expires and the client stays limited", counter.command, e.command, e.key),
+                "expiry set in a second round trip",
+                two_round_trips_help(python),
+            ),
+            Guard::None if !e.time_bucketed => (
+                format!("`{}` on `{}` runs on every request and restarts the window: a client that keeps calling never sees its counter reset", e.command, e.key),
+                "expiry restarted on every hit",
+                refresh_help(python, StoreClient::Redis),
+            ),
+            Guard::OverLimit if !e.time_bucketed => (
+                format!("`{}` on `{}` runs on every request over the limit and restarts the window: a client that keeps calling stays limited for good", e.command, e.key),
+                "expiry restarted on every hit over the limit",
+                refresh_help(python, StoreClient::Redis),
+            ),
+            _ => continue,
+        };
+        if !taken.take(e.span.clone().into()) {
+            continue;
+        }
+        out.push(Finding {
+            rule_id: "RATE006",
+            severity: Severity::Warning,
+            message,
+            path: facts.path.clone(),
+            span: e.span.clone().into(),
+            primary_label: label.to_string(),
+            labels: vec![Label {
+                path: facts.path.clone(),
+                span: counter.span.clone().into(),
+                message: format!("the counter: `{}`", counter.command),
+            }],
+            help,
+        });
+    }
+}
+
+fn two_round_trips_help(python: bool) -> String {
+    if python {
+        "send both in one transaction: `pipe = r.pipeline(); pipe.incr(key); pipe.expire(key, window, nx=True); count, _ = pipe.execute()` (or a Lua script)".to_string()
+    } else {
+        "send both in one transaction: `const [count] = await client.multi().incr(key).expire(key, window, 'NX').exec()` (or a Lua script)".to_string()
     }
 }

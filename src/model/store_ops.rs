@@ -1,0 +1,372 @@
+//! Store commands of limiting code on the model (RULES.md RATE005 and
+//! RATE006): each call of a counting or expiry command on a value whose
+//! role is a store client, in a function the model counts as limiting
+//! code (helpers it calls included), with the key it names, whether it
+//! rides in a pipeline or MULTI, and the `if` that guards it.
+//!
+//! The first-generation `lang::store_flow` sees only clients it can name
+//! in the same function; the model also knows clients from factories,
+//! other modules, typed parameters and fields (`this.client.incr`), and
+//! helpers that limiting code calls with the key.
+
+use super::limiting::FunctionRef;
+use super::{tables, ModId, Model, Role};
+use crate::ir::*;
+use std::collections::HashSet;
+
+#[derive(Debug, Clone)]
+pub struct StoreCommand {
+    pub module: ModId,
+    pub function: FuncId,
+    /// Lower case: `incr`, `pexpire`.
+    pub command: String,
+    /// The key argument's text, what it names in the function (a local's
+    /// name stays its name: two commands on `key` share a key).
+    pub key: String,
+    pub key_expr: ExprId,
+    /// The whole call.
+    pub span: Span,
+    /// Sent in a pipeline or MULTI with other commands (one round trip).
+    pub batched: bool,
+    pub guard: Guard,
+    /// `EXPIRE … NX` / `nx=True`: sets the expiry only when the key has none.
+    pub nx: bool,
+    /// The key names a time bucket (`rl:{ip}:{minute}`), so refreshing its
+    /// expiry cannot stretch a window.
+    pub time_bucketed: bool,
+    /// The function sends a Lua script (`eval`, `evalsha`, a registered
+    /// script): what it does to the key is not read, so no finding.
+    pub scripted: bool,
+}
+
+/// The condition of the innermost `if` a command runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// On the function's main path.
+    None,
+    /// `count == 1` / `count <= 1`: only when the window starts.
+    FirstHit,
+    /// `count > limit`, `limit < count`: only once the client is over.
+    OverLimit,
+    /// A TTL check (`ttl == -1`, `pttl(key) < 0`) or anything else.
+    Other,
+}
+
+/// Counting commands of a fixed window.
+pub fn is_counter(command: &str) -> bool {
+    matches!(
+        command,
+        "incr" | "incrby" | "incrbyfloat" | "hincrby" | "decr" | "decrby"
+    )
+}
+
+/// Commands that give a key a relative expiry.
+pub fn is_relative_expire(command: &str) -> bool {
+    matches!(command, "expire" | "pexpire")
+}
+
+const SCRIPT_CALLS: &[&str] = &[
+    "eval",
+    "evalsha",
+    "register_script",
+    "script_load",
+    "defineCommand",
+    "evalSha",
+    "scriptLoad",
+];
+
+/// Every counting and expiry command of limiting code, in module and
+/// source order.
+pub fn store_commands(model: &Model, limiting: &HashSet<FunctionRef>) -> Vec<StoreCommand> {
+    let mut ordered: Vec<FunctionRef> = limiting.iter().copied().collect();
+    ordered.sort();
+    let mut out = Vec::new();
+    for (m, f) in ordered {
+        let module = model.module(m);
+        let mut walk = Walk {
+            model,
+            m,
+            f,
+            guards: Vec::new(),
+            batched_names: HashSet::new(),
+            counters: HashSet::new(),
+            scripted: false,
+            found: Vec::new(),
+        };
+        walk.block(&module.func(f).body);
+        let scripted = walk.scripted;
+        out.extend(walk.found.into_iter().map(|mut c| {
+            c.scripted = scripted;
+            c
+        }));
+    }
+    out
+}
+
+struct Walk<'a> {
+    model: &'a Model,
+    m: ModId,
+    f: FuncId,
+    /// The guards of the enclosing `if`s, innermost last.
+    guards: Vec<Guard>,
+    /// Locals that hold a pipeline or MULTI (`pipe = r.pipeline()`,
+    /// `async with r.pipeline() as pipe`).
+    batched_names: HashSet<String>,
+    /// Locals holding what a counting command returned (`n = r.incr(k)`).
+    counters: HashSet<String>,
+    scripted: bool,
+    found: Vec<StoreCommand>,
+}
+
+impl Walk<'_> {
+    fn block(&mut self, body: &[StmtId]) {
+        let module = self.model.module(self.m);
+        for &s in body {
+            let stmt = module.stmt(s);
+            match &stmt.kind {
+                StmtKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                } => {
+                    self.exprs(*cond);
+                    self.guards.push(guard_of(module, *cond, &self.counters));
+                    self.block(then);
+                    self.guards.pop();
+                    self.guards.push(Guard::Other);
+                    self.block(otherwise);
+                    self.guards.pop();
+                    continue;
+                }
+                StmtKind::Assign { target, value, .. } => {
+                    if let ExprKind::Name(n) = &module.expr(*target).kind {
+                        if self.is_batch(*value) {
+                            self.batched_names.insert(n.clone());
+                        }
+                        if counted(module, *value) {
+                            self.counters.insert(n.clone());
+                        }
+                    }
+                }
+                StmtKind::With { items, .. } => {
+                    for (value, target) in items {
+                        if let Some(ExprKind::Name(n)) = target.map(|t| &module.expr(t).kind) {
+                            if self.is_batch(*value) {
+                                self.batched_names.insert(n.clone());
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            stmt_exprs(module, s, &mut |e| self.exprs(e));
+            child_blocks(module, s, &mut |block, branch| {
+                if branch {
+                    self.guards.push(Guard::Other);
+                }
+                self.block(block);
+                if branch {
+                    self.guards.pop();
+                }
+            });
+        }
+    }
+
+    fn exprs(&mut self, e: ExprId) {
+        let module = self.model.module(self.m);
+        let mut calls = Vec::new();
+        walk_expr(module, e, &mut |x| {
+            if let ExprKind::Call(call) = &module.expr(x).kind {
+                calls.push((x, call));
+            }
+        });
+        // Source order: `walk_expr` visits outer calls before inner ones.
+        calls.sort_by_key(|(x, _)| module.expr(*x).span.start);
+        for (x, call) in calls {
+            self.call(x, call);
+        }
+    }
+
+    fn call(&mut self, x: ExprId, call: &Call) {
+        let module = self.model.module(self.m);
+        let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind else {
+            // `script(keys=[key])` of a registered script is a call of a
+            // name: `register_script` itself marked the function.
+            return;
+        };
+        if SCRIPT_CALLS.contains(&name.as_str()) {
+            self.scripted = true;
+            return;
+        }
+        let command = name.to_ascii_lowercase();
+        if !is_counter(&command) && !is_relative_expire(&command) {
+            return;
+        }
+        let Some(&key_expr) = call.args.first() else {
+            return;
+        };
+        if !self
+            .model
+            .roles(self.m, self.f, *obj)
+            .contains(&Role::Store)
+        {
+            return;
+        }
+        let nx = call.args.iter().skip(1).any(|a| {
+            module
+                .str_value(*a)
+                .is_some_and(|s| s.eq_ignore_ascii_case("nx"))
+        }) || call
+            .named_arg(module, "nx")
+            .is_some_and(|v| !matches!(module.expr(v).kind, ExprKind::Bool(false)));
+        let key = module.text(&module.expr(key_expr).span).trim().to_string();
+        self.found.push(StoreCommand {
+            module: self.m,
+            function: self.f,
+            command,
+            time_bucketed: self.time_bucketed(key_expr),
+            key,
+            key_expr,
+            span: module.expr(x).span.clone(),
+            batched: self.is_batch(*obj),
+            guard: self.guards.last().copied().unwrap_or(Guard::None),
+            nx,
+            scripted: false,
+        });
+    }
+
+    /// A pipeline or MULTI handle: `r.pipeline()`, `client.multi()`, a
+    /// command chained on one (`multi().incr(k)`), or a local holding one.
+    fn is_batch(&self, e: ExprId) -> bool {
+        let module = self.model.module(self.m);
+        match &module.expr(e).kind {
+            ExprKind::Await(inner) => self.is_batch(*inner),
+            ExprKind::Name(n) => self.batched_names.contains(n),
+            ExprKind::Call(call) => match &module.expr(call.callee).kind {
+                ExprKind::Attr { obj, name } => {
+                    tables::STORE_HANDLES.contains(&name.as_str()) || self.is_batch(*obj)
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The key, or the values the locals it is made from hold
+    /// (`key = f"q:{tenant}:{window}"`, `window = int(time.time() // 60)`),
+    /// read the clock.
+    fn time_bucketed(&self, key: ExprId) -> bool {
+        let module = self.model.module(self.m);
+        let mut assigned: Vec<(&str, ExprId)> = Vec::new();
+        let mut stmts = Vec::new();
+        walk_stmts(module, &module.func(self.f).body, &mut |s| stmts.push(s));
+        for s in stmts {
+            if let StmtKind::Assign { target, value, .. } = &module.stmt(s).kind {
+                if let ExprKind::Name(t) = &module.expr(*target).kind {
+                    assigned.push((t.as_str(), *value));
+                }
+            }
+        }
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut pending = vec![key];
+        while let Some(e) = pending.pop() {
+            let text = module.text(&module.expr(e).span);
+            if CLOCK_WORDS.iter().any(|w| text.contains(w))
+                || text.contains("//")
+                || text.to_ascii_lowercase().contains("bucket")
+            {
+                return true;
+            }
+            walk_expr(module, e, &mut |x| {
+                if let ExprKind::Name(n) = &module.expr(x).kind {
+                    if seen.len() < 16 && seen.insert(n.as_str()) {
+                        pending.extend(
+                            assigned
+                                .iter()
+                                .filter(|(t, _)| *t == n.as_str())
+                                .map(|(_, v)| *v),
+                        );
+                    }
+                }
+            });
+        }
+        false
+    }
+}
+
+/// Reads of the clock in a key: a key per window.
+const CLOCK_WORDS: &[&str] = &[
+    "strftime",
+    "time.time",
+    "time()",
+    "Date.now",
+    "getTime",
+    "datetime",
+    "isoformat",
+    "toISOString",
+    "minute",
+    "Minute",
+    "window_start",
+    "windowStart",
+];
+
+/// `r.incr(k)` / `await client.incr(k)`.
+fn counted(module: &Module, value: ExprId) -> bool {
+    let mut e = value;
+    while let ExprKind::Await(inner) = &module.expr(e).kind {
+        e = *inner;
+    }
+    let ExprKind::Call(call) = &module.expr(e).kind else {
+        return false;
+    };
+    matches!(&module.expr(call.callee).kind, ExprKind::Attr { name, .. } if is_counter(&name.to_ascii_lowercase()))
+}
+
+/// What an `if` condition says about the count a counting command
+/// returned (`counters`): the window starts, or the client is over.
+fn guard_of(module: &Module, cond: ExprId, counters: &HashSet<String>) -> Guard {
+    let text = module.text(&module.expr(cond).span).to_ascii_lowercase();
+    if text.contains("ttl") {
+        return Guard::Other;
+    }
+    let ExprKind::Compare { op, left, right } = &module.expr(cond).kind else {
+        return Guard::Other;
+    };
+    let is_count = |e: ExprId| {
+        let mut found = false;
+        walk_expr(
+            module,
+            e,
+            &mut |x| {
+                found |= matches!(&module.expr(x).kind, ExprKind::Name(n) if counters.contains(n))
+            },
+        );
+        found
+    };
+    let num = |e: ExprId| match module.expr(e).kind {
+        ExprKind::Num(n) => Some(n),
+        _ => None,
+    };
+    // Put the count on the left: `limit < count` is `count > limit`.
+    let (op, other) = if is_count(*left) {
+        (*op, *right)
+    } else if is_count(*right) {
+        let flipped = match op {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::LtE => CmpOp::GtE,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::GtE => CmpOp::LtE,
+            other => *other,
+        };
+        (flipped, *left)
+    } else {
+        return Guard::Other;
+    };
+    match (op, num(other)) {
+        (CmpOp::Eq, Some(n)) | (CmpOp::LtE, Some(n)) if n == 1.0 => Guard::FirstHit,
+        (CmpOp::Lt, Some(2.0)) => Guard::FirstHit,
+        // Over a limit that is a name or a number above 1.
+        (CmpOp::Gt | CmpOp::GtE, n) if n.is_none_or(|n| n > 1.0) => Guard::OverLimit,
+        _ => Guard::Other,
+    }
+}
