@@ -85,7 +85,7 @@ fn rejects(module: &Module, f: FuncId) -> bool {
 }
 
 /// `rate_limit`, `checkThrottle`, a method of `class RateLimiter`.
-fn limiter_named(module: &Module, f: FuncId) -> bool {
+pub fn limiter_named(module: &Module, f: FuncId) -> bool {
     let func = module.func(f);
     let class_name = func
         .class

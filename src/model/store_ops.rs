@@ -26,6 +26,7 @@ pub struct StoreCommand {
     pub key_expr: ExprId,
     /// The whole call.
     pub span: Span,
+    pub call: ExprId,
     /// Sent in a pipeline or MULTI with other commands (one round trip).
     pub batched: bool,
     pub guard: Guard,
@@ -35,8 +36,19 @@ pub struct StoreCommand {
     /// expiry cannot stretch a window.
     pub time_bucketed: bool,
     /// The function sends a Lua script (`eval`, `evalsha`, a registered
-    /// script): what it does to the key is not read, so no finding.
+    /// script) or WATCHes keys: what it does to the key is not read, or
+    /// a transaction retries on conflict, so no finding.
     pub scripted: bool,
+    /// The blocks the command runs in, outermost first (the function body
+    /// is `[0]`): a command whose path is a prefix of another's runs
+    /// before it on every path that reaches the other.
+    pub blocks: Vec<u32>,
+    /// The local the command's reply is assigned to (`n = await r.get(k)`).
+    pub result: Option<String>,
+    /// The value written (`set(key, value)`).
+    pub value: Option<ExprId>,
+    /// The command is part of an `if` condition: its reply decides.
+    pub in_condition: bool,
 }
 
 /// The condition of the innermost `if` a command runs under.
@@ -50,6 +62,28 @@ pub enum Guard {
     OverLimit,
     /// A TTL check (`ttl == -1`, `pttl(key) < 0`) or anything else.
     Other,
+}
+
+/// Commands that read the count a limiter decides on.
+pub fn is_read(command: &str) -> bool {
+    matches!(
+        command,
+        "get"
+            | "hget"
+            | "hgetall"
+            | "hmget"
+            | "zcard"
+            | "zcount"
+            | "llen"
+            | "lrange"
+            | "scard"
+            | "smembers"
+    )
+}
+
+/// Commands that add to a count, a window or a set.
+pub fn is_counting_write(command: &str) -> bool {
+    is_counter(command) || matches!(command, "zadd" | "rpush" | "lpush" | "sadd")
 }
 
 /// Counting commands of a fixed window.
@@ -66,6 +100,7 @@ pub fn is_relative_expire(command: &str) -> bool {
 }
 
 const SCRIPT_CALLS: &[&str] = &[
+    "watch",
     "eval",
     "evalsha",
     "register_script",
@@ -88,6 +123,10 @@ pub fn store_commands(model: &Model, limiting: &HashSet<FunctionRef>) -> Vec<Sto
             m,
             f,
             guards: Vec::new(),
+            blocks: vec![0],
+            next_block: 1,
+            assigned_to: None,
+            in_condition: false,
             batched_names: HashSet::new(),
             counters: HashSet::new(),
             scripted: false,
@@ -109,6 +148,14 @@ struct Walk<'a> {
     f: FuncId,
     /// The guards of the enclosing `if`s, innermost last.
     guards: Vec<Guard>,
+    /// The blocks being walked, outermost first, and the next block's id.
+    blocks: Vec<u32>,
+    next_block: u32,
+    /// The call an assignment statement stores, and the local it is
+    /// stored in.
+    assigned_to: Option<(ExprId, String)>,
+    /// Walking an `if` condition.
+    in_condition: bool,
     /// Locals that hold a pipeline or MULTI (`pipe = r.pipeline()`,
     /// `async with r.pipeline() as pipe`).
     batched_names: HashSet<String>,
@@ -129,12 +176,14 @@ impl Walk<'_> {
                     then,
                     otherwise,
                 } => {
+                    self.in_condition = true;
                     self.exprs(*cond);
+                    self.in_condition = false;
                     self.guards.push(guard_of(module, *cond, &self.counters));
-                    self.block(then);
+                    self.nested(then);
                     self.guards.pop();
                     self.guards.push(Guard::Other);
-                    self.block(otherwise);
+                    self.nested(otherwise);
                     self.guards.pop();
                     continue;
                 }
@@ -146,6 +195,7 @@ impl Walk<'_> {
                         if counted(module, *value) {
                             self.counters.insert(n.clone());
                         }
+                        self.assigned_to = Some((replied(module, *value), n.clone()));
                     }
                 }
                 StmtKind::With { items, .. } => {
@@ -160,16 +210,27 @@ impl Walk<'_> {
                 _ => {}
             }
             stmt_exprs(module, s, &mut |e| self.exprs(e));
+            self.assigned_to = None;
+            // Loop, `try` and `with` bodies run on the statement's own
+            // path; `else` / `except` bodies are branches.
             child_blocks(module, s, &mut |block, branch| {
                 if branch {
                     self.guards.push(Guard::Other);
-                }
-                self.block(block);
-                if branch {
+                    self.nested(block);
                     self.guards.pop();
+                } else {
+                    self.block(block);
                 }
             });
         }
+    }
+
+    /// A nested block gets its own id on the block path.
+    fn nested(&mut self, body: &[StmtId]) {
+        self.blocks.push(self.next_block);
+        self.next_block += 1;
+        self.block(body);
+        self.blocks.pop();
     }
 
     fn exprs(&mut self, e: ExprId) {
@@ -199,7 +260,11 @@ impl Walk<'_> {
             return;
         }
         let command = name.to_ascii_lowercase();
-        if !is_counter(&command) && !is_relative_expire(&command) {
+        if !is_counting_write(&command)
+            && !is_relative_expire(&command)
+            && !is_read(&command)
+            && !matches!(command.as_str(), "set" | "hset")
+        {
             return;
         }
         let Some(&key_expr) = call.args.first() else {
@@ -228,10 +293,19 @@ impl Walk<'_> {
             key,
             key_expr,
             span: module.expr(x).span.clone(),
+            call: x,
             batched: self.is_batch(*obj),
             guard: self.guards.last().copied().unwrap_or(Guard::None),
             nx,
             scripted: false,
+            blocks: self.blocks.clone(),
+            result: self
+                .assigned_to
+                .as_ref()
+                .filter(|(e, _)| *e == x)
+                .map(|(_, n)| n.clone()),
+            value: call.args.get(1).copied(),
+            in_condition: self.in_condition,
         });
     }
 
@@ -309,6 +383,87 @@ const CLOCK_WORDS: &[&str] = &[
     "window_start",
     "windowStart",
 ];
+
+/// The reply of a read command and the locals computed from it
+/// (`data = r.hgetall(k)`, `tokens = float(data[b"tokens"])`), two
+/// assignments deep.
+pub fn reply_names(model: &Model, read: &StoreCommand) -> HashSet<String> {
+    let module = model.module(read.module);
+    let mut names: HashSet<String> = read.result.iter().cloned().collect();
+    if names.is_empty() {
+        return names;
+    }
+    let mut assigns = Vec::new();
+    walk_stmts(module, &module.func(read.function).body, &mut |s| {
+        if let StmtKind::Assign { target, value, .. } = &module.stmt(s).kind {
+            if let ExprKind::Name(n) = &module.expr(*target).kind {
+                assigns.push((n.clone(), *value));
+            }
+        }
+    });
+    for _ in 0..2 {
+        let more: Vec<String> = assigns
+            .iter()
+            .filter(|(n, v)| !names.contains(n) && mentions(module, *v, &names))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        names.extend(more);
+    }
+    names
+}
+
+/// Does the function decide on these names: an `if` condition or a
+/// comparison that reads one?
+pub fn decides_on(model: &Model, c: &StoreCommand, names: &HashSet<String>) -> bool {
+    let module = model.module(c.module);
+    let mut found = false;
+    walk_stmts(module, &module.func(c.function).body, &mut |s| {
+        if let StmtKind::If { cond, .. } = &module.stmt(s).kind {
+            found |= mentions(module, *cond, names);
+        }
+    });
+    function_exprs(module, c.function, &mut |e| {
+        if let ExprKind::Compare { left, right, .. } = &module.expr(e).kind {
+            found |= mentions(module, *left, names) || mentions(module, *right, names);
+        }
+    });
+    found
+}
+
+/// Does `e` read one of `names`?
+pub fn mentions(module: &Module, e: ExprId, names: &HashSet<String>) -> bool {
+    let mut found = false;
+    walk_expr(
+        module,
+        e,
+        &mut |x| found |= matches!(&module.expr(x).kind, ExprKind::Name(n) if names.contains(n)),
+    );
+    found
+}
+
+/// The call whose reply a value holds: `await r.get(k)`, `int(r.get(k))`,
+/// `Number(await r.get(k))`, `r.get(k) or 0` are all `r.get(k)`.
+fn replied(module: &Module, value: ExprId) -> ExprId {
+    let mut e = value;
+    loop {
+        match &module.expr(e).kind {
+            ExprKind::Await(inner) => e = *inner,
+            // `r.get(k) or 0`, `(await r.get(k)) ?? 0`
+            ExprKind::Logic { left, .. } => e = *left,
+            ExprKind::Call(call)
+                if call.args.len() == 1
+                    && matches!(&module.expr(call.callee).kind, ExprKind::Name(n)
+                        if matches!(n.as_str(), "int" | "float" | "Number" | "parseInt" | "parseFloat")) =>
+            {
+                e = call.args[0]
+            }
+            _ => return e,
+        }
+    }
+}
 
 /// `r.incr(k)` / `await client.incr(k)`.
 fn counted(module: &Module, value: ExprId) -> bool {

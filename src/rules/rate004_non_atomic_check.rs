@@ -79,13 +79,88 @@ impl Rule for NonAtomicCheck {
                     span: read.span,
                     message: format!("the count is read here (`{}`)", read.command),
                 }],
-                help: if python {
-                    "increment first and decide on the returned value (`count = r.incr(key)`; `if count > limit: …`), or do the read and the write in one Lua script".to_string()
-                } else {
-                    "increment first and decide on the returned value (`const count = await client.incr(key)`), or do the read and the write in one Lua script".to_string()
-                },
+                help: fix_help(python),
             });
         }
+        model_check_then_write(project, file, python, out);
+    }
+}
+
+/// On the model's store commands (`model::store_ops`: clients from
+/// factories, fields, typed parameters and other modules): a read whose
+/// reply the function decides on, then a counting write of the same key
+/// (or a `set` / `hset` of a value computed from the reply) on every path
+/// after it, each in its own round trip. Lines the pass above reported
+/// are left to it.
+fn model_check_then_write(project: &Project, file: FileId, python: bool, out: &mut Vec<Finding>) {
+    use crate::model::store_ops::{decides_on, is_counting_write, is_read, mentions, reply_names};
+    let all = super::model_store_commands(project);
+    let commands = all.of(file);
+    let model = &project.model;
+    let facts = &project.files[file];
+    let mut taken = super::TakenLines::new(project, file, "RATE004", out);
+    for read in commands
+        .iter()
+        .filter(|r| is_read(&r.command) && !r.batched && !r.scripted)
+    {
+        // A client's count (or a limiter's own key): a global queue length
+        // checked before a push is load shedding, not a limiter's race.
+        let per_client = !model
+            .address_origins(read.module, read.function, read.key_expr)
+            .is_empty()
+            || model
+                .roles(read.module, read.function, read.key_expr)
+                .contains(&crate::model::Role::Identity)
+            || crate::knowledge::is_limiter_name(&read.key)
+            || crate::model::limiting::limiter_named(model.module(read.module), read.function);
+        if !per_client {
+            continue;
+        }
+        let names = reply_names(model, read);
+        if !read.in_condition && !decides_on(model, read, &names) {
+            continue;
+        }
+        let module = model.module(read.module);
+        let write = commands.iter().find(|w| {
+            w.function == read.function
+                && w.key == read.key
+                && w.span.start >= read.span.end
+                && !w.batched
+                && w.blocks.starts_with(&read.blocks)
+                && (is_counting_write(&w.command)
+                    || matches!(w.command.as_str(), "set" | "hset")
+                        && mentions(module, w.call, &names))
+        });
+        let Some(write) = write else { continue };
+        if taken.is_taken(write.span.clone().into()) || taken.is_taken(read.span.clone().into()) {
+            continue;
+        }
+        taken.take(write.span.clone().into());
+        out.push(Finding {
+            rule_id: "RATE004",
+            severity: Severity::Warning,
+            message: format!(
+                "`{}` on `{}` follows a separate `{}` of the same key: concurrent requests all read the same count and all pass the check",
+                write.command, write.key, read.command
+            ),
+            path: facts.path.clone(),
+            span: write.span.clone().into(),
+            primary_label: "written in a second round trip".to_string(),
+            labels: vec![Label {
+                path: facts.path.clone(),
+                span: read.span.clone().into(),
+                message: format!("the count is read here (`{}`)", read.command),
+            }],
+            help: fix_help(python),
+        });
+    }
+}
+
+fn fix_help(python: bool) -> String {
+    if python {
+        "increment first and decide on the returned value (`count = r.incr(key)`; `if count > limit: …`), or do the read and the write in one Lua script".to_string()
+    } else {
+        "increment first and decide on the returned value (`const count = await client.incr(key)`), or do the read and the write in one Lua script".to_string()
     }
 }
 

@@ -153,20 +153,33 @@ fn model_window_ttl(project: &Project, file: FileId, out: &mut Vec<Finding>) {
         .iter()
         .filter(|e| is_relative_expire(&e.command) && !e.nx && !e.scripted)
     {
+        // `set(key, 1)` starts a count as INCR does.
+        let starts_count = |c: &crate::model::store_ops::StoreCommand| {
+            c.command == "set"
+                && c.value.is_some_and(|v| {
+                    matches!(
+                        project.model.module(c.module).expr(v).kind,
+                        crate::ir::ExprKind::Num(_)
+                    )
+                })
+        };
         let Some(counter) = commands.iter().find(|c| {
-            is_counter(&c.command)
+            (is_counter(&c.command) || starts_count(c))
                 && c.function == e.function
                 && c.key == e.key
                 && c.span.start < e.span.start
         }) else {
             continue;
         };
+        let first_hit =
+            e.guard == Guard::FirstHit || starts_count(counter) && e.blocks == counter.blocks;
         let (message, label, help) = match e.guard {
-            Guard::FirstHit if !e.batched && !counter.batched => (
+            _ if first_hit && !e.batched && !counter.batched => (
                 format!("`{}` and `{}` on `{}` are two round trips: if the process dies or the connection drops between them, the key never expires and the client stays limited", counter.command, e.command, e.key),
                 "expiry set in a second round trip",
                 two_round_trips_help(python),
             ),
+            _ if starts_count(counter) => continue,
             Guard::None if !e.time_bucketed => (
                 format!("`{}` on `{}` runs on every request and restarts the window: a client that keeps calling never sees its counter reset", e.command, e.key),
                 "expiry restarted on every hit",
