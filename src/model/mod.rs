@@ -1161,7 +1161,10 @@ impl Model {
             callee_roles = Some(self.member(&receiver, name, callee_here, depth));
             let first_str = call.args.first().and_then(|a| module.str_value(*a));
             for role in &receiver {
-                if *role == Role::Store && tables::STORE_HANDLES.contains(&name.as_str()) {
+                if *role == Role::Store
+                    && (tables::STORE_HANDLES.contains(&name.as_str())
+                        || tables::STORE_CALLABLES.contains(&name.as_str()))
+                {
                     out.push(Role::Store);
                 }
                 if tables::HEADER_GETTERS

@@ -51,6 +51,65 @@ pub struct StoreCommand {
     pub in_condition: bool,
 }
 
+/// A call that talks to the store (any command, a pipeline's `exec`, a
+/// registered script) in limiting code (RULES.md RATE010).
+#[derive(Debug, Clone)]
+pub struct StoreCall {
+    pub module: ModId,
+    pub function: FuncId,
+    pub span: Span,
+    /// What is called, for messages: `redisClient.hGetAll`.
+    pub what: String,
+    /// Inside a `try` with a handler, or a promise chain with `.catch`.
+    pub handled: bool,
+}
+
+/// A call of a project function from limiting code, and whether its
+/// errors are handled there.
+#[derive(Debug, Clone)]
+pub struct CallSite {
+    pub caller: FunctionRef,
+    pub callee: FunctionRef,
+    pub handled: bool,
+}
+
+/// What the walk of limiting code finds.
+#[derive(Debug, Default)]
+pub struct StoreUse {
+    pub commands: Vec<StoreCommand>,
+    pub calls: Vec<StoreCall>,
+    pub sites: Vec<CallSite>,
+    /// Closures and nested functions defined inside a `try` with a
+    /// handler (or a `.catch` chain) of limiting code.
+    pub guarded_closures: HashSet<FunctionRef>,
+}
+
+/// Client-side methods of a store client: no round trip.
+const CLIENT_SIDE: &[&str] = &[
+    "pipeline",
+    "multi",
+    "transaction",
+    "on",
+    "once",
+    "off",
+    "emit",
+    "duplicate",
+    "defineCommand",
+    "register_script",
+    "then",
+    "catch",
+    "finally",
+    // Connection management: not a command of the limiter.
+    "connect",
+    "quit",
+    "disconnect",
+    "close",
+    "end",
+];
+
+/// The methods that send a pipeline or MULTI.
+const SENDS_BATCH: &[&str] = &["exec", "execute", "execAsPipeline", "exec_multi"];
+
 /// The condition of the innermost `if` a command runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guard {
@@ -110,12 +169,12 @@ const SCRIPT_CALLS: &[&str] = &[
     "scriptLoad",
 ];
 
-/// Every counting and expiry command of limiting code, in module and
-/// source order.
-pub fn store_commands(model: &Model, limiting: &HashSet<FunctionRef>) -> Vec<StoreCommand> {
+/// Every store command, store call and project call of limiting code, in
+/// module and source order.
+pub fn store_use(model: &Model, limiting: &HashSet<FunctionRef>) -> StoreUse {
     let mut ordered: Vec<FunctionRef> = limiting.iter().copied().collect();
     ordered.sort();
-    let mut out = Vec::new();
+    let mut out = StoreUse::default();
     for (m, f) in ordered {
         let module = model.module(m);
         let mut walk = Walk {
@@ -127,17 +186,25 @@ pub fn store_commands(model: &Model, limiting: &HashSet<FunctionRef>) -> Vec<Sto
             next_block: 1,
             assigned_to: None,
             in_condition: false,
+            handled_depth: 0,
+            caught: HashSet::new(),
             batched_names: HashSet::new(),
             counters: HashSet::new(),
             scripted: false,
             found: Vec::new(),
+            calls: Vec::new(),
+            sites: Vec::new(),
+            guarded_closures: HashSet::new(),
         };
         walk.block(&module.func(f).body);
         let scripted = walk.scripted;
-        out.extend(walk.found.into_iter().map(|mut c| {
+        out.commands.extend(walk.found.into_iter().map(|mut c| {
             c.scripted = scripted;
             c
         }));
+        out.calls.extend(walk.calls);
+        out.sites.extend(walk.sites);
+        out.guarded_closures.extend(walk.guarded_closures);
     }
     out
 }
@@ -156,6 +223,10 @@ struct Walk<'a> {
     assigned_to: Option<(ExprId, String)>,
     /// Walking an `if` condition.
     in_condition: bool,
+    /// Inside this many `try` bodies that have a handler.
+    handled_depth: u32,
+    /// Calls inside the receiver of a `.catch(…)`.
+    caught: HashSet<ExprId>,
     /// Locals that hold a pipeline or MULTI (`pipe = r.pipeline()`,
     /// `async with r.pipeline() as pipe`).
     batched_names: HashSet<String>,
@@ -163,6 +234,9 @@ struct Walk<'a> {
     counters: HashSet<String>,
     scripted: bool,
     found: Vec<StoreCommand>,
+    calls: Vec<StoreCall>,
+    sites: Vec<CallSite>,
+    guarded_closures: HashSet<FunctionRef>,
 }
 
 impl Walk<'_> {
@@ -197,6 +271,32 @@ impl Walk<'_> {
                         }
                         self.assigned_to = Some((replied(module, *value), n.clone()));
                     }
+                }
+                StmtKind::FunctionDef(g) if self.handled_depth > 0 => {
+                    self.guarded_closures.insert((self.m, *g));
+                }
+                StmtKind::Try {
+                    body,
+                    handlers,
+                    otherwise,
+                    finally,
+                } => {
+                    let catches = !handlers.is_empty();
+                    self.handled_depth += u32::from(catches);
+                    self.block(body);
+                    self.handled_depth -= u32::from(catches);
+                    // Recovery code runs once the store has failed: its
+                    // calls are not the request path's.
+                    self.handled_depth += 1;
+                    for h in handlers {
+                        self.guards.push(Guard::Other);
+                        self.nested(&h.body);
+                        self.guards.pop();
+                    }
+                    self.handled_depth -= 1;
+                    self.block(otherwise);
+                    self.block(finally);
+                    continue;
                 }
                 StmtKind::With { items, .. } => {
                     for (value, target) in items {
@@ -236,9 +336,27 @@ impl Walk<'_> {
     fn exprs(&mut self, e: ExprId) {
         let module = self.model.module(self.m);
         let mut calls = Vec::new();
+        let mut caught = Vec::new();
         walk_expr(module, e, &mut |x| {
             if let ExprKind::Call(call) = &module.expr(x).kind {
                 calls.push((x, call));
+                if let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind {
+                    if name == "catch" {
+                        caught.push(*obj);
+                    }
+                }
+            }
+        });
+        for obj in caught {
+            walk_expr(module, obj, &mut |x| {
+                self.caught.insert(x);
+            });
+        }
+        walk_expr(module, e, &mut |x| {
+            if let ExprKind::Function(g) = &module.expr(x).kind {
+                if self.handled_depth > 0 || self.caught.contains(&x) {
+                    self.guarded_closures.insert((self.m, *g));
+                }
             }
         });
         // Source order: `walk_expr` visits outer calls before inner ones.
@@ -250,11 +368,59 @@ impl Walk<'_> {
 
     fn call(&mut self, x: ExprId, call: &Call) {
         let module = self.model.module(self.m);
+        let handled = self.handled_depth > 0 || self.caught.contains(&x);
+        let callee_roles = self.model.roles(self.m, self.f, call.callee);
+        for r in &callee_roles {
+            if let Role::Func(tm, g) = r {
+                self.sites.push(CallSite {
+                    caller: (self.m, self.f),
+                    callee: (*tm, *g),
+                    handled,
+                });
+            }
+        }
+        let what = || {
+            module
+                .dotted(call.callee)
+                .unwrap_or_else(|| module.text(&module.expr(call.callee).span).to_string())
+        };
+        // A registered script called: `script(keys=[key])`.
+        if callee_roles.contains(&Role::Store) {
+            self.scripted = true;
+            self.calls.push(StoreCall {
+                module: self.m,
+                function: self.f,
+                span: module.expr(x).span.clone(),
+                what: what(),
+                handled,
+            });
+            return;
+        }
         let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind else {
-            // `script(keys=[key])` of a registered script is a call of a
-            // name: `register_script` itself marked the function.
             return;
         };
+        let batch = self.is_batch(*obj);
+        let receiver = self.model.roles(self.m, self.f, *obj);
+        // Django's cache is a store only where `CACHES` says so: the
+        // first-generation pass judges it with the settings.
+        let django_cache = receiver
+            .iter()
+            .any(|r| matches!(r, Role::Ext(p) if p.starts_with("django.core.cache")));
+        let on_store = receiver.contains(&Role::Store) && !django_cache;
+        let sends = if batch {
+            SENDS_BATCH.contains(&name.as_str())
+        } else {
+            on_store && !CLIENT_SIDE.contains(&name.as_str())
+        };
+        if sends {
+            self.calls.push(StoreCall {
+                module: self.m,
+                function: self.f,
+                span: module.expr(x).span.clone(),
+                what: what(),
+                handled,
+            });
+        }
         if SCRIPT_CALLS.contains(&name.as_str()) {
             self.scripted = true;
             return;

@@ -232,6 +232,10 @@ pub const COUNTING_COMMANDS: &[&str] = &[
 /// transactions): commands on it reach the store.
 pub const STORE_HANDLES: &[&str] = &["pipeline", "multi", "transaction"];
 
+/// Methods of a store client that return a callable bound to it: calling
+/// it talks to the store (`script = r.register_script(LUA); script(keys=…)`).
+pub const STORE_CALLABLES: &[&str] = &["register_script"];
+
 /// Headers that carry an account (API key, token), not an address.
 pub fn identity_header(name: &str) -> bool {
     let lower = name.to_ascii_lowercase().replace('_', "-");

@@ -253,30 +253,58 @@ pub fn model_rejections(
     all.0.get(&file).cloned().unwrap_or_default()
 }
 
-/// The model's store commands in limiting code (`model::store_ops`) by
-/// file, computed once per run for RATE005 and RATE006.
-pub struct ModelStoreCommands(
-    std::collections::HashMap<FileId, Vec<crate::model::store_ops::StoreCommand>>,
-);
+/// The model's store use in limiting code (`model::store_ops`), computed
+/// once per run for RATE004, RATE005, RATE006 and RATE010.
+pub struct ModelStoreUse {
+    commands: std::collections::HashMap<FileId, Vec<crate::model::store_ops::StoreCommand>>,
+    calls: std::collections::HashMap<FileId, Vec<crate::model::store_ops::StoreCall>>,
+    /// Call sites by the function called.
+    pub callers: std::collections::HashMap<
+        crate::model::limiting::FunctionRef,
+        Vec<crate::model::store_ops::CallSite>,
+    >,
+    pub guarded_closures: std::collections::HashSet<crate::model::limiting::FunctionRef>,
+}
 
-pub fn model_store_commands(project: &Project) -> std::sync::Arc<ModelStoreCommands> {
+pub fn model_store_use(project: &Project) -> std::sync::Arc<ModelStoreUse> {
     project.per_run(|| {
         let model = &project.model;
         let limiting = crate::model::limiting::limiting_functions(model);
-        let mut by_file: std::collections::HashMap<FileId, Vec<_>> = Default::default();
-        for c in crate::model::store_ops::store_commands(model, &limiting) {
-            if !crate::knowledge::is_test_path(&project.files[c.module.0 as usize].path) {
-                by_file.entry(c.module.0 as usize).or_default().push(c);
-            }
+        let found = crate::model::store_ops::store_use(model, &limiting);
+        let production = |m: crate::model::ModId| {
+            !crate::knowledge::is_test_path(&project.files[m.0 as usize].path)
+        };
+        let mut uses = ModelStoreUse {
+            commands: Default::default(),
+            calls: Default::default(),
+            callers: Default::default(),
+            guarded_closures: found.guarded_closures,
+        };
+        for c in found.commands.into_iter().filter(|c| production(c.module)) {
+            uses.commands
+                .entry(c.module.0 as usize)
+                .or_default()
+                .push(c);
         }
-        ModelStoreCommands(by_file)
+        for c in found.calls.into_iter().filter(|c| production(c.module)) {
+            uses.calls.entry(c.module.0 as usize).or_default().push(c);
+        }
+        for site in found.sites {
+            uses.callers.entry(site.callee).or_default().push(site);
+        }
+        uses
     })
 }
 
-impl ModelStoreCommands {
-    /// The commands of one file, in source order.
-    pub fn of(&self, file: FileId) -> &[crate::model::store_ops::StoreCommand] {
-        self.0.get(&file).map_or(&[], |v| v.as_slice())
+impl ModelStoreUse {
+    /// The store commands of one file, in source order.
+    pub fn commands(&self, file: FileId) -> &[crate::model::store_ops::StoreCommand] {
+        self.commands.get(&file).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The calls that talk to the store in one file, in source order.
+    pub fn calls(&self, file: FileId) -> &[crate::model::store_ops::StoreCall] {
+        self.calls.get(&file).map_or(&[], |v| v.as_slice())
     }
 }
 

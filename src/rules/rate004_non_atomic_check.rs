@@ -94,8 +94,8 @@ impl Rule for NonAtomicCheck {
 /// are left to it.
 fn model_check_then_write(project: &Project, file: FileId, python: bool, out: &mut Vec<Finding>) {
     use crate::model::store_ops::{decides_on, is_counting_write, is_read, mentions, reply_names};
-    let all = super::model_store_commands(project);
-    let commands = all.of(file);
+    let all = super::model_store_use(project);
+    let commands = all.commands(file);
     let model = &project.model;
     let facts = &project.files[file];
     let mut taken = super::TakenLines::new(project, file, "RATE004", out);

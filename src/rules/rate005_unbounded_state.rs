@@ -90,8 +90,8 @@ impl Rule for UnboundedState {
 /// ever.
 fn expiry_only_over_limit(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     use crate::model::store_ops::{is_counter, is_relative_expire, Guard};
-    let all = super::model_store_commands(project);
-    let commands = all.of(file);
+    let all = super::model_store_use(project);
+    let commands = all.commands(file);
     let facts = &project.files[file];
     let python = facts.lang.is_some_and(|l| l.is_python());
     let model = &project.model;

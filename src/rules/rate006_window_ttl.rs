@@ -144,8 +144,8 @@ fn refresh_help(python: bool, client: StoreClient) -> String {
 /// counter whose expiry is re-set on every request over the limit.
 fn model_window_ttl(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     use crate::model::store_ops::{is_counter, is_relative_expire, Guard};
-    let all = super::model_store_commands(project);
-    let commands = all.of(file);
+    let all = super::model_store_use(project);
+    let commands = all.commands(file);
     let facts = &project.files[file];
     let python = facts.lang.is_some_and(|l| l.is_python());
     let mut taken = super::TakenLines::new(project, file, "RATE006", out);

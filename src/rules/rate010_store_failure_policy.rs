@@ -36,7 +36,109 @@ impl Rule for StoreFailurePolicy {
             out.extend(fail_closed_handler(project, file, site));
         }
         hand_rolled(project, file, out);
+        model_hand_rolled(project, file, out);
     }
+}
+
+/// The hand-rolled half on the model (`model::store_ops`): a call that
+/// talks to the store from limiting code (clients from other modules,
+/// factories, fields; registered scripts; a pipeline's `exec`) with no
+/// `try` or `.catch` around it, in a request handler or middleware, or
+/// in a helper some unguarded call reaches from one. One finding per
+/// function; functions the pass above reported are left to it.
+fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
+    if project.summary(file).store_error_handler {
+        return;
+    }
+    let uses = super::model_store_use(project);
+    let facts = &project.files[file];
+    let model = &project.model;
+    let module = model.module(crate::model::ModId(file as u32));
+    let mut reported = std::collections::HashSet::new();
+    for call in uses.calls(file).iter().filter(|c| !c.handled) {
+        let f = call.function;
+        let fspan = &module.func(f).span;
+        let old = out.iter().any(|o| {
+            o.rule_id == "RATE010"
+                && o.path == facts.path
+                && o.span.start >= fspan.start
+                && o.span.end <= fspan.end
+        });
+        if old
+            || reported.contains(&f)
+            || !reaches_request_unguarded(model, &uses, (call.module, f), 3)
+        {
+            continue;
+        }
+        // One outage, one finding: a helper whose unguarded caller talks
+        // to the store itself is reported there.
+        let caller_calls_store = uses.callers.get(&(call.module, f)).is_some_and(|sites| {
+            sites.iter().any(|s| {
+                !s.handled
+                    && uses
+                        .calls(s.caller.0 .0 as usize)
+                        .iter()
+                        .any(|c| c.function == s.caller.1 && !c.handled)
+            })
+        });
+        if caller_calls_store {
+            continue;
+        }
+        reported.insert(f);
+        out.push(Finding {
+            rule_id: "RATE010",
+            severity: Severity::Warning,
+            message: format!("`{}(…)` has no error handling on the request path: when the store is down, every request through this limiter fails (a 500, or a request that hangs)", call.what),
+            path: facts.path.clone(),
+            span: call.span.clone().into(),
+            primary_label: "the limiter's store call".to_string(),
+            labels: Vec::new(),
+            help: "choose the outage policy: catch the store's errors around the limiter (Python `redis.exceptions.RedisError`, JS `try`/`catch`) and let the request through with a log line and a metric (fail open), or fall back to a per-process limit".to_string(),
+        });
+    }
+}
+
+/// Does a request reach `f` with nothing catching its errors: `f` (or the
+/// function it is defined in) takes the request, or an unguarded call
+/// from such code reaches it (`depth` calls up)? A helper nobody in the
+/// model calls is not judged.
+fn reaches_request_unguarded(
+    model: &crate::model::Model,
+    uses: &super::ModelStoreUse,
+    f: crate::model::limiting::FunctionRef,
+    depth: usize,
+) -> bool {
+    let (m, fid) = f;
+    let module = model.module(m);
+    let mut g = Some(fid);
+    while let Some(h) = g {
+        let func = module.func(h);
+        if func.kind == crate::ir::FunctionKind::Module {
+            break;
+        }
+        if guarded_by_decorator(model, m, h) {
+            return false;
+        }
+        let takes_request = func.params.iter().any(|p| {
+            model
+                .slot(&crate::model::Slot::Local(m, h, p.name.clone()))
+                .contains(&crate::model::Role::Request)
+        });
+        if takes_request {
+            return true;
+        }
+        // A closure made inside a `try` of the function it sits in.
+        if uses.guarded_closures.contains(&(m, h)) {
+            return false;
+        }
+        g = func.parent;
+    }
+    depth > 0
+        && uses.callers.get(&f).is_some_and(|sites| {
+            sites
+                .iter()
+                .any(|s| !s.handled && reaches_request_unguarded(model, uses, s.caller, depth - 1))
+        })
 }
 
 /// Hand-rolled limiters: a store command keyed by the client, in
@@ -272,4 +374,38 @@ fn find_limiter<'p>(
             (setups.len() == 1).then(|| (target, &setups[0]))
         }
     }
+}
+
+/// `@ignore_redis_errors`: a project decorator whose wrapper calls the
+/// function inside a `try` with a handler.
+fn guarded_by_decorator(
+    model: &crate::model::Model,
+    m: crate::model::ModId,
+    f: crate::ir::FuncId,
+) -> bool {
+    use crate::ir::{walk_stmts, StmtKind};
+    let module = model.module(m);
+    module.func(f).decorators.iter().any(|&d| {
+        let callee = match &module.expr(d).kind {
+            crate::ir::ExprKind::Call(call) => call.callee,
+            _ => d,
+        };
+        model.roles(m, f, callee).iter().any(|r| {
+            let crate::model::Role::Func(dm, df) = r else {
+                return false;
+            };
+            let dmodule = model.module(*dm);
+            // The decorator and the wrappers defined in it.
+            (0..dmodule.functions.len())
+                .map(|i| crate::ir::FuncId(i as u32))
+                .filter(|&g| g == *df || dmodule.func(g).parent == Some(*df))
+                .any(|g| {
+                    let mut catches = false;
+                    walk_stmts(dmodule, &dmodule.func(g).body, &mut |s| {
+                        catches |= matches!(&dmodule.stmt(s).kind, StmtKind::Try { handlers, .. } if !handlers.is_empty());
+                    });
+                    catches
+                })
+        })
+    })
 }
