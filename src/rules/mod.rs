@@ -253,6 +253,14 @@ pub fn model_rejections(
     all.0.get(&file).cloned().unwrap_or_default()
 }
 
+/// The model's limiting code (`model::limiting`), computed once per run
+/// for every rule that asks.
+pub struct LimitingCode(pub std::collections::HashSet<crate::model::limiting::FunctionRef>);
+
+pub fn limiting_code(project: &Project) -> std::sync::Arc<LimitingCode> {
+    project.per_run(|| LimitingCode(crate::model::limiting::limiting_functions(&project.model)))
+}
+
 /// The model's store use in limiting code (`model::store_ops`), computed
 /// once per run for RATE004, RATE005, RATE006 and RATE010.
 pub struct ModelStoreUse {
@@ -269,8 +277,7 @@ pub struct ModelStoreUse {
 pub fn model_store_use(project: &Project) -> std::sync::Arc<ModelStoreUse> {
     project.per_run(|| {
         let model = &project.model;
-        let limiting = crate::model::limiting::limiting_functions(model);
-        let found = crate::model::store_ops::store_use(model, &limiting);
+        let found = crate::model::store_ops::store_use(model, &limiting_code(project).0);
         let production = |m: crate::model::ModId| {
             !crate::knowledge::is_test_path(&project.files[m.0 as usize].path)
         };

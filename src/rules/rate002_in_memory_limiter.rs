@@ -84,8 +84,7 @@ impl Rule for InMemoryLimiter {
 fn model_states(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     let states = project.per_run(|| {
         let model = &project.model;
-        let limiting = crate::model::limiting::limiting_functions(model);
-        crate::model::state::limiter_states(model, &limiting)
+        crate::model::state::limiter_states(model, &super::limiting_code(project).0)
     });
     let facts = &project.files[file];
     if crate::knowledge::is_test_path(&facts.path) {

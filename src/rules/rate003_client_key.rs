@@ -468,11 +468,11 @@ struct ModelKey {
 fn model_keys_by_origin(project: &Project) -> HashMap<FileId, Vec<ModelKey>> {
     let model = &project.model;
     let mut out: HashMap<FileId, Vec<ModelKey>> = HashMap::new();
-    let limiting = crate::model::limiting::limiting_functions(model);
+    let limiting = &super::limiting_code(project).0;
     let mut seen: HashSet<(FileId, Span)> = HashSet::new();
     for mi in 0..model.modules.len() {
         let m = crate::model::ModId(mi as u32);
-        for site in crate::model::keys::limiter_keys(model, m, &limiting) {
+        for site in crate::model::keys::limiter_keys(model, m, limiting) {
             if site.constant {
                 let span = Span::from(site.span.clone());
                 if seen.insert((mi, span)) {
