@@ -90,7 +90,12 @@ fn entry_call(model: &Model, m: ModId, f: FuncId, call: &Call, span: Span, out: 
         if tables::STORE_KEY_COMMANDS.contains(&lower.as_str()) {
             push_key(model, (m, f, key), name, f, span, out);
         }
-    } else if tables::ENTRY_METHODS.contains(&name.as_str()) && !request_like(&receiver) {
+    } else if (tables::ENTRY_METHODS.contains(&name.as_str())
+        // `store.incr(key)` on a client the model cannot see (an unread
+        // module's `get_cache()`): counting in limiting code.
+        || tables::COUNTING_COMMANDS.contains(&lower.as_str()))
+        && !request_like(&receiver)
+    {
         push_key(model, (m, f, key), name, f, span, out);
     }
 }

@@ -1367,7 +1367,8 @@ fn merge(into: &mut Roles, more: Roles) {
 }
 
 /// The class `this` / `self` refers to in `f`: its own class, or that of
-/// the method an arrow function or lambda sits in.
+/// the method an arrow function or lambda sits in, or (Python) a nested
+/// `def` without a `self` of its own (a decorator's `wrapper`).
 fn enclosing_class(module: &Module, f: FuncId) -> Option<ClassId> {
     let mut current = Some(f);
     while let Some(c) = current {
@@ -1375,7 +1376,11 @@ fn enclosing_class(module: &Module, f: FuncId) -> Option<ClassId> {
         if func.class.is_some() {
             return func.class;
         }
-        if func.kind != FunctionKind::Lambda {
+        let captures = func.kind == FunctionKind::Lambda
+            || module.is_python()
+                && func.kind == FunctionKind::Def
+                && !func.params.iter().any(|p| p.name == "self");
+        if !captures {
             return None;
         }
         current = func.parent;
