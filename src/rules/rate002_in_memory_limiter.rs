@@ -47,6 +47,7 @@ impl Rule for InMemoryLimiter {
             }
         }
         out.extend(django_cache_in_memory(project, file));
+        django_cache_counter_in_memory(project, file, out);
         for state in hand_rolled_states(project, file, options) {
             let container = &facts.containers[state.container];
             let (write_file, write) = (&state.write_file, state.write);
@@ -301,13 +302,7 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
         return None;
     }
     let production = || project.project_files(file);
-    if production().any(|f| {
-        f.django
-            .caches
-            .is_some_and(|(_, b)| b != CacheBackend::LocalMemory)
-    }) {
-        return None;
-    }
+    let (settings, span, reason) = django_cache_in_process(project, file)?;
     let ratelimit_use = production().find_map(|f| f.django.ratelimit_uses.first().map(|s| (f, *s)));
     let rates = production().any(|f| f.django.throttle_rates);
     let drf_use = production().find_map(|f| {
@@ -337,18 +332,6 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
         (true, false) => "django-ratelimit counts",
         _ => "DRF throttling counts",
     };
-    let locmem = production().find_map(|f| f.django.caches.map(|(span, _)| (f, span)));
-    let (settings, span, reason) = match locmem {
-        Some((f, span)) => (f, span, "`CACHES` uses `LocMemCache`"),
-        None => {
-            let f = production().find(|f| f.django.installed_apps.is_some())?;
-            (
-                f,
-                f.django.installed_apps?,
-                "`CACHES` is not set, so Django uses `LocMemCache`",
-            )
-        }
-    };
     Some(Finding {
         rule_id: "RATE002",
         severity: Severity::Warning,
@@ -365,6 +348,79 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
         }],
         help: "configure a shared cache: `CACHES = {\"default\": {\"BACKEND\": \"django.core.cache.backends.redis.RedisCache\", \"LOCATION\": \"redis://…\"}}` (django-ratelimit's check E003 rejects LocMemCache)".to_string(),
     })
+}
+
+/// Django's cache of `file`'s project is process memory: a settings
+/// module sets `CACHES` to `LocMemCache`, or sets none (Django's default).
+/// The settings file, where to point, and why. `None` when any `CACHES`
+/// is shared or not a literal, or no settings module is in the run.
+pub(super) fn django_cache_in_process(
+    project: &Project,
+    file: FileId,
+) -> Option<(&crate::facts::FileFacts, crate::source::Span, &'static str)> {
+    let production = || project.project_files(file);
+    if production().any(|f| {
+        f.django
+            .caches
+            .is_some_and(|(_, b)| b != CacheBackend::LocalMemory)
+    }) {
+        return None;
+    }
+    match production().find_map(|f| f.django.caches.map(|(span, _)| (f, span))) {
+        Some((f, span)) => Some((f, span, "`CACHES` uses `LocMemCache`")),
+        None => {
+            let f = production().find(|f| f.django.installed_apps.is_some())?;
+            Some((
+                f,
+                f.django.installed_apps?,
+                "`CACHES` is not set, so Django uses `LocMemCache`",
+            ))
+        }
+    }
+}
+
+/// Hand-rolled counting in Django's cache (`cache.set(key, n + 1, 60)`
+/// keyed per client in limiting code) while that cache is process memory.
+/// One finding per file, at the first such write, with the cache
+/// configuration as a label.
+fn django_cache_counter_in_memory(project: &Project, file: FileId, out: &mut Vec<Finding>) {
+    let here = &project.files[file];
+    let Some(op) = here.store_ops.iter().find(|o| {
+        o.client == crate::facts::StoreClient::DjangoCache
+            && o.limiter_context
+            && o.per_client
+            // A count: a cached lookup keyed by address is not a limiter.
+            && (o.command == "incr"
+                || matches!(o.command.as_str(), "set" | "add") && o.value_counts)
+    }) else {
+        return;
+    };
+    let Some((settings, span, reason)) = django_cache_in_process(project, file) else {
+        return;
+    };
+    if out
+        .iter()
+        .any(|f| f.rule_id == "RATE002" && f.path == here.path)
+    {
+        return;
+    }
+    out.push(Finding {
+        rule_id: "RATE002",
+        severity: Severity::Warning,
+        message: format!(
+            "Django's cache is process memory ({reason}): this limiter counts `{}` per process; limits reset on every restart and each worker counts on its own",
+            op.key
+        ),
+        path: here.path.clone(),
+        span: op.span,
+        primary_label: "counts in Django's default cache".to_string(),
+        labels: vec![Label {
+            path: settings.path.clone(),
+            span,
+            message: "the project's cache configuration".to_string(),
+        }],
+        help: "configure a shared cache: `CACHES = {\"default\": {\"BACKEND\": \"django.core.cache.backends.redis.RedisCache\", \"LOCATION\": \"redis://…\"}}`, or count in Redis directly".to_string(),
+    });
 }
 
 fn display_callee(callee: &str) -> String {

@@ -155,6 +155,18 @@ fn hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     for call in &facts.store_calls {
         let Some(func) = call.function else { continue };
         let f = (file, func);
+        // Django's cache on `LocMemCache` is process memory (RATE002):
+        // nothing remote can be down.
+        let django_cache = (call.receiver == "cache" || call.receiver.starts_with("caches["))
+            && facts
+                .imports
+                .iter()
+                .any(|i| i.module.starts_with("django.core.cache"));
+        if django_cache
+            && super::rate002_in_memory_limiter::django_cache_in_process(project, file).is_some()
+        {
+            continue;
+        }
         if reported.contains(&func)
             || !project.key_class_is_client(file, Some(func), call.key)
             || !project.is_request_context(f)
