@@ -303,9 +303,18 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
     }
     let production = || project.project_files(file);
     let (settings, span, reason) = django_cache_in_process(project, file)?;
-    let ratelimit_use = production().find_map(|f| f.django.ratelimit_uses.first().map(|s| (f, *s)));
+    // Real settings before example ones (`local_example.py`, which a
+    // developer copies): the first use in the first real file.
+    let ordered = || {
+        let mut files: Vec<&crate::facts::FileFacts> = production().collect();
+        files.sort_by_key(|f| is_example_file(&f.path));
+        files
+    };
+    let ratelimit_use = ordered()
+        .into_iter()
+        .find_map(|f| f.django.ratelimit_uses.first().map(|s| (f, *s)));
     let rates = production().any(|f| f.django.throttle_rates);
-    let drf_use = production().find_map(|f| {
+    let drf_use = ordered().into_iter().find_map(|f| {
         f.django
             .throttle_class_uses
             .first()
@@ -348,6 +357,19 @@ fn django_cache_in_memory(project: &Project, file: FileId) -> Option<Finding> {
         }],
         help: "configure a shared cache: `CACHES = {\"default\": {\"BACKEND\": \"django.core.cache.backends.redis.RedisCache\", \"LOCATION\": \"redis://…\"}}` (django-ratelimit's check E003 rejects LocMemCache)".to_string(),
     })
+}
+
+/// A settings or config file meant to be copied (`local_example.py`,
+/// `settings.sample.py`).
+fn is_example_file(path: &std::path::Path) -> bool {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    ["example", "sample", "template", "dist"]
+        .iter()
+        .any(|w| stem.split(['_', '.', '-']).any(|part| part == *w))
 }
 
 /// Django's cache of `file`'s project is process memory: a settings
