@@ -361,6 +361,10 @@ pub fn is_limiter_name(name: &str) -> bool {
         || n.contains("limiter")
         || n.contains("slowdown")
         || n.contains("brute")
+        // Lockouts count failed logins per client.
+        || n.contains("loginattempt")
+        || n.contains("failedlogin")
+        || n.contains("lockout")
 }
 
 /// Python decorators (last attribute name) that make a function a request

@@ -74,6 +74,12 @@ pub fn worth_lowering(text: &str) -> bool {
                 "429",
                 "too_many_requests",
                 "toomanyrequests",
+                // Lockouts (`knowledge::is_limiter_name`).
+                "loginattempt",
+                "login_attempt",
+                "failedlogin",
+                "failed_login",
+                "lockout",
             ])
             .expect("literal markers build")
     });
