@@ -58,10 +58,15 @@ pub struct StoreCall {
     pub module: ModId,
     pub function: FuncId,
     pub span: Span,
+    pub call: ExprId,
     /// What is called, for messages: `redisClient.hGetAll`.
     pub what: String,
     /// Inside a `try` with a handler, or a promise chain with `.catch`.
     pub handled: bool,
+    /// The literal `true` / `false` a handler of the enclosing `try`
+    /// returns (`except RedisError: return True`): the function's answer
+    /// while the store is down.
+    pub returns_on_error: Option<(bool, Span)>,
 }
 
 /// A call of a project function from limiting code, and whether its
@@ -187,6 +192,7 @@ pub fn store_use(model: &Model, limiting: &HashSet<FunctionRef>) -> StoreUse {
             assigned_to: None,
             in_condition: false,
             handled_depth: 0,
+            error_returns: Vec::new(),
             caught: HashSet::new(),
             batched_names: HashSet::new(),
             counters: HashSet::new(),
@@ -225,6 +231,8 @@ struct Walk<'a> {
     in_condition: bool,
     /// Inside this many `try` bodies that have a handler.
     handled_depth: u32,
+    /// What the handlers of the enclosing `try`s return, innermost last.
+    error_returns: Vec<Option<(bool, Span)>>,
     /// Calls inside the receiver of a `.catch(…)`.
     caught: HashSet<ExprId>,
     /// Locals that hold a pipeline or MULTI (`pipe = r.pipeline()`,
@@ -283,7 +291,10 @@ impl Walk<'_> {
                 } => {
                     let catches = !handlers.is_empty();
                     self.handled_depth += u32::from(catches);
+                    self.error_returns
+                        .push(handlers.iter().find_map(|h| returns_bool(module, &h.body)));
                     self.block(body);
+                    self.error_returns.pop();
                     self.handled_depth -= u32::from(catches);
                     // Recovery code runs once the store has failed: its
                     // calls are not the request path's.
@@ -391,8 +402,10 @@ impl Walk<'_> {
                 module: self.m,
                 function: self.f,
                 span: module.expr(x).span.clone(),
+                call: x,
                 what: what(),
                 handled,
+                returns_on_error: self.error_returns.last().cloned().flatten(),
             });
             return;
         }
@@ -417,8 +430,10 @@ impl Walk<'_> {
                 module: self.m,
                 function: self.f,
                 span: module.expr(x).span.clone(),
+                call: x,
                 what: what(),
                 handled,
+                returns_on_error: self.error_returns.last().cloned().flatten(),
             });
         }
         if SCRIPT_CALLS.contains(&name.as_str()) {
@@ -607,6 +622,20 @@ pub fn mentions(module: &Module, e: ExprId, names: &HashSet<String>) -> bool {
         e,
         &mut |x| found |= matches!(&module.expr(x).kind, ExprKind::Name(n) if names.contains(n)),
     );
+    found
+}
+
+/// The first `return True` / `return false` in these statements, and
+/// where it is.
+fn returns_bool(module: &Module, body: &[StmtId]) -> Option<(bool, Span)> {
+    let mut found = None;
+    walk_stmts(module, body, &mut |s| {
+        if let StmtKind::Return(Some(e)) = &module.stmt(s).kind {
+            if let ExprKind::Bool(b) = module.expr(*e).kind {
+                found = found.clone().or(Some((b, module.stmt(s).span.clone())));
+            }
+        }
+    });
     found
 }
 

@@ -55,6 +55,7 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     let model = &project.model;
     let module = model.module(crate::model::ModId(file as u32));
     let mut reported = std::collections::HashSet::new();
+    fail_closed_answer(project, &uses, file, out);
     for call in uses.calls(file).iter().filter(|c| !c.handled) {
         let f = call.function;
         let fspan = &module.func(f).span;
@@ -66,6 +67,7 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
         });
         if old
             || reported.contains(&f)
+            || !keyed_per_client(model, &uses, call)
             || !reaches_request_unguarded(model, &uses, (call.module, f), 3)
         {
             continue;
@@ -108,6 +110,19 @@ fn reaches_request_unguarded(
     f: crate::model::limiting::FunctionRef,
     depth: usize,
 ) -> bool {
+    reaches_request(model, uses, f, depth, true)
+}
+
+/// Does a request reach `f`: `f` (or the function it is defined in) takes
+/// the request, or a call from such code reaches it, `depth` calls up;
+/// with `unguarded`, only calls whose errors nothing catches.
+fn reaches_request(
+    model: &crate::model::Model,
+    uses: &super::ModelStoreUse,
+    f: crate::model::limiting::FunctionRef,
+    depth: usize,
+    unguarded: bool,
+) -> bool {
     let (m, fid) = f;
     let module = model.module(m);
     let mut g = Some(fid);
@@ -116,28 +131,30 @@ fn reaches_request_unguarded(
         if func.kind == crate::ir::FunctionKind::Module {
             break;
         }
-        if guarded_by_decorator(model, m, h) {
+        if unguarded && guarded_by_decorator(model, m, h) {
             return false;
         }
+        // A parameter, or (Flask, Quart) the global `request` it reads.
         let takes_request = func.params.iter().any(|p| {
             model
                 .slot(&crate::model::Slot::Local(m, h, p.name.clone()))
                 .contains(&crate::model::Role::Request)
-        });
+        }) || reads_global_request(model, m, h);
         if takes_request {
             return true;
         }
         // A closure made inside a `try` of the function it sits in.
-        if uses.guarded_closures.contains(&(m, h)) {
+        if unguarded && uses.guarded_closures.contains(&(m, h)) {
             return false;
         }
         g = func.parent;
     }
     depth > 0
         && uses.callers.get(&f).is_some_and(|sites| {
-            sites
-                .iter()
-                .any(|s| !s.handled && reaches_request_unguarded(model, uses, s.caller, depth - 1))
+            sites.iter().any(|s| {
+                !(unguarded && s.handled)
+                    && reaches_request(model, uses, s.caller, depth - 1, unguarded)
+            })
         })
 }
 
@@ -420,4 +437,156 @@ fn guarded_by_decorator(
                 })
         })
     })
+}
+
+/// Fail closed on the model: a store call in a `try` whose handler
+/// returns the answer that refuses the client (`isLimited()` answering
+/// `true`, `allow()` answering `false`) while the store is down, in code
+/// a request reaches. One finding per function.
+fn fail_closed_answer(
+    project: &Project,
+    uses: &super::ModelStoreUse,
+    file: FileId,
+    out: &mut Vec<Finding>,
+) {
+    let facts = &project.files[file];
+    let model = &project.model;
+    let module = model.module(crate::model::ModId(file as u32));
+    let mut reported = std::collections::HashSet::new();
+    for call in uses.calls(file).iter().filter(|c| c.handled) {
+        let Some((answer, answer_span)) = call.returns_on_error.clone() else {
+            continue;
+        };
+        let f = call.function;
+        let name = module.func(f).name.as_deref().unwrap_or("");
+        let refuses = if answer {
+            names_a_refusal(name)
+        } else {
+            names_a_pass(name)
+        };
+        let fspan = &module.func(f).span;
+        let old = out.iter().any(|o| {
+            o.rule_id == "RATE010"
+                && o.path == facts.path
+                && o.span.start >= fspan.start
+                && o.span.end <= fspan.end
+        });
+        if !refuses
+            || old
+            || !keyed_per_client(model, uses, call)
+            || !reported.insert(f)
+            || !reaches_request(model, uses, (call.module, f), 3, false)
+        {
+            continue;
+        }
+        let answer = match (module.is_python(), answer) {
+            (true, true) => "True",
+            (true, false) => "False",
+            (false, true) => "true",
+            (false, false) => "false",
+        };
+        out.push(Finding {
+            rule_id: "RATE010",
+            severity: Severity::Warning,
+            message: format!("`{}(…)` fails closed: when the store is down, `{name}` answers `{answer}`, so every client is refused until it is back", call.what),
+            path: facts.path.clone(),
+            span: answer_span.into(),
+            primary_label: "the answer while the store is down".to_string(),
+            labels: vec![Label {
+                path: facts.path.clone(),
+                span: call.span.clone().into(),
+                message: "the store call that fails".to_string(),
+            }],
+            help: "on store errors let the request through (or fall back to a per-process limit) and alert; keep the refusal for real limits".to_string(),
+        });
+    }
+}
+
+/// `isLimited`, `is_rate_limited`, `isBlocked`, `exceeded`: `true` refuses.
+fn names_a_refusal(name: &str) -> bool {
+    let n: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    !n.contains("unlimited")
+        && !n.contains("unblocked")
+        && [
+            "limited",
+            "blocked",
+            "exceeded",
+            "overlimit",
+            "throttled",
+            "toomany",
+            "shouldthrottle",
+            "shouldblock",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
+/// `allow`, `isAllowed`, `permit`, `canProceed`: `false` refuses.
+fn names_a_pass(name: &str) -> bool {
+    let n: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    ["allow", "permit", "canproceed", "withinlimit", "underlimit"]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
+/// Does the function read a module-level request object (`flask.request`)?
+fn reads_global_request(
+    model: &crate::model::Model,
+    m: crate::model::ModId,
+    f: crate::ir::FuncId,
+) -> bool {
+    let module = model.module(m);
+    let params: Vec<&str> = module
+        .func(f)
+        .params
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    let mut found = false;
+    crate::ir::function_exprs(module, f, &mut |e| {
+        if found {
+            return;
+        }
+        if let crate::ir::ExprKind::Name(n) = &module.expr(e).kind {
+            found = !params.contains(&n.as_str())
+                && model.roles(m, f, e).contains(&crate::model::Role::Request);
+        }
+    });
+    found
+}
+
+/// Is this limiter's state per client: a key of a store command in the
+/// function (or an argument of the call itself, a script's `keys=[…]`)
+/// carries an address or an account, or the function or its class is
+/// named like a limiter? A queue length or a feature flag behind a 429 is
+/// load shedding, not a limiter's store.
+fn keyed_per_client(
+    model: &crate::model::Model,
+    uses: &super::ModelStoreUse,
+    call: &crate::model::store_ops::StoreCall,
+) -> bool {
+    let (m, f) = (call.module, call.function);
+    let carries_client = |e: crate::ir::ExprId| {
+        !model.address_origins(m, f, e).is_empty()
+            || model.roles(m, f, e).contains(&crate::model::Role::Identity)
+    };
+    let module = model.module(m);
+    let mut in_args = false;
+    crate::ir::walk_expr(module, call.call, &mut |x| {
+        in_args = in_args || carries_client(x)
+    });
+    in_args
+        || crate::model::limiting::limiter_named(module, f)
+        || uses
+            .commands(m.0 as usize)
+            .iter()
+            .any(|c| c.function == f && carries_client(c.key_expr))
 }
