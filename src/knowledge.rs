@@ -348,14 +348,19 @@ pub const COUNT_OR_TIME_VARIABLES: &[&str] = &[
     "started",
 ];
 
+/// An identifier in lower case without punctuation (`is_rate_limited` and
+/// `isRateLimited` are both `isratelimited`), for matching words in names.
+pub fn squashed(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 /// `rate.?limit|throttl|limiter|slow.?down|brute`, the rules page's
 /// pattern for limiter-like identifiers, without a regex engine.
 pub fn is_limiter_name(name: &str) -> bool {
-    let n: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    let n = squashed(name);
     n.contains("ratelimit")
         || n.contains("throttl")
         || n.contains("limiter")

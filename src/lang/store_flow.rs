@@ -650,18 +650,9 @@ impl<'a, 's> FunctionWalk<'a, 's> {
         let key_limiterish = is_limiterish(&key) || is_limiterish(&resolved);
         // `f"rl:{ip}:{int(time.time() // 60)}"`, `strftime('%H%M')`: the key
         // names its window, so an expiry refresh cannot stretch it.
-        let time_bucketed = [
-            "strftime",
-            "time.time",
-            "time()",
-            "Date.now",
-            "getTime",
-            "datetime",
-            "isoformat",
-            "toISOString",
-        ]
-        .iter()
-        .any(|m| resolved.contains(m));
+        let time_bucketed = crate::model::tables::CLOCK_READS
+            .iter()
+            .any(|m| resolved.contains(m));
         self.ops.push(StoreOp {
             function: self.function,
             client,

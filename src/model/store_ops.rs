@@ -390,23 +390,21 @@ impl Walk<'_> {
                 });
             }
         }
-        let what = || {
-            module
+        let store_call = StoreCall {
+            module: self.m,
+            function: self.f,
+            span: module.expr(x).span.clone(),
+            call: x,
+            what: module
                 .dotted(call.callee)
-                .unwrap_or_else(|| module.text(&module.expr(call.callee).span).to_string())
+                .unwrap_or_else(|| module.text(&module.expr(call.callee).span).to_string()),
+            handled,
+            returns_on_error: self.error_returns.last().cloned().flatten(),
         };
         // A registered script called: `script(keys=[key])`.
         if callee_roles.contains(&Role::Store) {
             self.scripted = true;
-            self.calls.push(StoreCall {
-                module: self.m,
-                function: self.f,
-                span: module.expr(x).span.clone(),
-                call: x,
-                what: what(),
-                handled,
-                returns_on_error: self.error_returns.last().cloned().flatten(),
-            });
+            self.calls.push(store_call);
             return;
         }
         let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind else {
@@ -426,15 +424,7 @@ impl Walk<'_> {
             on_store && !CLIENT_SIDE.contains(&name.as_str())
         };
         if sends {
-            self.calls.push(StoreCall {
-                module: self.m,
-                function: self.f,
-                span: module.expr(x).span.clone(),
-                call: x,
-                what: what(),
-                handled,
-                returns_on_error: self.error_returns.last().cloned().flatten(),
-            });
+            self.calls.push(store_call);
         }
         if SCRIPT_CALLS.contains(&name.as_str()) {
             self.scripted = true;
@@ -526,7 +516,10 @@ impl Walk<'_> {
         let mut pending = vec![key];
         while let Some(e) = pending.pop() {
             let text = module.text(&module.expr(e).span);
-            if CLOCK_WORDS.iter().any(|w| text.contains(w))
+            if tables::CLOCK_READS
+                .iter()
+                .chain(WINDOW_WORDS)
+                .any(|w| text.contains(w))
                 || text.contains("//")
                 || text.to_ascii_lowercase().contains("bucket")
             {
@@ -549,21 +542,9 @@ impl Walk<'_> {
     }
 }
 
-/// Reads of the clock in a key: a key per window.
-const CLOCK_WORDS: &[&str] = &[
-    "strftime",
-    "time.time",
-    "time()",
-    "Date.now",
-    "getTime",
-    "datetime",
-    "isoformat",
-    "toISOString",
-    "minute",
-    "Minute",
-    "window_start",
-    "windowStart",
-];
+/// Besides the clock reads (`tables::CLOCK_READS`), names of a window
+/// in a key: a key per window.
+const WINDOW_WORDS: &[&str] = &["minute", "Minute", "window_start", "windowStart"];
 
 /// The reply of a read command and the locals computed from it
 /// (`data = r.hgetall(k)`, `tokens = float(data[b"tokens"])`), two

@@ -230,6 +230,19 @@ pub const COUNTING_COMMANDS: &[&str] = &[
 
 /// Store methods that return a handle on the same store (pipelines,
 /// transactions): commands on it reach the store.
+/// Reads of the clock in a store key: the key names its window
+/// (`f"rl:{ip}:{int(time.time() // 60)}"`, `strftime('%H%M')`).
+pub const CLOCK_READS: &[&str] = &[
+    "strftime",
+    "time.time",
+    "time()",
+    "Date.now",
+    "getTime",
+    "datetime",
+    "isoformat",
+    "toISOString",
+];
+
 pub const STORE_HANDLES: &[&str] = &["pipeline", "multi", "transaction"];
 
 /// Methods of a store client that return a callable bound to it: calling

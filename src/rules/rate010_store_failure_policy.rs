@@ -504,11 +504,7 @@ fn fail_closed_answer(
 
 /// `isLimited`, `is_rate_limited`, `isBlocked`, `exceeded`: `true` refuses.
 fn names_a_refusal(name: &str) -> bool {
-    let n: String = name
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    let n = knowledge::squashed(name);
     !n.contains("unlimited")
         && !n.contains("unblocked")
         && [
@@ -527,11 +523,7 @@ fn names_a_refusal(name: &str) -> bool {
 
 /// `allow`, `isAllowed`, `permit`, `canProceed`: `false` refuses.
 fn names_a_pass(name: &str) -> bool {
-    let n: String = name
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    let n = knowledge::squashed(name);
     ["allow", "permit", "canproceed", "withinlimit", "underlimit"]
         .iter()
         .any(|w| n.contains(w))
