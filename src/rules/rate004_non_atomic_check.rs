@@ -64,23 +64,12 @@ impl Rule for NonAtomicCheck {
                     && (r.step != write.step || !write.in_transaction && write.pipeline.is_some())
                 });
             let Some(read) = read else { continue };
-            out.push(Finding {
-                rule_id: "RATE004",
-                severity: Severity::Warning,
-                message: format!(
-                    "`{}` on `{}` follows a separate `{}` of the same key: concurrent requests all read the same count and all pass the check",
-                    write.command, write.key, read.command
-                ),
-                path: facts.path.clone(),
-                span: write.span,
-                primary_label: "written in a second round trip".to_string(),
-                labels: vec![Label {
-                    path: facts.path.clone(),
-                    span: read.span,
-                    message: format!("the count is read here (`{}`)", read.command),
-                }],
-                help: fix_help(python),
-            });
+            out.push(race(
+                facts,
+                (write.span, &write.command, &write.key),
+                (read.span, &read.command),
+                python,
+            ));
         }
         model_check_then_write(project, file, python, out);
     }
@@ -136,23 +125,38 @@ fn model_check_then_write(project: &Project, file: FileId, python: bool, out: &m
             continue;
         }
         taken.take(write.span.clone().into());
-        out.push(Finding {
-            rule_id: "RATE004",
-            severity: Severity::Warning,
-            message: format!(
-                "`{}` on `{}` follows a separate `{}` of the same key: concurrent requests all read the same count and all pass the check",
-                write.command, write.key, read.command
-            ),
+        out.push(race(
+            facts,
+            (write.span.clone().into(), &write.command, &write.key),
+            (read.span.clone().into(), &read.command),
+            python,
+        ));
+    }
+}
+
+/// The finding at the write (`command` on `key`), with the read as a
+/// label; both passes report races of a store key the same way.
+fn race(
+    facts: &crate::facts::FileFacts,
+    (write, command, key): (crate::source::Span, &str, &str),
+    (read, read_command): (crate::source::Span, &str),
+    python: bool,
+) -> Finding {
+    Finding {
+        rule_id: "RATE004",
+        severity: Severity::Warning,
+        message: format!(
+            "`{command}` on `{key}` follows a separate `{read_command}` of the same key: concurrent requests all read the same count and all pass the check"
+        ),
+        path: facts.path.clone(),
+        span: write,
+        primary_label: "written in a second round trip".to_string(),
+        labels: vec![Label {
             path: facts.path.clone(),
-            span: write.span.clone().into(),
-            primary_label: "written in a second round trip".to_string(),
-            labels: vec![Label {
-                path: facts.path.clone(),
-                span: read.span.clone().into(),
-                message: format!("the count is read here (`{}`)", read.command),
-            }],
-            help: fix_help(python),
-        });
+            span: read,
+            message: format!("the count is read here (`{read_command}`)"),
+        }],
+        help: fix_help(python),
     }
 }
 

@@ -58,13 +58,7 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     fail_closed_answer(project, &uses, file, out);
     for call in uses.calls(file).iter().filter(|c| !c.handled) {
         let f = call.function;
-        let fspan = &module.func(f).span;
-        let old = out.iter().any(|o| {
-            o.rule_id == "RATE010"
-                && o.path == facts.path
-                && o.span.start >= fspan.start
-                && o.span.end <= fspan.end
-        });
+        let old = reported_in(out, &facts.path, &module.func(f).span);
         if old
             || reported.contains(&f)
             || !keyed_per_client(model, &uses, call)
@@ -90,12 +84,12 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
         out.push(Finding {
             rule_id: "RATE010",
             severity: Severity::Warning,
-            message: format!("`{}(…)` has no error handling on the request path: when the store is down, every request through this limiter fails (a 500, or a request that hangs)", call.what),
+            message: unguarded_message(&format!("`{}(…)`", call.what)),
             path: facts.path.clone(),
             span: call.span.clone().into(),
             primary_label: "the limiter's store call".to_string(),
             labels: Vec::new(),
-            help: "choose the outage policy: catch the store's errors around the limiter (Python `redis.exceptions.RedisError`, JS `try`/`catch`) and let the request through with a log line and a metric (fail open), or fall back to a per-process limit".to_string(),
+            help: UNGUARDED_HELP.to_string(),
         });
     }
 }
@@ -199,8 +193,8 @@ fn hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
         let (message, help) = match guard {
             Guard::Handled => continue,
             Guard::Unguarded => (
-                format!("{what} has no error handling on the request path: when the store is down, every request through this limiter fails (a 500, or a request that hangs)"),
-                "choose the outage policy: catch the store's errors around the limiter (Python `redis.exceptions.RedisError`, JS `try`/`catch`) and let the request through with a log line and a metric (fail open), or fall back to a per-process limit",
+                unguarded_message(&what),
+                UNGUARDED_HELP,
             ),
             Guard::FailClosed => (
                 format!("{what} fails closed: its error handler answers 429, so while the store is down every client is refused"),
@@ -464,13 +458,7 @@ fn fail_closed_answer(
         } else {
             names_a_pass(name)
         };
-        let fspan = &module.func(f).span;
-        let old = out.iter().any(|o| {
-            o.rule_id == "RATE010"
-                && o.path == facts.path
-                && o.span.start >= fspan.start
-                && o.span.end <= fspan.end
-        });
+        let old = reported_in(out, &facts.path, &module.func(f).span);
         if !refuses
             || old
             || !keyed_per_client(model, uses, call)
@@ -581,4 +569,21 @@ fn keyed_per_client(
             .commands(m.0 as usize)
             .iter()
             .any(|c| c.function == f && carries_client(c.key_expr))
+}
+
+fn unguarded_message(what: &str) -> String {
+    format!("{what} has no error handling on the request path: when the store is down, every request through this limiter fails (a 500, or a request that hangs)")
+}
+
+const UNGUARDED_HELP: &str = "choose the outage policy: catch the store's errors around the limiter (Python `redis.exceptions.RedisError`, JS `try`/`catch`) and let the request through with a log line and a metric (fail open), or fall back to a per-process limit";
+
+/// Has a RATE010 finding already been given inside this function (the
+/// first-generation pass's)?
+fn reported_in(out: &[Finding], path: &std::path::Path, function: &crate::ir::Span) -> bool {
+    out.iter().any(|o| {
+        o.rule_id == "RATE010"
+            && o.path == path
+            && o.span.start >= function.start
+            && o.span.end <= function.end
+    })
 }
