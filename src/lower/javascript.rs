@@ -2272,7 +2272,12 @@ impl<'a> Lowerer<'a> {
         let Some(callee) = self.field(node, callee_field) else {
             return self.unknown_of(node);
         };
-        let callee = self.expr(callee);
+        // tree-sitter-typescript reads `await p.exec<T>()` as a call of
+        // `await p.exec`: lower it as the `await` of the call.
+        let awaited = (!is_new && self.kind(callee) == K::AwaitExpression)
+            .then(|| self.first_kid(callee))
+            .flatten();
+        let callee = self.expr(awaited.unwrap_or(callee));
         let args = match self.field(node, f.arguments) {
             Some(a) if self.kind(a) == K::Arguments => self.elements(a),
             Some(template) => vec![self.expr(template)],
@@ -2284,6 +2289,10 @@ impl<'a> Lowerer<'a> {
             keywords: Vec::new(),
             is_new,
         };
+        if let Some(a) = awaited {
+            let inner = self.push_expr(ExprKind::Call(call), a.start_byte()..node.end_byte());
+            return self.push_expr(ExprKind::Await(inner), span(node));
+        }
         self.push_expr(ExprKind::Call(call), span(node))
     }
 

@@ -17,6 +17,7 @@ pub type FunctionRef = (ModId, FuncId);
 /// The limiting functions of the project.
 pub fn limiting_functions(model: &Model) -> HashSet<FunctionRef> {
     let mut limiting: HashSet<FunctionRef> = HashSet::new();
+    let errors = super::rejections::error_classes(model);
     for (mi, module) in model.modules.iter().enumerate() {
         let m = ModId(mi as u32);
         for fi in 0..module.functions.len() {
@@ -25,7 +26,7 @@ pub fn limiting_functions(model: &Model) -> HashSet<FunctionRef> {
             if func.kind == FunctionKind::Module {
                 continue;
             }
-            if rejects(module, f) {
+            if rejects(module, f) || raises_429_class(model, m, f, &errors) {
                 // The middleware a `.then(() => res.status(429))` sits in,
                 // and the factory that returns it.
                 let mut g = Some(f);
@@ -61,6 +62,31 @@ pub fn limiting_functions(model: &Model) -> HashSet<FunctionRef> {
         frontier = next;
     }
     limiting
+}
+
+/// The function makes an error of a project class that carries 429
+/// (`throw new TooManyRequestsError(…)`).
+fn raises_429_class(
+    model: &Model,
+    m: ModId,
+    f: FuncId,
+    errors: &HashSet<(ModId, ClassId)>,
+) -> bool {
+    if errors.is_empty() {
+        return false;
+    }
+    let module = model.module(m);
+    let mut found = false;
+    function_exprs(module, f, &mut |e| {
+        if let ExprKind::Call(call) = &module.expr(e).kind {
+            found |= !found
+                && model
+                    .roles(m, f, call.callee)
+                    .iter()
+                    .any(|r| matches!(r, super::Role::Class(cm, c) if errors.contains(&(*cm, *c))));
+        }
+    });
+    found
 }
 
 /// The function's own body answers 429: the number outside a comparison

@@ -922,7 +922,14 @@ impl Model {
             },
             ExprKind::Attr { obj, name } => {
                 let base = self.eval(m, f, *obj, d);
-                self.member(&base, name, here, d)
+                let roles = self.member(&base, name, here, d);
+                // `request.server.redis`, `app.state.redis`: a client set
+                // up where the model cannot see (a framework decorator,
+                // a lifespan hook), known by its name.
+                if roles.is_empty() && tables::names_redis_client(name) {
+                    return vec![Role::Store];
+                }
+                roles
             }
             ExprKind::Subscript { obj, index } => {
                 let base = self.eval(m, f, *obj, d);
@@ -1136,6 +1143,11 @@ impl Model {
                     if let Some(k) = key {
                         merge(&mut out, external(format!("{path}.{k}")));
                     }
+                    // Any entry of a table-known mapping (`caches[alias]`).
+                    let any = format!("{path}[]");
+                    if tables::external_role(&any).is_some() {
+                        merge(&mut out, external(any));
+                    }
                 }
                 _ => {}
             }
@@ -1177,6 +1189,10 @@ impl Model {
                     if first_str.is_some_and(tables::identity_header) {
                         out.push(Role::Identity);
                     }
+                }
+                // `authorization.replace("Bearer ", "")` is still the token.
+                if *role == Role::Identity && tables::KEEPING_METHODS.contains(&name.as_str()) {
+                    out.push(Role::Identity);
                 }
                 if let Role::Addr(a, _) = role {
                     match name.as_str() {

@@ -312,7 +312,7 @@ fn registers_error_handler(module: &Module, call: &Call) -> bool {
 /// The project's error classes that carry 429: their class body or
 /// constructor sets it (`status_code = 429`, `super(message, 429)`,
 /// `this.statusCode = 429`), or they extend one that does.
-fn error_classes(model: &Model) -> HashSet<(ModId, ClassId)> {
+pub(crate) fn error_classes(model: &Model) -> HashSet<(ModId, ClassId)> {
     let mut out = HashSet::new();
     for (mi, module) in model.modules.iter().enumerate() {
         for (ci, class) in module.classes.iter().enumerate() {

@@ -26,9 +26,20 @@ pub struct StoreCommand {
     pub key_expr: ExprId,
     /// The whole call.
     pub span: Span,
+    /// Where a finding goes: the call, or for a chained command
+    /// (`multi().get(k).incr(k)`, whose call starts at the client) from
+    /// its name to the end of the call.
+    pub at: Span,
     pub call: ExprId,
     /// Sent in a pipeline or MULTI with other commands (one round trip).
     pub batched: bool,
+    /// The batch is a MULTI/EXEC transaction: no other client's command
+    /// runs between its commands.
+    pub transaction: bool,
+    /// Which batch: the local holding it and where it was assigned
+    /// (`pipe@120`), or `@offset` of the call that made it for a chain
+    /// (`r.pipeline().incr(k)…`).
+    pub batch: Option<String>,
     pub guard: Guard,
     /// `EXPIRE … NX` / `nx=True`: sets the expiry only when the key has none.
     pub nx: bool,
@@ -43,8 +54,10 @@ pub struct StoreCommand {
     /// is `[0]`): a command whose path is a prefix of another's runs
     /// before it on every path that reaches the other.
     pub blocks: Vec<u32>,
-    /// The local the command's reply is assigned to (`n = await r.get(k)`).
-    pub result: Option<String>,
+    /// The locals the command's reply is assigned to (`n = await
+    /// r.get(k)`; every name of `[, count] = await pipe.exec()` for a
+    /// batched command, or of `[n, t] = await Promise.all([…])`).
+    pub results: Vec<String>,
     /// The value written (`set(key, value)`).
     pub value: Option<ExprId>,
     /// The command is part of an `if` condition: its reply decides.
@@ -194,7 +207,8 @@ pub fn store_use(model: &Model, limiting: &HashSet<FunctionRef>) -> StoreUse {
             handled_depth: 0,
             error_returns: Vec::new(),
             caught: HashSet::new(),
-            batched_names: HashSet::new(),
+            batches: std::collections::HashMap::new(),
+            pipelined: function_text(module, f).contains("execAsPipeline"),
             counters: HashSet::new(),
             scripted: false,
             found: Vec::new(),
@@ -224,9 +238,9 @@ struct Walk<'a> {
     /// The blocks being walked, outermost first, and the next block's id.
     blocks: Vec<u32>,
     next_block: u32,
-    /// The call an assignment statement stores, and the local it is
+    /// The value an assignment statement stores, and the locals it is
     /// stored in.
-    assigned_to: Option<(ExprId, String)>,
+    assigned_to: Option<(ExprId, Vec<String>)>,
     /// Walking an `if` condition.
     in_condition: bool,
     /// Inside this many `try` bodies that have a handler.
@@ -236,8 +250,12 @@ struct Walk<'a> {
     /// Calls inside the receiver of a `.catch(…)`.
     caught: HashSet<ExprId>,
     /// Locals that hold a pipeline or MULTI (`pipe = r.pipeline()`,
-    /// `async with r.pipeline() as pipe`).
-    batched_names: HashSet<String>,
+    /// `async with r.pipeline() as pipe`), and whether it is a
+    /// transaction.
+    batches: std::collections::HashMap<String, (String, bool)>,
+    /// The function sends MULTIs with node-redis `execAsPipeline()`:
+    /// without MULTI/EXEC.
+    pipelined: bool,
     /// Locals holding what a counting command returned (`n = r.incr(k)`).
     counters: HashSet<String>,
     scripted: bool,
@@ -271,13 +289,24 @@ impl Walk<'_> {
                 }
                 StmtKind::Assign { target, value, .. } => {
                     if let ExprKind::Name(n) = &module.expr(*target).kind {
-                        if self.is_batch(*value) {
-                            self.batched_names.insert(n.clone());
+                        self.batches.remove(n);
+                        if let Some((_, transaction)) = self.is_batch(*value) {
+                            let id = format!("{n}@{}", stmt.span.start);
+                            self.batches.insert(n.clone(), (id, transaction));
                         }
                         if counted(module, *value) {
                             self.counters.insert(n.clone());
                         }
-                        self.assigned_to = Some((replied(module, *value), n.clone()));
+                    }
+                    let mut names = Vec::new();
+                    walk_expr(module, *target, &mut |x| {
+                        if let ExprKind::Name(n) = &module.expr(x).kind {
+                            names.push(n.clone());
+                        }
+                    });
+                    if !names.is_empty() {
+                        self.replies_of_sent_batch(*value, &names);
+                        self.assigned_to = Some((*value, names));
                     }
                 }
                 StmtKind::FunctionDef(g) if self.handled_depth > 0 => {
@@ -312,8 +341,9 @@ impl Walk<'_> {
                 StmtKind::With { items, .. } => {
                     for (value, target) in items {
                         if let Some(ExprKind::Name(n)) = target.map(|t| &module.expr(t).kind) {
-                            if self.is_batch(*value) {
-                                self.batched_names.insert(n.clone());
+                            if let Some((_, transaction)) = self.is_batch(*value) {
+                                let id = format!("{n}@{}", stmt.span.start);
+                                self.batches.insert(n.clone(), (id, transaction));
                             }
                         }
                     }
@@ -411,14 +441,26 @@ impl Walk<'_> {
             return;
         };
         let batch = self.is_batch(*obj);
+        // Destructuring assigns one value per name: the call is seen once
+        // per name, its reply goes to all of them.
+        let replies = self.replies(x);
+        if let Some(seen) = self.found.iter_mut().find(|c| c.call == x) {
+            for n in replies {
+                if !seen.results.contains(&n) {
+                    seen.results.push(n);
+                }
+            }
+            return;
+        }
         let receiver = self.model.roles(self.m, self.f, *obj);
         // Django's cache is a store only where `CACHES` says so: the
         // first-generation pass judges it with the settings.
         let django_cache = receiver
             .iter()
             .any(|r| matches!(r, Role::Ext(p) if p.starts_with("django.core.cache")));
-        let on_store = receiver.contains(&Role::Store) && !django_cache;
-        let sends = if batch {
+        let on_store = (receiver.contains(&Role::Store) || named_store(module, *obj, &receiver))
+            && !django_cache;
+        let sends = if batch.is_some() {
             SENDS_BATCH.contains(&name.as_str())
         } else {
             on_store && !CLIENT_SIDE.contains(&name.as_str())
@@ -434,18 +476,14 @@ impl Walk<'_> {
         if !is_counting_write(&command)
             && !is_relative_expire(&command)
             && !is_read(&command)
-            && !matches!(command.as_str(), "set" | "hset")
+            && !is_set(&command)
         {
             return;
         }
         let Some(&key_expr) = call.args.first() else {
             return;
         };
-        if !self
-            .model
-            .roles(self.m, self.f, *obj)
-            .contains(&Role::Store)
-        {
+        if batch.is_none() && !on_store && !django_cache {
             return;
         }
         let nx = call.args.iter().skip(1).any(|a| {
@@ -464,36 +502,135 @@ impl Walk<'_> {
             key,
             key_expr,
             span: module.expr(x).span.clone(),
+            at: {
+                let (callee, whole) = (&module.expr(call.callee).span, &module.expr(x).span);
+                let chained = matches!(module.expr(*obj).kind, ExprKind::Call(_));
+                if chained {
+                    callee.end.saturating_sub(name.len()).max(whole.start)..whole.end
+                } else {
+                    whole.clone()
+                }
+            },
             call: x,
-            batched: self.is_batch(*obj),
+            batched: batch.is_some(),
+            transaction: batch.as_ref().is_some_and(|(_, t)| *t),
+            batch: batch.map(|(b, _)| b),
             guard: self.guards.last().copied().unwrap_or(Guard::None),
             nx,
             scripted: false,
             blocks: self.blocks.clone(),
-            result: self
-                .assigned_to
-                .as_ref()
-                .filter(|(e, _)| *e == x)
-                .map(|(_, n)| n.clone()),
+            results: replies,
             value: call.args.get(1).copied(),
             in_condition: self.in_condition,
         });
     }
 
     /// A pipeline or MULTI handle: `r.pipeline()`, `client.multi()`, a
-    /// command chained on one (`multi().incr(k)`), or a local holding one.
-    fn is_batch(&self, e: ExprId) -> bool {
+    /// command chained on one (`multi().incr(k)`), or a local holding one;
+    /// which batch it is and whether it is a transaction.
+    fn is_batch(&self, e: ExprId) -> Option<(String, bool)> {
         let module = self.model.module(self.m);
         match &module.expr(e).kind {
             ExprKind::Await(inner) => self.is_batch(*inner),
-            ExprKind::Name(n) => self.batched_names.contains(n),
+            ExprKind::Name(n) => self.batches.get(n).cloned(),
             ExprKind::Call(call) => match &module.expr(call.callee).kind {
-                ExprKind::Attr { obj, name } => {
-                    tables::STORE_HANDLES.contains(&name.as_str()) || self.is_batch(*obj)
+                ExprKind::Attr { obj, name }
+                    if tables::STORE_HANDLES.contains(&name.as_str()) && self.on_store(*obj) =>
+                {
+                    Some((
+                        format!("@{}", module.expr(e).span.start),
+                        self.transactional(module, *obj, call, name),
+                    ))
                 }
-                _ => false,
+                ExprKind::Attr { obj, .. } => self.is_batch(*obj),
+                _ => None,
             },
+            _ => None,
+        }
+    }
+
+    /// A store client by role, or by a Redis name the model cannot follow.
+    fn on_store(&self, e: ExprId) -> bool {
+        let roles = self.model.roles(self.m, self.f, e);
+        roles.contains(&Role::Store) || named_store(self.model.module(self.m), e, &roles)
+    }
+
+    /// `multi()` is MULTI/EXEC unless sent with `execAsPipeline()`;
+    /// redis-py's `pipeline()` is one unless `transaction=False` or on a
+    /// cluster; ioredis and Upstash pipelines are not.
+    fn transactional(&self, module: &Module, client: ExprId, call: &Call, name: &str) -> bool {
+        match name {
+            "multi" | "transaction" => !self.pipelined,
+            "pipeline" if module.lang.is_some_and(|l| l.is_python()) => {
+                let off = call
+                    .named_arg(module, "transaction")
+                    .is_some_and(|v| matches!(module.expr(v).kind, ExprKind::Bool(false)));
+                let cluster = module
+                    .text(&module.expr(client).span)
+                    .to_ascii_lowercase()
+                    .contains("cluster")
+                    || self.model.roles(self.m, self.f, client).iter().any(
+                        |r| matches!(r, Role::Ext(p) if p.to_ascii_lowercase().contains("cluster")),
+                    );
+                !off && !cluster
+            }
             _ => false,
+        }
+    }
+
+    /// The locals the reply of call `x` goes to, or a value computed from
+    /// it: the call is part of the statement's value (`n = int(await
+    /// r.get(k) or 0)`, `n = cache.get(k, 0) + 1`, `[a, b] = await
+    /// Promise.all([...])`, a chain's `exec()`).
+    fn replies(&self, x: ExprId) -> Vec<String> {
+        let module = self.model.module(self.m);
+        let Some((value, names)) = &self.assigned_to else {
+            return Vec::new();
+        };
+        // Destructuring's synthetic `value[i]` has the pattern's span.
+        let inner = &module.expr(x).span;
+        let within = |e: ExprId| {
+            let outer = &module.expr(e).span;
+            outer.start <= inner.start && inner.end <= outer.end
+        };
+        if within(*value) || within(replied(module, *value)) {
+            names.clone()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// `_, count = pipe.execute()`: the commands queued on `pipe` reply
+    /// now.
+    fn replies_of_sent_batch(&mut self, value: ExprId, names: &[String]) {
+        let module = self.model.module(self.m);
+        let source = replied(module, value);
+        let ExprKind::Call(call) = &module.expr(source).kind else {
+            return;
+        };
+        let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind else {
+            return;
+        };
+        let ExprKind::Name(local) = &module.expr(*obj).kind else {
+            return;
+        };
+        let Some((batch, _)) = self
+            .batches
+            .get(local)
+            .filter(|_| SENDS_BATCH.contains(&name.as_str()))
+        else {
+            return;
+        };
+        for c in self
+            .found
+            .iter_mut()
+            .filter(|c| c.batch.as_ref() == Some(batch))
+        {
+            for n in names {
+                if !c.results.contains(n) {
+                    c.results.push(n.clone());
+                }
+            }
         }
     }
 
@@ -551,7 +688,7 @@ const WINDOW_WORDS: &[&str] = &["minute", "Minute", "window_start", "windowStart
 /// assignments deep.
 pub fn reply_names(model: &Model, read: &StoreCommand) -> HashSet<String> {
     let module = model.module(read.module);
-    let mut names: HashSet<String> = read.result.iter().cloned().collect();
+    let mut names: HashSet<String> = read.results.iter().cloned().collect();
     if names.is_empty() {
         return names;
     }
@@ -621,12 +758,14 @@ fn returns_bool(module: &Module, body: &[StmtId]) -> Option<(bool, Span)> {
 }
 
 /// The call whose reply a value holds: `await r.get(k)`, `int(r.get(k))`,
-/// `Number(await r.get(k))`, `r.get(k) or 0` are all `r.get(k)`.
+/// `Number(await r.get(k))`, `r.get(k) or 0` are all `r.get(k)`; a
+/// destructured `[n] = await Promise.all(…)` is the `Promise.all`.
 fn replied(module: &Module, value: ExprId) -> ExprId {
     let mut e = value;
     loop {
         match &module.expr(e).kind {
             ExprKind::Await(inner) => e = *inner,
+            ExprKind::Subscript { obj, .. } => e = *obj,
             // `r.get(k) or 0`, `(await r.get(k)) ?? 0`
             ExprKind::Logic { left, .. } => e = *left,
             ExprKind::Call(call)
@@ -639,6 +778,27 @@ fn replied(module: &Module, value: ExprId) -> ExprId {
             _ => return e,
         }
     }
+}
+
+/// A client the model cannot follow but whose name says Redis
+/// (`req.server.redis`, `app.locals.redisClient`): a decorated framework
+/// instance or a value set up outside the code that is read.
+fn named_store(module: &Module, e: ExprId, roles: &[Role]) -> bool {
+    let name = match &module.expr(e).kind {
+        ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => n,
+        _ => return false,
+    };
+    roles.is_empty() && tables::names_redis_client(name)
+}
+
+/// Commands that write a value the caller computed (`set(k, n + 1)`).
+pub fn is_set(command: &str) -> bool {
+    matches!(command, "set" | "hset" | "setex" | "psetex" | "hmset")
+}
+
+/// The source text of function `f`.
+fn function_text(module: &Module, f: FuncId) -> &str {
+    module.text(&module.func(f).span)
 }
 
 /// `r.incr(k)` / `await client.incr(k)`.

@@ -47,8 +47,33 @@ pub const EXTERNAL_ROLES: &[(&str, Role)] = &[
     ("@upstash/redis.Redis()", Role::Store),
     ("@upstash/redis.Redis.fromEnv()", Role::Store),
     ("@vercel/kv.kv", Role::Store),
+    ("redis.StrictRedis.from_url()", Role::Store),
+    ("redis.RedisCluster()", Role::Store),
+    ("redis.cluster.RedisCluster()", Role::Store),
+    ("redis.asyncio.RedisCluster()", Role::Store),
+    ("redis.asyncio.cluster.RedisCluster()", Role::Store),
+    ("redis.asyncio.StrictRedis()", Role::Store),
+    ("redis.createCluster()", Role::Store),
+    // Memcached clients: a shared store like Redis (RATE004 races), with
+    // its own eviction (never RATE005).
+    ("pymemcache.Client()", Role::Store),
+    ("pymemcache.client.base.Client()", Role::Store),
+    ("pymemcache.client.base.PooledClient()", Role::Store),
+    ("pymemcache.client.hash.HashClient()", Role::Store),
+    ("pylibmc.Client()", Role::Store),
+    ("bmemcached.Client()", Role::Store),
+    ("memcache.Client()", Role::Store),
     ("django.core.cache.cache", Role::Store),
+    // `caches["ratelimit"]`: any alias of Django's cache handler.
+    ("django.core.cache.caches[]", Role::Store),
 ];
+
+/// A name that says it holds a Redis client (`redis`, `redisClient`,
+/// `cache_redis`), not a setting of one (`redisUrl`, `REDIS_KEY`).
+pub fn names_redis_client(name: &str) -> bool {
+    let n = crate::knowledge::squashed(name);
+    n.ends_with("redis") || n.ends_with("redisclient") || n.ends_with("redisconn")
+}
 
 /// Attributes and members of request-like values.
 pub const MEMBER_ROLES: &[(Role, &str, Role)] = &[
@@ -124,8 +149,12 @@ pub const HEADERS: &[(&str, Addr)] = &[
 ];
 
 /// String methods that keep what a value identifies (`.strip()`,
-/// `.trim()`, `.lower()`).
+/// `.trim()`, `.lower()`, `.replace("Bearer ", "")`, `::ffff:` stripped).
 pub const KEEPING_METHODS: &[&str] = &[
+    "replace",
+    "replaceAll",
+    "removeprefix",
+    "removesuffix",
     "strip",
     "lstrip",
     "rstrip",

@@ -2,11 +2,14 @@
 //! decides, and writes it back in separate steps, so concurrent requests
 //! all read the same count and all pass the check.
 //!
-//! Store-backed: a read (`get`, `zcard`, `hget`, `llen`, …) and a later
-//! counting write (`incr`, `zadd`, `rpush`, `set` of the read value plus
-//! one, …) of the same key in separate round trips, neither in one
-//! MULTI/EXEC nor a Lua script. INCR first and compare after is atomic.
-//! Facts: `StoreOp` from `lang::store_flow`.
+//! Store-backed, on the model's store commands (`model::store_ops`:
+//! clients from factories, fields, typed parameters, other modules and
+//! Django's cache): a read (`get`, `zcard`, `hget`, `llen`, …) the
+//! function decides on, then a counting write (`incr`, `zadd`, `rpush`, …)
+//! of the same key; or a `set` of a value computed from the read (`n + 1`,
+//! `payload.attempts += 1`). Separate round trips, or one pipeline that is
+//! not a MULTI/EXEC; never a Lua script. INCR first and compare after is
+//! atomic.
 //!
 //! In memory: a hand-rolled limiter's state (the containers RATE002
 //! judges) compared and then written in one function, with no lock held in
@@ -14,18 +17,11 @@
 //! two in async code. Synchronous JavaScript runs to completion: no race.
 
 use super::{Rule, RuleOptions};
-use crate::facts::{AccessKind, StoreOp};
+use crate::facts::AccessKind;
 use crate::finding::{Finding, Label, Severity};
-use crate::lang::store_flow::{COUNTING_WRITES, READS};
 use crate::project::{FileId, Project};
 
 pub struct NonAtomicCheck;
-
-fn is_counting_write(op: &StoreOp) -> bool {
-    COUNTING_WRITES.contains(&op.command.as_str())
-        || (matches!(op.command.as_str(), "set" | "setex" | "psetex" | "hset")
-            && (op.value_counts || op.value_from_read))
-}
 
 impl Rule for NonAtomicCheck {
     fn id(&self) -> &'static str {
@@ -42,47 +38,15 @@ impl Rule for NonAtomicCheck {
         let facts = &project.files[file];
         let python = facts.lang.is_some_and(|l| l.is_python());
         in_memory_races(project, file, _options, python, out);
-        let ops = &facts.store_ops;
-        let same_key = super::ops_by_function_and_key(ops);
-        // A per-client or limiter-named key: a global queue length checked
-        // before a push is load shedding, not a client's count.
-        for write in ops.iter().filter(|o| {
-            is_counting_write(o)
-                && o.limiter_context
-                && (o.per_client || o.limiter_key || o.named_limiter)
-                && !o.opaque_function
-        }) {
-            let read = super::same_function_and_key(&same_key, write)
-                .iter()
-                .find(|r| {
-                    READS.contains(&r.command.as_str())
-                    && r.span.end < write.span.end
-                    && r.step != 0
-                    && write.step != 0
-                    // Separate round trips, or one pipeline that is not a
-                    // transaction (other clients interleave).
-                    && (r.step != write.step || !write.in_transaction && write.pipeline.is_some())
-                });
-            let Some(read) = read else { continue };
-            out.push(race(
-                facts,
-                (write.span, &write.command, &write.key),
-                (read.span, &read.command),
-                python,
-            ));
-        }
-        model_check_then_write(project, file, python, out);
+        store_races(project, file, python, out);
     }
 }
 
-/// On the model's store commands (`model::store_ops`: clients from
-/// factories, fields, typed parameters and other modules): a read whose
-/// reply the function decides on, then a counting write of the same key
-/// (or a `set` / `hset` of a value computed from the reply) on every path
-/// after it, each in its own round trip. Lines the pass above reported
-/// are left to it.
-fn model_check_then_write(project: &Project, file: FileId, python: bool, out: &mut Vec<Finding>) {
-    use crate::model::store_ops::{decides_on, is_counting_write, is_read, mentions, reply_names};
+/// A read whose reply the function decides on, then a counting write of
+/// the same key (or a `set` of a value computed from the reply) on every
+/// path after it, in another round trip. One finding per write.
+fn store_races(project: &Project, file: FileId, python: bool, out: &mut Vec<Finding>) {
+    use crate::model::store_ops::{decides_on, is_counting_write, is_read, is_set, reply_names};
     let all = super::model_store_use(project);
     let commands = all.commands(file);
     let model = &project.model;
@@ -90,52 +54,119 @@ fn model_check_then_write(project: &Project, file: FileId, python: bool, out: &m
     let mut taken = super::TakenLines::new(project, file, "RATE004", out);
     for read in commands
         .iter()
-        .filter(|r| is_read(&r.command) && !r.batched && !r.scripted)
+        .filter(|r| is_read(&r.command) && !r.scripted)
     {
         // A client's count (or a limiter's own key): a global queue length
         // checked before a push is load shedding, not a limiter's race.
+        let key_roles = model.roles(read.module, read.function, read.key_expr);
         let per_client = !model
             .address_origins(read.module, read.function, read.key_expr)
             .is_empty()
-            || model
-                .roles(read.module, read.function, read.key_expr)
-                .contains(&crate::model::Role::Identity)
+            || key_roles.contains(&crate::model::Role::Identity)
+            // Built from something other than constants (`rl:{tenant}`).
+            || !key_roles.contains(&crate::model::Role::Const)
             || crate::knowledge::is_limiter_name(&read.key)
             || crate::model::limiting::limiter_named(model.module(read.module), read.function);
-        if !per_client {
-            continue;
-        }
         let names = reply_names(model, read);
-        if !read.in_condition && !decides_on(model, read, &names) {
-            continue;
-        }
         let module = model.module(read.module);
-        let write = commands.iter().find(|w| {
+        let decides = read.in_condition || decides_on(model, read, &names);
+        let same_key_reads: Vec<_> = commands
+            .iter()
+            .filter(|r| r.function == read.function && r.key == read.key && is_read(&r.command))
+            .map(|r| r.call)
+            .collect();
+        // The last: the write on the path that lets the request through
+        // (`if over: incr; 429 else: incr; next()`).
+        let write = commands.iter().rev().find(|w| {
+            let after = if read.batched && w.batch == read.batch {
+                // Queued on the same pipeline after the read; in a
+                // MULTI/EXEC nothing runs between them.
+                !read.transaction && w.span.end > read.span.end
+            } else {
+                w.span.start >= read.span.end
+            };
             w.function == read.function
                 && w.key == read.key
-                && w.span.start >= read.span.end
-                && !w.batched
+                && after
                 && w.blocks.starts_with(&read.blocks)
-                && (is_counting_write(&w.command)
-                    || matches!(w.command.as_str(), "set" | "hset")
-                        && mentions(module, w.call, &names))
+                // The count decided on, then written; or the read value
+                // written back changed (`set(k, n + 1)`): a lost update.
+                && (per_client && decides && is_counting_write(&w.command)
+                    || is_set(&w.command)
+                        && changed_from(module, read.function, w.call, &names, &same_key_reads))
         });
         let Some(write) = write else { continue };
-        if taken.is_taken(write.span.clone().into()) || taken.is_taken(read.span.clone().into()) {
+        if taken.is_taken(write.at.clone().into()) || taken.is_taken(read.at.clone().into()) {
             continue;
         }
-        taken.take(write.span.clone().into());
+        taken.take(write.at.clone().into());
         out.push(race(
             facts,
-            (write.span.clone().into(), &write.command, &write.key),
-            (read.span.clone().into(), &read.command),
+            (write.at.clone().into(), &write.command, &write.key),
+            (read.at.clone().into(), &read.command),
             python,
         ));
     }
 }
 
+/// Does the written value `call` carry a count computed from the read
+/// (`n + 1`, `tokens -= 1`, `payload.attempts += 1`, `get(k) + 1`)? A
+/// cached lookup written back unchanged (`geo = lookup(ip)`) is not a
+/// count. `reads` are the calls that read the key.
+fn changed_from(
+    module: &crate::ir::Module,
+    function: crate::ir::FuncId,
+    call: crate::ir::ExprId,
+    names: &std::collections::HashSet<String>,
+    reads: &[crate::ir::ExprId],
+) -> bool {
+    use crate::ir::{walk_expr, walk_stmts, BinOp, ExprKind, StmtKind};
+    use crate::model::store_ops::mentions;
+    let from_read = |e: crate::ir::ExprId| {
+        let mut found = false;
+        walk_expr(module, e, &mut |x| found |= reads.contains(&x));
+        found || mentions(module, e, names)
+    };
+    let arithmetic = |e: crate::ir::ExprId| {
+        let mut found = false;
+        walk_expr(module, e, &mut |x| {
+            if let ExprKind::Binary {
+                op: BinOp::Add | BinOp::Sub,
+                left,
+                right,
+            } = &module.expr(x).kind
+            {
+                found |= from_read(*left) || from_read(*right);
+            }
+        });
+        found
+    };
+    if arithmetic(call) {
+        return true;
+    }
+    // A reply (or a field of one) the function changed by arithmetic
+    // before writing it.
+    let mut changed = std::collections::HashSet::new();
+    walk_stmts(module, &module.func(function).body, &mut |s| {
+        if let StmtKind::Assign {
+            target, value, op, ..
+        } = &module.stmt(s).kind
+        {
+            let counted = matches!(op, Some(BinOp::Add | BinOp::Sub)) || arithmetic(*value);
+            walk_expr(module, *target, &mut |x| {
+                if let ExprKind::Name(n) = &module.expr(x).kind {
+                    if counted && names.contains(n) {
+                        changed.insert(n.clone());
+                    }
+                }
+            });
+        }
+    });
+    mentions(module, call, &changed)
+}
+
 /// The finding at the write (`command` on `key`), with the read as a
-/// label; both passes report races of a store key the same way.
+/// label.
 fn race(
     facts: &crate::facts::FileFacts,
     (write, command, key): (crate::source::Span, &str, &str),
