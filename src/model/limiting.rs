@@ -110,15 +110,23 @@ fn rejects(module: &Module, f: FuncId) -> bool {
     found
 }
 
-/// `rate_limit`, `checkThrottle`, a method of `class RateLimiter`.
+/// `rate_limit`, `checkThrottle`, a method of `class RateLimiter` or of
+/// a class that extends or implements one (`implements ThrottlerStorage`).
 pub fn limiter_named(module: &Module, f: FuncId) -> bool {
     let func = module.func(f);
-    let class_name = func
-        .class
-        .and_then(|c| module.class(c).name.as_deref())
-        .unwrap_or("");
+    let class_named = func.class.is_some_and(|c| {
+        let class = module.class(c);
+        class
+            .name
+            .as_deref()
+            .is_some_and(crate::knowledge::is_limiter_name)
+            || class
+                .bases
+                .iter()
+                .any(|&b| crate::knowledge::is_limiter_name(module.text(&module.expr(b).span)))
+    });
     func.name
         .as_deref()
         .is_some_and(crate::knowledge::is_limiter_name)
-        || crate::knowledge::is_limiter_name(class_name)
+        || class_named
 }

@@ -216,15 +216,27 @@ impl Model {
         let aliases = AliasIndex::new(&modules);
         let targets = modules
             .iter()
-            .map(|m| {
+            .enumerate()
+            .map(|(own, m)| {
                 m.imports
                     .iter()
                     .map(|imp| {
                         match index
                             .resolve(&m.path, &imp.module, m.is_python())
                             .or_else(|| aliases.resolve(&imp.module))
+                            // `import redis` in the project's own `redis.py`
+                            // is the installed package, not the file itself.
+                            .filter(|&id| id != own)
                         {
                             Some(id) => Target::Project(ModId(id as u32)),
+                            // Python `import redis.asyncio` binds `redis`:
+                            // `redis.asyncio.Redis` is read from the top.
+                            None if m.is_python()
+                                && imp.name.is_none()
+                                && imp.module.split('.').next() == Some(imp.local.as_str()) =>
+                            {
+                                Target::External(imp.local.clone())
+                            }
                             None => Target::External(external_module(&imp.module)),
                         }
                     })
@@ -922,12 +934,12 @@ impl Model {
             },
             ExprKind::Attr { obj, name } => {
                 let base = self.eval(m, f, *obj, d);
-                let roles = self.member(&base, name, here, d);
+                let mut roles = self.member(&base, name, here, d);
                 // `request.server.redis`, `app.state.redis`: a client set
                 // up where the model cannot see (a framework decorator,
                 // a lifespan hook), known by its name.
-                if roles.is_empty() && tables::names_redis_client(name) {
-                    return vec![Role::Store];
+                if tables::names_redis_client(name) && !roles.contains(&Role::Store) {
+                    merge(&mut roles, vec![Role::Store]);
                 }
                 roles
             }

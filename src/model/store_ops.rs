@@ -43,6 +43,12 @@ pub struct StoreCommand {
     pub guard: Guard,
     /// `EXPIRE … NX` / `nx=True`: sets the expiry only when the key has none.
     pub nx: bool,
+    /// A write that (re)sets the key's expiry: `SETEX`, `set(k, v,
+    /// ex=60)`, `{ EX: 60 }`, Django's `cache.set` (its default timeout
+    /// applies too); not with `KEEPTTL`.
+    pub sets_ttl: bool,
+    /// On Django's cache API (messages and fixes differ).
+    pub django: bool,
     /// The key names a time bucket (`rl:{ip}:{minute}`), so refreshing its
     /// expiry cannot stretch a window.
     pub time_bucketed: bool,
@@ -171,9 +177,100 @@ pub fn is_counter(command: &str) -> bool {
     )
 }
 
-/// Commands that give a key a relative expiry.
+/// Commands that give a key a relative expiry (Django's
+/// `cache.touch(key, timeout)` too).
 pub fn is_relative_expire(command: &str) -> bool {
-    matches!(command, "expire" | "pexpire")
+    matches!(command, "expire" | "pexpire" | "touch")
+}
+
+/// Does this write (re)set the key's expiry?
+fn sets_ttl(module: &Module, call: &Call, command: &str, django: bool) -> bool {
+    let option = |name: &str| {
+        call.named_arg(module, name)
+            .or_else(|| call.named_arg(module, &name.to_ascii_uppercase()))
+            .is_some()
+            || call.args.iter().skip(1).any(|a| {
+                module
+                    .str_value(*a)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(name))
+            })
+    };
+    if option("keepttl") {
+        return false;
+    }
+    match command {
+        "setex" | "psetex" => true,
+        // The cache's default timeout applies when none is given.
+        "set" | "add" if django => true,
+        "set" => ["ex", "px", "exat", "pxat", "expire", "timeout"]
+            .iter()
+            .any(|o| option(o)),
+        _ => false,
+    }
+}
+
+/// Does the value a write stores count: `n + 1`, or a value computed
+/// by arithmetic from what `reads` (calls reading the key) returned or
+/// from `names` (their replies: `tokens -= 1`, `payload.attempts += 1`)?
+/// A cached lookup written back unchanged is not a count.
+pub fn counts_from(
+    module: &Module,
+    function: FuncId,
+    call: ExprId,
+    names: &HashSet<String>,
+    reads: &[ExprId],
+) -> bool {
+    let from_read = |e: ExprId| {
+        let mut found = false;
+        walk_expr(module, e, &mut |x| found |= reads.contains(&x));
+        found || mentions(module, e, names)
+    };
+    let arithmetic = |e: ExprId| {
+        let mut found = false;
+        walk_expr(module, e, &mut |x| {
+            if let ExprKind::Binary {
+                op: BinOp::Add | BinOp::Sub,
+                left,
+                right,
+            } = &module.expr(x).kind
+            {
+                let one = |y: ExprId| matches!(module.expr(y).kind, ExprKind::Num(n) if n == 1.0);
+                found |= from_read(*left) || from_read(*right) || one(*left) || one(*right);
+            }
+        });
+        found
+    };
+    let ExprKind::Call(written) = &module.expr(call).kind else {
+        return false;
+    };
+    // The values, not the key (`"rl:" + ip` is no count).
+    let values = || written.args.iter().skip(1).copied();
+    if values().any(arithmetic) {
+        return true;
+    }
+    // A reply (or a field of one) the function changed by arithmetic
+    // before writing it.
+    let mut changed = HashSet::new();
+    walk_stmts(module, &module.func(function).body, &mut |s| {
+        if let StmtKind::Assign {
+            target, value, op, ..
+        } = &module.stmt(s).kind
+        {
+            let counted = matches!(op, Some(BinOp::Add | BinOp::Sub)) || arithmetic(*value);
+            walk_expr(module, *target, &mut |x| {
+                if let ExprKind::Name(n) = &module.expr(x).kind {
+                    if counted && names.contains(n) {
+                        changed.insert(n.clone());
+                    }
+                }
+            });
+        }
+    });
+    values().any(|v| mentions(module, v, &changed))
+        || written
+            .keywords
+            .iter()
+            .any(|(_, v)| mentions(module, *v, &changed) || arithmetic(*v))
 }
 
 const SCRIPT_CALLS: &[&str] = &[
@@ -279,7 +376,14 @@ impl Walk<'_> {
                     self.in_condition = true;
                     self.exprs(*cond);
                     self.in_condition = false;
-                    self.guards.push(guard_of(module, *cond, &self.counters));
+                    let missing: HashSet<String> = self
+                        .found
+                        .iter()
+                        .filter(|c| is_read(&c.command))
+                        .flat_map(|c| c.results.iter().cloned())
+                        .collect();
+                    self.guards
+                        .push(guard_of(module, *cond, &self.counters, &missing));
                     self.nested(then);
                     self.guards.pop();
                     self.guards.push(Guard::Other);
@@ -294,7 +398,9 @@ impl Walk<'_> {
                             let id = format!("{n}@{}", stmt.span.start);
                             self.batches.insert(n.clone(), (id, transaction));
                         }
-                        if counted(module, *value) {
+                        // `n = await r.incr(k)`, or a value made from one
+                        // (`count = parseInt(raw, 10)`).
+                        if counted(module, *value) || mentions(module, *value, &self.counters) {
                             self.counters.insert(n.clone());
                         }
                     }
@@ -458,8 +564,8 @@ impl Walk<'_> {
         let django_cache = receiver
             .iter()
             .any(|r| matches!(r, Role::Ext(p) if p.starts_with("django.core.cache")));
-        let on_store = (receiver.contains(&Role::Store) || named_store(module, *obj, &receiver))
-            && !django_cache;
+        let on_store =
+            (receiver.contains(&Role::Store) || named_store(module, *obj)) && !django_cache;
         let sends = if batch.is_some() {
             SENDS_BATCH.contains(&name.as_str())
         } else {
@@ -477,6 +583,7 @@ impl Walk<'_> {
             && !is_relative_expire(&command)
             && !is_read(&command)
             && !is_set(&command)
+            && !matches!(command.as_str(), "ttl" | "pttl")
         {
             return;
         }
@@ -494,7 +601,10 @@ impl Walk<'_> {
             .named_arg(module, "nx")
             .is_some_and(|v| !matches!(module.expr(v).kind, ExprKind::Bool(false)));
         let key = module.text(&module.expr(key_expr).span).trim().to_string();
+        let sets_ttl = sets_ttl(module, call, &command, django_cache);
         self.found.push(StoreCommand {
+            sets_ttl,
+            django: django_cache,
             module: self.m,
             function: self.f,
             command,
@@ -552,7 +662,7 @@ impl Walk<'_> {
     /// A store client by role, or by a Redis name the model cannot follow.
     fn on_store(&self, e: ExprId) -> bool {
         let roles = self.model.roles(self.m, self.f, e);
-        roles.contains(&Role::Store) || named_store(self.model.module(self.m), e, &roles)
+        roles.contains(&Role::Store) || named_store(self.model.module(self.m), e)
     }
 
     /// `multi()` is MULTI/EXEC unless sent with `execAsPipeline()`;
@@ -783,12 +893,11 @@ fn replied(module: &Module, value: ExprId) -> ExprId {
 /// A client the model cannot follow but whose name says Redis
 /// (`req.server.redis`, `app.locals.redisClient`): a decorated framework
 /// instance or a value set up outside the code that is read.
-fn named_store(module: &Module, e: ExprId, roles: &[Role]) -> bool {
-    let name = match &module.expr(e).kind {
-        ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => n,
-        _ => return false,
-    };
-    roles.is_empty() && tables::names_redis_client(name)
+fn named_store(module: &Module, e: ExprId) -> bool {
+    match &module.expr(e).kind {
+        ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => tables::names_redis_client(n),
+        _ => false,
+    }
 }
 
 /// Commands that write a value the caller computed (`set(k, n + 1)`).
@@ -801,24 +910,55 @@ fn function_text(module: &Module, f: FuncId) -> &str {
     module.text(&module.func(f).span)
 }
 
-/// `r.incr(k)` / `await client.incr(k)`.
+/// `r.incr(k)` / `await client.incr(k)` / `await r.incr(k).catch(…)`.
 fn counted(module: &Module, value: ExprId) -> bool {
     let mut e = value;
-    while let ExprKind::Await(inner) = &module.expr(e).kind {
-        e = *inner;
-    }
-    let ExprKind::Call(call) = &module.expr(e).kind else {
-        return false;
+    let call = loop {
+        match &module.expr(e).kind {
+            ExprKind::Await(inner) => e = *inner,
+            ExprKind::Call(call) => match &module.expr(call.callee).kind {
+                ExprKind::Attr { obj, name }
+                    if matches!(name.as_str(), "catch" | "then" | "finally") =>
+                {
+                    e = *obj
+                }
+                _ => break call,
+            },
+            _ => return false,
+        }
     };
     matches!(&module.expr(call.callee).kind, ExprKind::Attr { name, .. } if is_counter(&name.to_ascii_lowercase()))
 }
 
 /// What an `if` condition says about the count a counting command
 /// returned (`counters`): the window starts, or the client is over.
-fn guard_of(module: &Module, cond: ExprId, counters: &HashSet<String>) -> Guard {
+fn guard_of(
+    module: &Module,
+    cond: ExprId,
+    counters: &HashSet<String>,
+    replies: &HashSet<String>,
+) -> Guard {
     let text = module.text(&module.expr(cond).span).to_ascii_lowercase();
     if text.contains("ttl") {
         return Guard::Other;
+    }
+    // `if current is None:` / `if (!current)` on a read's reply: the key
+    // did not exist, so the window starts.
+    let reply =
+        |e: ExprId| matches!(&module.expr(e).kind, ExprKind::Name(n) if replies.contains(n));
+    match &module.expr(cond).kind {
+        ExprKind::Unary {
+            op: UnaryOp::Not,
+            operand,
+        } if reply(*operand) => return Guard::FirstHit,
+        ExprKind::Compare {
+            op: CmpOp::Is | CmpOp::Eq,
+            left,
+            right,
+        } if reply(*left) && matches!(module.expr(*right).kind, ExprKind::Null) => {
+            return Guard::FirstHit
+        }
+        _ => {}
     }
     let ExprKind::Compare { op, left, right } = &module.expr(cond).kind else {
         return Guard::Other;

@@ -46,6 +46,11 @@ pub const EXTERNAL_ROLES: &[(&str, Role)] = &[
     ("@redis/client.createClient()", Role::Store),
     ("@upstash/redis.Redis()", Role::Store),
     ("@upstash/redis.Redis.fromEnv()", Role::Store),
+    ("@upstash/redis/cloudflare.Redis()", Role::Store),
+    ("@upstash/redis/cloudflare.Redis.fromEnv()", Role::Store),
+    ("@upstash/redis/nodejs.Redis()", Role::Store),
+    ("@upstash/redis/nodejs.Redis.fromEnv()", Role::Store),
+    ("@upstash/redis/fastly.Redis()", Role::Store),
     ("@vercel/kv.kv", Role::Store),
     ("redis.StrictRedis.from_url()", Role::Store),
     ("redis.RedisCluster()", Role::Store),
@@ -64,6 +69,7 @@ pub const EXTERNAL_ROLES: &[(&str, Role)] = &[
     ("bmemcached.Client()", Role::Store),
     ("memcache.Client()", Role::Store),
     ("django.core.cache.cache", Role::Store),
+    ("django_redis.get_redis_connection()", Role::Store),
     // `caches["ratelimit"]`: any alias of Django's cache handler.
     ("django.core.cache.caches[]", Role::Store),
 ];

@@ -115,34 +115,39 @@ impl RuleMeta {
     }
 }
 
-/// Text under `## heading` up to the next `## ` heading.
 /// A file's store commands by (function, key), each list in source order:
 /// rules that pair a command with another on the same key look there
 /// instead of scanning every command of the file for each one (quadratic
 /// in a large generated file).
-pub fn ops_by_function_and_key(ops: &[crate::facts::StoreOp]) -> OpsByKey<'_> {
-    let mut index = OpsByKey::new();
-    for op in ops {
+pub fn commands_by_function_and_key(
+    commands: &[crate::model::store_ops::StoreCommand],
+) -> CommandsByKey<'_> {
+    let mut index = CommandsByKey::new();
+    for c in commands {
         index
-            .entry((op.function, op.key.as_str()))
+            .entry((c.function, c.key.as_str()))
             .or_default()
-            .push(op);
+            .push(c);
     }
     index
 }
 
-pub type OpsByKey<'a> = std::collections::HashMap<(usize, &'a str), Vec<&'a crate::facts::StoreOp>>;
+pub type CommandsByKey<'a> = std::collections::HashMap<
+    (crate::ir::FuncId, &'a str),
+    Vec<&'a crate::model::store_ops::StoreCommand>,
+>;
 
-/// The commands in `op`'s function on `op`'s key, in source order.
+/// The commands in `c`'s function on `c`'s key, in source order.
 pub fn same_function_and_key<'a>(
-    index: &'a OpsByKey<'a>,
-    op: &'a crate::facts::StoreOp,
-) -> &'a [&'a crate::facts::StoreOp] {
+    index: &'a CommandsByKey<'a>,
+    c: &'a crate::model::store_ops::StoreCommand,
+) -> &'a [&'a crate::model::store_ops::StoreCommand] {
     index
-        .get(&(op.function, op.key.as_str()))
+        .get(&(c.function, c.key.as_str()))
         .map_or(&[][..], Vec::as_slice)
 }
 
+/// Text under `## heading` up to the next `## ` heading.
 pub fn section<'a>(body: &'a str, heading: &str) -> Option<&'a str> {
     let marker = format!("## {heading}\n");
     let start = body.find(&marker)? + marker.len();

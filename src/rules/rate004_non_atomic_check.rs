@@ -46,12 +46,15 @@ impl Rule for NonAtomicCheck {
 /// the same key (or a `set` of a value computed from the reply) on every
 /// path after it, in another round trip. One finding per write.
 fn store_races(project: &Project, file: FileId, python: bool, out: &mut Vec<Finding>) {
-    use crate::model::store_ops::{decides_on, is_counting_write, is_read, is_set, reply_names};
+    use crate::model::store_ops::{
+        counts_from, decides_on, is_counting_write, is_read, is_set, reply_names,
+    };
     let all = super::model_store_use(project);
     let commands = all.commands(file);
     let model = &project.model;
     let facts = &project.files[file];
     let mut taken = super::TakenLines::new(project, file, "RATE004", out);
+    let by_key = super::commands_by_function_and_key(commands);
     for read in commands
         .iter()
         .filter(|r| is_read(&r.command) && !r.scripted)
@@ -70,14 +73,15 @@ fn store_races(project: &Project, file: FileId, python: bool, out: &mut Vec<Find
         let names = reply_names(model, read);
         let module = model.module(read.module);
         let decides = read.in_condition || decides_on(model, read, &names);
-        let same_key_reads: Vec<_> = commands
+        let same_key = super::same_function_and_key(&by_key, read);
+        let same_key_reads: Vec<_> = same_key
             .iter()
-            .filter(|r| r.function == read.function && r.key == read.key && is_read(&r.command))
+            .filter(|r| is_read(&r.command))
             .map(|r| r.call)
             .collect();
         // The last: the write on the path that lets the request through
         // (`if over: incr; 429 else: incr; next()`).
-        let write = commands.iter().rev().find(|w| {
+        let write = same_key.iter().rev().find(|w| {
             let after = if read.batched && w.batch == read.batch {
                 // Queued on the same pipeline after the read; in a
                 // MULTI/EXEC nothing runs between them.
@@ -85,15 +89,13 @@ fn store_races(project: &Project, file: FileId, python: bool, out: &mut Vec<Find
             } else {
                 w.span.start >= read.span.end
             };
-            w.function == read.function
-                && w.key == read.key
-                && after
+            after
                 && w.blocks.starts_with(&read.blocks)
                 // The count decided on, then written; or the read value
                 // written back changed (`set(k, n + 1)`): a lost update.
                 && (per_client && decides && is_counting_write(&w.command)
                     || is_set(&w.command)
-                        && changed_from(module, read.function, w.call, &names, &same_key_reads))
+                        && counts_from(module, read.function, w.call, &names, &same_key_reads))
         });
         let Some(write) = write else { continue };
         if taken.is_taken(write.at.clone().into()) || taken.is_taken(read.at.clone().into()) {
@@ -107,62 +109,6 @@ fn store_races(project: &Project, file: FileId, python: bool, out: &mut Vec<Find
             python,
         ));
     }
-}
-
-/// Does the written value `call` carry a count computed from the read
-/// (`n + 1`, `tokens -= 1`, `payload.attempts += 1`, `get(k) + 1`)? A
-/// cached lookup written back unchanged (`geo = lookup(ip)`) is not a
-/// count. `reads` are the calls that read the key.
-fn changed_from(
-    module: &crate::ir::Module,
-    function: crate::ir::FuncId,
-    call: crate::ir::ExprId,
-    names: &std::collections::HashSet<String>,
-    reads: &[crate::ir::ExprId],
-) -> bool {
-    use crate::ir::{walk_expr, walk_stmts, BinOp, ExprKind, StmtKind};
-    use crate::model::store_ops::mentions;
-    let from_read = |e: crate::ir::ExprId| {
-        let mut found = false;
-        walk_expr(module, e, &mut |x| found |= reads.contains(&x));
-        found || mentions(module, e, names)
-    };
-    let arithmetic = |e: crate::ir::ExprId| {
-        let mut found = false;
-        walk_expr(module, e, &mut |x| {
-            if let ExprKind::Binary {
-                op: BinOp::Add | BinOp::Sub,
-                left,
-                right,
-            } = &module.expr(x).kind
-            {
-                found |= from_read(*left) || from_read(*right);
-            }
-        });
-        found
-    };
-    if arithmetic(call) {
-        return true;
-    }
-    // A reply (or a field of one) the function changed by arithmetic
-    // before writing it.
-    let mut changed = std::collections::HashSet::new();
-    walk_stmts(module, &module.func(function).body, &mut |s| {
-        if let StmtKind::Assign {
-            target, value, op, ..
-        } = &module.stmt(s).kind
-        {
-            let counted = matches!(op, Some(BinOp::Add | BinOp::Sub)) || arithmetic(*value);
-            walk_expr(module, *target, &mut |x| {
-                if let ExprKind::Name(n) = &module.expr(x).kind {
-                    if counted && names.contains(n) {
-                        changed.insert(n.clone());
-                    }
-                }
-            });
-        }
-    });
-    mentions(module, call, &changed)
 }
 
 /// The finding at the write (`command` on `key`), with the read as a
