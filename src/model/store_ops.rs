@@ -47,6 +47,13 @@ pub struct StoreCommand {
     /// ex=60)`, `{ EX: 60 }`, Django's `cache.set` (its default timeout
     /// applies too); not with `KEEPTTL`.
     pub sets_ttl: bool,
+    /// `KEEPTTL`: the key keeps the expiry it has.
+    pub keeps_ttl: bool,
+    /// A cache that expires or evicts keys itself (Django's cache, whose
+    /// default timeout applies; memcached).
+    pub evicts: bool,
+    /// The key is made from a name that says client (`ip`, `user_id`).
+    pub client_named: bool,
     /// On Django's cache API (messages and fixes differ).
     pub django: bool,
     /// The key names a time bucket (`rl:{ip}:{minute}`), so refreshing its
@@ -184,17 +191,20 @@ pub fn is_relative_expire(command: &str) -> bool {
 }
 
 /// Does this write (re)set the key's expiry?
+/// An option of a write: `ex=60`, `'EX', 60`, `{ EX: 60 }`, `KEEPTTL`.
+fn has_option(module: &Module, call: &Call, name: &str) -> bool {
+    call.named_arg(module, name)
+        .or_else(|| call.named_arg(module, &name.to_ascii_uppercase()))
+        .is_some()
+        || call.args.iter().skip(1).any(|a| {
+            module
+                .str_value(*a)
+                .is_some_and(|s| s.eq_ignore_ascii_case(name))
+        })
+}
+
 fn sets_ttl(module: &Module, call: &Call, command: &str, django: bool) -> bool {
-    let option = |name: &str| {
-        call.named_arg(module, name)
-            .or_else(|| call.named_arg(module, &name.to_ascii_uppercase()))
-            .is_some()
-            || call.args.iter().skip(1).any(|a| {
-                module
-                    .str_value(*a)
-                    .is_some_and(|s| s.eq_ignore_ascii_case(name))
-            })
-    };
+    let option = |name: &str| has_option(module, call, name);
     if option("keepttl") {
         return false;
     }
@@ -602,13 +612,21 @@ impl Walk<'_> {
             .is_some_and(|v| !matches!(module.expr(v).kind, ExprKind::Bool(false)));
         let key = module.text(&module.expr(key_expr).span).trim().to_string();
         let sets_ttl = sets_ttl(module, call, &command, django_cache);
+        let keeps_ttl = has_option(module, call, "keepttl");
+        let sources = self.key_sources(key_expr);
+        let evicts = receiver.iter().any(
+            |r| matches!(r, Role::Ext(p) if tables::EVICTING_STORES.iter().any(|s| p.starts_with(s))),
+        );
         self.found.push(StoreCommand {
             sets_ttl,
+            keeps_ttl,
+            evicts: evicts || django_cache,
             django: django_cache,
             module: self.m,
             function: self.f,
             command,
-            time_bucketed: self.time_bucketed(key_expr),
+            time_bucketed: time_bucketed(module, &sources),
+            client_named: client_named(module, &sources),
             key,
             key_expr,
             span: module.expr(x).span.clone(),
@@ -744,34 +762,24 @@ impl Walk<'_> {
         }
     }
 
-    /// The key, or the values the locals it is made from hold
+    /// The key and the values the locals it is made from hold
     /// (`key = f"q:{tenant}:{window}"`, `window = int(time.time() // 60)`),
-    /// read the clock.
-    fn time_bucketed(&self, key: ExprId) -> bool {
+    /// at most 16 locals deep.
+    fn key_sources(&self, key: ExprId) -> Vec<ExprId> {
         let module = self.model.module(self.m);
         let mut assigned: Vec<(&str, ExprId)> = Vec::new();
-        let mut stmts = Vec::new();
-        walk_stmts(module, &module.func(self.f).body, &mut |s| stmts.push(s));
-        for s in stmts {
+        walk_stmts(module, &module.func(self.f).body, &mut |s| {
             if let StmtKind::Assign { target, value, .. } = &module.stmt(s).kind {
                 if let ExprKind::Name(t) = &module.expr(*target).kind {
                     assigned.push((t.as_str(), *value));
                 }
             }
-        }
+        });
         let mut seen: HashSet<&str> = HashSet::new();
+        let mut sources = Vec::new();
         let mut pending = vec![key];
         while let Some(e) = pending.pop() {
-            let text = module.text(&module.expr(e).span);
-            if tables::CLOCK_READS
-                .iter()
-                .chain(WINDOW_WORDS)
-                .any(|w| text.contains(w))
-                || text.contains("//")
-                || text.to_ascii_lowercase().contains("bucket")
-            {
-                return true;
-            }
+            sources.push(e);
             walk_expr(module, e, &mut |x| {
                 if let ExprKind::Name(n) = &module.expr(x).kind {
                     if seen.len() < 16 && seen.insert(n.as_str()) {
@@ -785,8 +793,63 @@ impl Walk<'_> {
                 }
             });
         }
-        false
+        sources
     }
+}
+
+/// Does a key made from these values read the clock (a key per window)?
+fn time_bucketed(module: &Module, sources: &[ExprId]) -> bool {
+    sources.iter().any(|&e| {
+        let text = module.text(&module.expr(e).span);
+        tables::CLOCK_READS
+            .iter()
+            .chain(WINDOW_WORDS)
+            .any(|w| text.contains(w))
+            || text.contains("//")
+            || text.to_ascii_lowercase().contains("bucket")
+    })
+}
+
+/// Does a key made from these values name a client (`ip`, `user_id`,
+/// `client_ip`, `request.remote_addr`)?
+fn client_named(module: &Module, sources: &[ExprId]) -> bool {
+    let mut found = false;
+    for &e in sources {
+        walk_expr(module, e, &mut |x| match &module.expr(x).kind {
+            ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => {
+                found |= crate::knowledge::is_client_like_variable(n)
+            }
+            _ => {}
+        });
+    }
+    found
+}
+
+/// Does some function of the project sweep store keys by pattern
+/// (`for k in r.scan_iter(match="rl:*"): r.delete(k)`, a scheduled
+/// cleanup)? Keys it may cover are not kept for ever.
+pub fn sweeps_keys(model: &Model) -> bool {
+    model.modules.iter().any(|module| {
+        (0..module.functions.len()).any(|fi| {
+            let (mut scans, mut deletes) = (false, false);
+            function_exprs(module, FuncId(fi as u32), &mut |e| {
+                let ExprKind::Call(call) = &module.expr(e).kind else {
+                    return;
+                };
+                let ExprKind::Attr { name, .. } = &module.expr(call.callee).kind else {
+                    return;
+                };
+                let pattern = |a: ExprId| module.text(&module.expr(a).span).contains('*');
+                scans |= matches!(
+                    name.as_str(),
+                    "scan_iter" | "scanIterator" | "scanStream" | "scan" | "keys"
+                ) && (call.args.iter().any(|&a| pattern(a))
+                    || call.named_arg(module, "match").is_some_and(pattern));
+                deletes |= matches!(name.as_str(), "delete" | "del" | "unlink");
+            });
+            scans && deletes
+        })
+    })
 }
 
 /// Besides the clock reads (`tables::CLOCK_READS`), names of a window

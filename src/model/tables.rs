@@ -74,6 +74,16 @@ pub const EXTERNAL_ROLES: &[(&str, Role)] = &[
     ("django.core.cache.caches[]", Role::Store),
 ];
 
+/// Stores that expire or evict keys themselves (module paths): a key
+/// left without a TTL there does not stay for ever.
+pub const EVICTING_STORES: &[&str] = &[
+    "pymemcache",
+    "pylibmc",
+    "bmemcached",
+    "memcache",
+    "django.core.cache",
+];
+
 /// A name that says it holds a Redis client (`redis`, `redisClient`,
 /// `cache_redis`), not a setting of one (`redisUrl`, `REDIS_KEY`).
 pub fn names_redis_client(name: &str) -> bool {

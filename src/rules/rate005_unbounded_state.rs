@@ -5,23 +5,18 @@
 //! Store half: a per-client key written by a counting command (`incr`,
 //! `zadd`, `rpush`, `hincrby`, a `set` without `ex`/`px`) in a Redis
 //! client, with no expiry given to it anywhere: no `expire`/`setex`/`EX`
-//! in the function, none on the same key in the file, and no Lua script
-//! (which may set one). Django's cache always applies a timeout and
-//! Memcached evicts, so neither is judged. Facts: `StoreOp`.
+//! in the function, none on the same key in the file, no Lua script
+//! (which may set one) and no sweep of keys by pattern in the project.
+//! Django's cache always applies a timeout and Memcached evicts, so
+//! neither is judged. On the model's store commands (`model::store_ops`).
 //!
 //! In-memory half: see `in_memory_growth`.
 
 use super::{Rule, RuleOptions};
-use crate::facts::{StoreClient, StoreOp};
 use crate::finding::{Finding, Severity};
-use crate::lang::store_flow::COUNTING_WRITES;
 use crate::project::{FileId, Project};
 
 pub struct UnboundedState;
-
-fn grows(op: &StoreOp) -> bool {
-    COUNTING_WRITES.contains(&op.command.as_str()) || matches!(op.command.as_str(), "set" | "hset")
-}
 
 impl Rule for UnboundedState {
     fn id(&self) -> &'static str {
@@ -38,49 +33,85 @@ impl Rule for UnboundedState {
         let facts = &project.files[file];
         let python = facts.lang.is_some_and(|l| l.is_python());
         in_memory_growth(project, file, options, out);
-        let ops = &facts.store_ops;
-        if ops.iter().any(|o| o.opaque_function) {
-            return;
-        }
         expiry_only_over_limit(project, file, out);
-        let mut reported = std::collections::HashSet::new();
-        // Functions and keys that some command gives an expiry (or keeps).
-        let expiring: Vec<&StoreOp> = ops.iter().filter(|e| e.sets_ttl || e.keeps_ttl).collect();
-        let expiring_functions: std::collections::HashSet<usize> =
-            expiring.iter().map(|e| e.function).collect();
-        let expiring_keys: std::collections::HashSet<&str> =
-            expiring.iter().map(|e| e.key.as_str()).collect();
-        for op in ops.iter().filter(|o| {
-            o.client == StoreClient::Redis
-                && o.per_client
-                && o.limiter_context
-                && grows(o)
-                && !o.sets_ttl
-                && !o.keeps_ttl
-        }) {
-            let expired = expiring_functions.contains(&op.function)
-                || expiring_keys.contains(op.key.as_str());
-            if expired || !reported.insert(&op.key) {
-                continue;
-            }
-            out.push(Finding {
-                rule_id: "RATE005",
-                severity: Severity::Warning,
-                message: format!(
-                    "per-client key `{}` is written with `{}` and never given an expiry: every client ever seen stays in the store, and rotating keys grows it without bound",
-                    op.key, op.command
-                ),
-                path: facts.path.clone(),
-                span: op.span,
-                primary_label: "key created with no TTL".to_string(),
-                labels: Vec::new(),
-                help: if python {
-                    "give the key the window as its TTL in the same transaction: `pipe.incr(key); pipe.expire(key, window, nx=True)` (or `set(key, 1, ex=window, nx=True)` first)".to_string()
-                } else {
-                    "give the key the window as its TTL in the same transaction: `client.multi().incr(key).expire(key, window, 'NX').exec()` (or `set(key, 1, { EX: window, NX: true })` first)".to_string()
-                },
-            });
+        store_growth(project, file, python, out);
+    }
+}
+
+/// A per-client key that a counting command (or a `set` / `hset`)
+/// writes, with no expiry given in the function or to the key anywhere in
+/// the file, on a store that keeps keys until told (Redis, not Django's
+/// cache or memcached). A function that sends a Lua script may set one:
+/// silent.
+fn store_growth(project: &Project, file: FileId, python: bool, out: &mut Vec<Finding>) {
+    use crate::model::store_ops::{is_counting_write, is_relative_expire, is_set};
+    let all = super::model_store_use(project);
+    let commands = all.commands(file);
+    if commands.iter().any(|c| c.scripted) || commands.is_empty() {
+        return;
+    }
+    struct KeySweeps(bool);
+    let sweeps =
+        project.per_run(|| KeySweeps(crate::model::store_ops::sweeps_keys(&project.model)));
+    if sweeps.0 {
+        return;
+    }
+    let model = &project.model;
+    let facts = &project.files[file];
+    let expires = |c: &&crate::model::store_ops::StoreCommand| {
+        c.sets_ttl || c.keeps_ttl || is_relative_expire(&c.command) || c.command == "expireat"
+    };
+    let expiring_functions: std::collections::HashSet<_> = commands
+        .iter()
+        .filter(expires)
+        .map(|c| c.function)
+        .collect();
+    let expiring_keys: std::collections::HashSet<&str> = commands
+        .iter()
+        .filter(expires)
+        .map(|c| c.key.as_str())
+        .collect();
+    let mut taken = super::TakenLines::new(project, file, "RATE005", out);
+    let mut reported = std::collections::HashSet::new();
+    for c in commands.iter().filter(|c| {
+        (is_counting_write(&c.command) || is_set(&c.command))
+            && !c.evicts
+            && !c.sets_ttl
+            && !c.keeps_ttl
+            && !expiring_functions.contains(&c.function)
+            && !expiring_keys.contains(c.key.as_str())
+    }) {
+        let per_client = c.client_named
+            || !model
+                .address_origins(c.module, c.function, c.key_expr)
+                .is_empty()
+            || model
+                .roles(c.module, c.function, c.key_expr)
+                .contains(&crate::model::Role::Identity);
+        if !per_client || !reported.insert(c.key.as_str()) || !taken.take(c.at.clone().into()) {
+            continue;
         }
+        out.push(Finding {
+            rule_id: "RATE005",
+            severity: Severity::Warning,
+            message: format!(
+                "per-client key `{}` is written with `{}` and never given an expiry: every client ever seen stays in the store, and rotating keys grows it without bound",
+                c.key, c.command
+            ),
+            path: facts.path.clone(),
+            span: c.at.clone().into(),
+            primary_label: "key created with no TTL".to_string(),
+            labels: Vec::new(),
+            help: no_ttl_help(python),
+        });
+    }
+}
+
+fn no_ttl_help(python: bool) -> String {
+    if python {
+        "give the key the window as its TTL in the same transaction: `pipe.incr(key); pipe.expire(key, window, nx=True)` (or `set(key, 1, ex=window, nx=True)` first)".to_string()
+    } else {
+        "give the key the window as its TTL in the same transaction: `client.multi().incr(key).expire(key, window, 'NX').exec()` (or `set(key, 1, { EX: window, NX: true })` first)".to_string()
     }
 }
 
