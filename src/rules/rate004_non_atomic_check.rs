@@ -145,6 +145,15 @@ fn fix_help(python: bool) -> String {
     }
 }
 
+/// A synchronous Python helper that only `async def` code calls runs on
+/// the event loop, one request at a time between awaits: no thread
+/// interleaves its check and its update (a FastAPI `async def` endpoint
+/// calling `within_limit(ip)`).
+fn on_event_loop_only(project: &Project, f: crate::project::FnId) -> bool {
+    let callers = project.callers_of(f);
+    !callers.is_empty() && callers.iter().all(|&c| project.function(c).is_async)
+}
+
 fn in_memory_races(
     project: &Project,
     file: FileId,
@@ -190,7 +199,7 @@ fn in_memory_races(
                     continue;
                 }
                 "an `await` between them lets other requests run and pass the same check"
-            } else if python && !function.locks {
+            } else if python && !function.locks && !on_event_loop_only(project, (*cf, fi)) {
                 "no lock is held, so threads serving concurrent requests all pass the check"
             } else {
                 continue;
