@@ -57,7 +57,7 @@ def tool_verdict(label, routes, used):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--split", choices=["dev", "holdout", "dev2", "holdout2", "dev3", "holdout3", "all"], default="dev")
+    ap.add_argument("--split", choices=["dev", "holdout", "dev2", "holdout2", "all"], default="dev")
     ap.add_argument("--entry", action="append", default=[])
     ap.add_argument("--corpus", default=os.environ.get("RATECHECK_CORPUS", "/work/corpus/tree"))
     ap.add_argument("--bin", default=os.environ.get("RATECHECK_BIN",
