@@ -93,6 +93,12 @@ pub struct StoreCall {
     /// returns (`except RedisError: return True`): the function's answer
     /// while the store is down.
     pub returns_on_error: Option<(bool, Span)>,
+    /// A handler of the enclosing `try` answers 429 (`except
+    /// ConnectionError: return …, 429`): the store's outage refuses
+    /// everyone.
+    pub rejects_on_error: bool,
+    /// On Django's cache API: a remote store only where `CACHES` says so.
+    pub django: bool,
 }
 
 /// A call of a project function from limiting code, and whether its
@@ -313,6 +319,7 @@ pub fn store_use(model: &Model, limiting: &HashSet<FunctionRef>) -> StoreUse {
             in_condition: false,
             handled_depth: 0,
             error_returns: Vec::new(),
+            error_rejects: Vec::new(),
             caught: HashSet::new(),
             batches: std::collections::HashMap::new(),
             pipelined: function_text(module, f).contains("execAsPipeline"),
@@ -354,6 +361,8 @@ struct Walk<'a> {
     handled_depth: u32,
     /// What the handlers of the enclosing `try`s return, innermost last.
     error_returns: Vec<Option<(bool, Span)>>,
+    /// Whether a handler of each enclosing `try` answers 429.
+    error_rejects: Vec<bool>,
     /// Calls inside the receiver of a `.catch(…)`.
     caught: HashSet<ExprId>,
     /// Locals that hold a pipeline or MULTI (`pipe = r.pipeline()`,
@@ -434,12 +443,17 @@ impl Walk<'_> {
                     otherwise,
                     finally,
                 } => {
-                    let catches = !handlers.is_empty();
+                    // `except ValueError:` (a missing key) does not catch
+                    // a store outage.
+                    let catches = handlers.iter().any(|h| catches_store_errors(module, h));
                     self.handled_depth += u32::from(catches);
                     self.error_returns
                         .push(handlers.iter().find_map(|h| returns_bool(module, &h.body)));
+                    self.error_rejects
+                        .push(handlers.iter().any(|h| answers_429(module, &h.body)));
                     self.block(body);
                     self.error_returns.pop();
+                    self.error_rejects.pop();
                     self.handled_depth -= u32::from(catches);
                     // Recovery code runs once the store has failed: its
                     // calls are not the request path's.
@@ -546,6 +560,8 @@ impl Walk<'_> {
                 .unwrap_or_else(|| module.text(&module.expr(call.callee).span).to_string()),
             handled,
             returns_on_error: self.error_returns.last().cloned().flatten(),
+            rejects_on_error: self.error_rejects.last().copied().unwrap_or(false),
+            django: false,
         };
         // A registered script called: `script(keys=[key])`.
         if callee_roles.contains(&Role::Store) {
@@ -569,20 +585,23 @@ impl Walk<'_> {
             return;
         }
         let receiver = self.model.roles(self.m, self.f, *obj);
-        // Django's cache is a store only where `CACHES` says so: the
-        // first-generation pass judges it with the settings.
+        // Django's cache is a store only where `CACHES` says so: the rules
+        // judge its calls with the settings.
         let django_cache = receiver
             .iter()
             .any(|r| matches!(r, Role::Ext(p) if p.starts_with("django.core.cache")));
-        let on_store =
-            (receiver.contains(&Role::Store) || named_store(module, *obj)) && !django_cache;
+        let on_store = (receiver.contains(&Role::Store) || named_store(module, *obj, &receiver))
+            && !django_cache;
         let sends = if batch.is_some() {
             SENDS_BATCH.contains(&name.as_str())
         } else {
-            on_store && !CLIENT_SIDE.contains(&name.as_str())
+            (on_store || django_cache) && !CLIENT_SIDE.contains(&name.as_str())
         };
         if sends {
-            self.calls.push(store_call);
+            self.calls.push(StoreCall {
+                django: django_cache,
+                ..store_call
+            });
         }
         if SCRIPT_CALLS.contains(&name.as_str()) {
             self.scripted = true;
@@ -680,7 +699,7 @@ impl Walk<'_> {
     /// A store client by role, or by a Redis name the model cannot follow.
     fn on_store(&self, e: ExprId) -> bool {
         let roles = self.model.roles(self.m, self.f, e);
-        roles.contains(&Role::Store) || named_store(self.model.module(self.m), e)
+        roles.contains(&Role::Store) || named_store(self.model.module(self.m), e, &roles)
     }
 
     /// `multi()` is MULTI/EXEC unless sent with `execAsPipeline()`;
@@ -916,6 +935,49 @@ pub fn mentions(module: &Module, e: ExprId, names: &HashSet<String>) -> bool {
     found
 }
 
+/// Errors that are never a store's outage: a handler catching only these
+/// lets a connection error through.
+const NON_STORE_ERRORS: &[&str] = &[
+    "ValueError",
+    "KeyError",
+    "TypeError",
+    "IndexError",
+    "AttributeError",
+    "JSONDecodeError",
+    "ZeroDivisionError",
+    "UnicodeDecodeError",
+];
+
+/// Does this handler catch a store's errors: a bare `except:` / `catch`,
+/// or a type other than the plain value errors above?
+fn catches_store_errors(module: &Module, h: &Handler) -> bool {
+    h.types.is_empty()
+        || h.types.iter().any(|&t| {
+            let name = match &module.expr(t).kind {
+                ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => n.as_str(),
+                _ => return true,
+            };
+            !NON_STORE_ERRORS.contains(&name)
+        })
+}
+
+/// Do these statements answer 429 (the number, or a status name)?
+fn answers_429(module: &Module, body: &[StmtId]) -> bool {
+    let mut found = false;
+    walk_stmts(module, body, &mut |s| {
+        stmt_exprs(module, s, &mut |e| {
+            walk_expr(module, e, &mut |x| match &module.expr(x).kind {
+                ExprKind::Num(n) => found |= *n == 429.0,
+                ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => {
+                    found |= tables::STATUS_429_NAMES.contains(&n.as_str())
+                }
+                _ => {}
+            })
+        })
+    });
+    found
+}
+
 /// The first `return True` / `return false` in these statements, and
 /// where it is.
 fn returns_bool(module: &Module, body: &[StmtId]) -> Option<(bool, Span)> {
@@ -956,9 +1018,16 @@ fn replied(module: &Module, value: ExprId) -> ExprId {
 /// A client the model cannot follow but whose name says Redis
 /// (`req.server.redis`, `app.locals.redisClient`): a decorated framework
 /// instance or a value set up outside the code that is read.
-fn named_store(module: &Module, e: ExprId) -> bool {
+fn named_store(module: &Module, e: ExprId, roles: &[Role]) -> bool {
+    // An imported module or class named `redis` / `Redis` is the library
+    // (`redis.createClient()`, `Redis.fromEnv()`), not a client.
+    let library = roles
+        .iter()
+        .any(|r| matches!(r, Role::Ext(_) | Role::Module(_) | Role::Class(..)));
     match &module.expr(e).kind {
-        ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => tables::names_redis_client(n),
+        ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => {
+            !library && tables::names_redis_client(n)
+        }
         _ => false,
     }
 }

@@ -56,7 +56,13 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     let module = model.module(crate::model::ModId(file as u32));
     let mut reported = std::collections::HashSet::new();
     fail_closed_answer(project, &uses, file, out);
-    for call in uses.calls(file).iter().filter(|c| !c.handled) {
+    fail_closed_429(project, &uses, file, out);
+    let in_process = local_django_cache(project, file);
+    for call in uses
+        .calls(file)
+        .iter()
+        .filter(|c| !(c.handled || c.django && in_process))
+    {
         let f = call.function;
         let old = reported_in(out, &facts.path, &module.func(f).span);
         if old
@@ -93,6 +99,55 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
         });
     }
 }
+
+/// A store call inside a `try` whose handler answers 429: while the store
+/// is down every client is refused. One finding per function, at its
+/// first such call.
+fn fail_closed_429(
+    project: &Project,
+    uses: &super::ModelStoreUse,
+    file: FileId,
+    out: &mut Vec<Finding>,
+) {
+    let facts = &project.files[file];
+    let model = &project.model;
+    let module = model.module(crate::model::ModId(file as u32));
+    let mut reported = std::collections::HashSet::new();
+    let in_process = local_django_cache(project, file);
+    for call in uses
+        .calls(file)
+        .iter()
+        .filter(|c| c.rejects_on_error && !(c.django && in_process))
+    {
+        let f = call.function;
+        if reported_in(out, &facts.path, &module.func(f).span)
+            || !keyed_per_client(model, uses, call)
+            || !reported.insert(f)
+            || !reaches_request(model, uses, (call.module, f), 3, false)
+        {
+            continue;
+        }
+        out.push(Finding {
+            rule_id: "RATE010",
+            severity: Severity::Warning,
+            message: format!("`{}(…)` fails closed: its error handler answers 429, so while the store is down every client is refused", call.what),
+            path: facts.path.clone(),
+            span: call.span.clone().into(),
+            primary_label: "the limiter's store call".to_string(),
+            labels: Vec::new(),
+            help: FAIL_CLOSED_429_HELP.to_string(),
+        });
+    }
+}
+
+/// Django's cache is process memory here (`LocMemCache`, or no `CACHES`
+/// in a Django project): nothing remote can be down (RULES.md RATE010).
+fn local_django_cache(project: &Project, file: FileId) -> bool {
+    super::rate002_in_memory_limiter::django_cache_in_process(project, file).is_some()
+}
+
+const FAIL_CLOSED_429_HELP: &str =
+    "on store errors let the request through (or answer 503) and alert; keep 429 for real limits";
 
 /// Does a request reach `f` with nothing catching its errors: `f` (or the
 /// function it is defined in) takes the request, or an unguarded call
@@ -198,7 +253,7 @@ fn hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
             ),
             Guard::FailClosed => (
                 format!("{what} fails closed: its error handler answers 429, so while the store is down every client is refused"),
-                "on store errors let the request through (or answer 503) and alert; keep 429 for real limits",
+                FAIL_CLOSED_429_HELP,
             ),
         };
         if handled_globally() {
@@ -447,7 +502,12 @@ fn fail_closed_answer(
     let model = &project.model;
     let module = model.module(crate::model::ModId(file as u32));
     let mut reported = std::collections::HashSet::new();
-    for call in uses.calls(file).iter().filter(|c| c.handled) {
+    let in_process = local_django_cache(project, file);
+    for call in uses
+        .calls(file)
+        .iter()
+        .filter(|c| c.handled && !(c.django && in_process))
+    {
         let Some((answer, answer_span)) = call.returns_on_error.clone() else {
             continue;
         };
