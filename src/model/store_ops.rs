@@ -1019,11 +1019,15 @@ fn replied(module: &Module, value: ExprId) -> ExprId {
 /// (`req.server.redis`, `app.locals.redisClient`): a decorated framework
 /// instance or a value set up outside the code that is read.
 fn named_store(module: &Module, e: ExprId, roles: &[Role]) -> bool {
-    // An imported module or class named `redis` / `Redis` is the library
-    // (`redis.createClient()`, `Redis.fromEnv()`), not a client.
-    let library = roles
-        .iter()
-        .any(|r| matches!(r, Role::Ext(_) | Role::Module(_) | Role::Class(..)));
+    // An imported library or class named `redis` / `Redis` is not a client
+    // (`redis.createClient()`, `Redis.fromEnv()`); what a library call
+    // returned (`aioredis.create_redis_pool()`) and a project module
+    // wrapping one (`require('./redis').incr(key)`) may be.
+    let library = roles.iter().any(|r| match r {
+        Role::Ext(path) => !path.ends_with("()"),
+        Role::Class(..) => true,
+        _ => false,
+    });
     match &module.expr(e).kind {
         ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => {
             !library && tables::names_redis_client(n)
