@@ -55,8 +55,7 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     let model = &project.model;
     let module = model.module(crate::model::ModId(file as u32));
     let mut reported = std::collections::HashSet::new();
-    fail_closed_answer(project, &uses, file, out);
-    fail_closed_429(project, &uses, file, out);
+    fail_closed(project, &uses, file, out);
     let in_process = local_django_cache(project, file);
     for call in uses
         .calls(file)
@@ -96,46 +95,6 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
             primary_label: "the limiter's store call".to_string(),
             labels: Vec::new(),
             help: UNGUARDED_HELP.to_string(),
-        });
-    }
-}
-
-/// A store call inside a `try` whose handler answers 429: while the store
-/// is down every client is refused. One finding per function, at its
-/// first such call.
-fn fail_closed_429(
-    project: &Project,
-    uses: &super::ModelStoreUse,
-    file: FileId,
-    out: &mut Vec<Finding>,
-) {
-    let facts = &project.files[file];
-    let model = &project.model;
-    let module = model.module(crate::model::ModId(file as u32));
-    let mut reported = std::collections::HashSet::new();
-    let in_process = local_django_cache(project, file);
-    for call in uses
-        .calls(file)
-        .iter()
-        .filter(|c| c.rejects_on_error && !(c.django && in_process))
-    {
-        let f = call.function;
-        if reported_in(out, &facts.path, &module.func(f).span)
-            || !keyed_per_client(model, uses, call)
-            || !reported.insert(f)
-            || !reaches_request(model, uses, (call.module, f), 3, false)
-        {
-            continue;
-        }
-        out.push(Finding {
-            rule_id: "RATE010",
-            severity: Severity::Warning,
-            message: format!("`{}(…)` fails closed: its error handler answers 429, so while the store is down every client is refused", call.what),
-            path: facts.path.clone(),
-            span: call.span.clone().into(),
-            primary_label: "the limiter's store call".to_string(),
-            labels: Vec::new(),
-            help: FAIL_CLOSED_429_HELP.to_string(),
         });
     }
 }
@@ -489,10 +448,10 @@ fn guarded_by_decorator(
 }
 
 /// Fail closed on the model: a store call in a `try` whose handler
-/// returns the answer that refuses the client (`isLimited()` answering
-/// `true`, `allow()` answering `false`) while the store is down, in code
-/// a request reaches. One finding per function.
-fn fail_closed_answer(
+/// answers 429, or returns the answer that refuses the client
+/// (`isLimited()` answering `true`, `allow()` answering `false`), while
+/// the store is down, in code a request reaches. One finding per function.
+fn fail_closed(
     project: &Project,
     uses: &super::ModelStoreUse,
     file: FileId,
@@ -506,12 +465,32 @@ fn fail_closed_answer(
     for call in uses
         .calls(file)
         .iter()
-        .filter(|c| c.handled && !(c.django && in_process))
+        .filter(|c| (c.handled || c.rejects_on_error) && !(c.django && in_process))
     {
+        let f = call.function;
+        if call.rejects_on_error {
+            if reported_in(out, &facts.path, &module.func(f).span)
+                || !keyed_per_client(model, uses, call)
+                || !reported.insert(f)
+                || !reaches_request(model, uses, (call.module, f), 3, false)
+            {
+                continue;
+            }
+            out.push(Finding {
+                rule_id: "RATE010",
+                severity: Severity::Warning,
+                message: format!("`{}(…)` fails closed: its error handler answers 429, so while the store is down every client is refused", call.what),
+                path: facts.path.clone(),
+                span: call.span.clone().into(),
+                primary_label: "the limiter's store call".to_string(),
+                labels: Vec::new(),
+                help: FAIL_CLOSED_429_HELP.to_string(),
+            });
+            continue;
+        }
         let Some((answer, answer_span)) = call.returns_on_error.clone() else {
             continue;
         };
-        let f = call.function;
         let name = module.func(f).name.as_deref().unwrap_or("");
         let refuses = if answer {
             names_a_refusal(name)
