@@ -100,14 +100,25 @@ fn rejects(module: &Module, f: FuncId) -> bool {
             compared.insert(*left);
             compared.insert(*right);
         }
-        ExprKind::Num(n) if *n == 429.0 && !compared.contains(&e) => found = true,
+        ExprKind::Num(_) if !compared.contains(&e) => found |= status_429(module, e),
         ExprKind::Name(name) | ExprKind::Attr { name, .. } => {
-            found |= tables::STATUS_429_NAMES.contains(&name.as_str())
-                || tables::LIMITER_ERROR_NAMES.contains(&name.as_str())
+            found |= status_429(module, e) || tables::LIMITER_ERROR_NAMES.contains(&name.as_str())
         }
         _ => {}
     });
     found
+}
+
+/// The number 429 or a name of the status (`TOO_MANY_REQUESTS`,
+/// `HTTP_429_TOO_MANY_REQUESTS`).
+pub fn status_429(module: &Module, e: ExprId) -> bool {
+    match &module.expr(e).kind {
+        ExprKind::Num(n) => *n == 429.0,
+        ExprKind::Name(name) | ExprKind::Attr { name, .. } => {
+            tables::STATUS_429_NAMES.contains(&name.as_str())
+        }
+        _ => false,
+    }
 }
 
 /// `rate_limit`, `checkThrottle`, a method of `class RateLimiter` or of

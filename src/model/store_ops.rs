@@ -395,14 +395,14 @@ impl Walk<'_> {
                     self.in_condition = true;
                     self.exprs(*cond);
                     self.in_condition = false;
-                    let missing: HashSet<String> = self
-                        .found
-                        .iter()
-                        .filter(|c| is_read(&c.command))
-                        .flat_map(|c| c.results.iter().cloned())
-                        .collect();
+                    let found = &self.found;
+                    let read_reply = |n: &str| {
+                        found
+                            .iter()
+                            .any(|c| is_read(&c.command) && c.results.iter().any(|r| r == n))
+                    };
                     self.guards
-                        .push(guard_of(module, *cond, &self.counters, &missing));
+                        .push(guard_of(module, *cond, &self.counters, read_reply));
                     self.nested(then);
                     self.guards.pop();
                     self.guards.push(Guard::Other);
@@ -966,12 +966,8 @@ fn answers_429(module: &Module, body: &[StmtId]) -> bool {
     let mut found = false;
     walk_stmts(module, body, &mut |s| {
         stmt_exprs(module, s, &mut |e| {
-            walk_expr(module, e, &mut |x| match &module.expr(x).kind {
-                ExprKind::Num(n) => found |= *n == 429.0,
-                ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => {
-                    found |= tables::STATUS_429_NAMES.contains(&n.as_str())
-                }
-                _ => {}
+            walk_expr(module, e, &mut |x| {
+                found |= super::limiting::status_429(module, x)
             })
         })
     });
@@ -1072,7 +1068,7 @@ fn guard_of(
     module: &Module,
     cond: ExprId,
     counters: &HashSet<String>,
-    replies: &HashSet<String>,
+    read_reply: impl Fn(&str) -> bool,
 ) -> Guard {
     let text = module.text(&module.expr(cond).span).to_ascii_lowercase();
     if text.contains("ttl") {
@@ -1080,8 +1076,8 @@ fn guard_of(
     }
     // `if current is None:` / `if (!current)` on a read's reply: the key
     // did not exist, so the window starts.
-    let reply =
-        |e: ExprId| matches!(&module.expr(e).kind, ExprKind::Name(n) if replies.contains(n));
+    // Looked up only for these shapes: one scan per such `if`.
+    let reply = |e: ExprId| matches!(&module.expr(e).kind, ExprKind::Name(n) if read_reply(n));
     match &module.expr(cond).kind {
         ExprKind::Unary {
             op: UnaryOp::Not,
