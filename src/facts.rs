@@ -50,9 +50,6 @@ pub struct FileFacts {
     pub dynamic_limits: Vec<DynamicLimit>,
     /// Literal zero limits (`max: 0`, `"0/minute"`).
     pub zero_limits: Vec<ZeroLimit>,
-    /// Commands sent to store clients inside functions, in source order
-    /// (RATE004–RATE006; see `lang::store_flow`).
-    pub store_ops: Vec<StoreOp>,
     /// The tree had syntax errors; facts come from the parts that parsed.
     pub syntax_errors: usize,
     /// Where the first syntax error starts (a byte offset), for the warning.
@@ -508,68 +505,6 @@ pub struct StoreCall {
     pub function: Option<usize>,
     /// What handles an error from this call in its own function.
     pub guard: Guard,
-    pub span: Span,
-}
-
-/// Which kind of store a client talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreClient {
-    Redis,
-    Memcached,
-    /// Django's cache API (`cache.set(k, v, timeout)`): the backend's
-    /// default timeout applies when none is given.
-    DjangoCache,
-}
-
-/// One command a function sends to a store, with where it travels.
-#[derive(Debug, Clone)]
-pub struct StoreOp {
-    /// Index of the function among the file's functions in `store_flow`'s
-    /// order (only compared within one file).
-    pub function: usize,
-    pub client: StoreClient,
-    /// Lower-case: `incr`, `expire`, `zadd` (node-redis `zAdd` too).
-    pub command: String,
-    /// The key argument as written, whitespace removed.
-    pub key: String,
-    /// The key (or the local it was built in) names the client.
-    pub per_client: bool,
-    /// The round trip: commands queued on one pipeline share a step;
-    /// `0` for a pipeline never executed here.
-    pub step: usize,
-    /// The pipeline variable it is queued on.
-    pub pipeline: Option<String>,
-    /// Inside MULTI/EXEC (or a redis-py transactional pipeline).
-    pub in_transaction: bool,
-    /// Inside an `if`, a ternary or the right side of `and`/`&&`.
-    pub conditional: bool,
-    /// One of those conditions reads a TTL (`if r.ttl(k) == -1`).
-    pub guard_reads_ttl: bool,
-    /// `nx=True` / `'NX'`: only sets an expiry the key does not have.
-    pub nx: bool,
-    /// The command gives the key an expiry (`expire`, `setex`, `set(…, ex=…)`).
-    pub sets_ttl: bool,
-    /// A SET whose value is a count plus one (`count + 1`).
-    pub value_counts: bool,
-    /// A SET whose value is computed from an earlier read's result.
-    pub value_from_read: bool,
-    /// The function (or its class) is named like a limiter.
-    pub named_limiter: bool,
-    /// `SET … KEEPTTL`: the expiry the key has stays.
-    pub keeps_ttl: bool,
-    /// The key or the function reads like rate limiting (`rl:{ip}`,
-    /// `hits`, a function named like a limiter or answering 429).
-    pub limiter_context: bool,
-    /// The key itself (or the locals it is built from) reads like rate
-    /// limiting.
-    pub limiter_key: bool,
-    /// The key contains the time window (`…:{int(time.time() // 60)}`).
-    pub time_bucketed: bool,
-    /// The local the result is stored in: `count = r.get(key)`.
-    pub result_var: Option<String>,
-    /// The function also runs a Lua script or a WATCH transaction: what
-    /// happens to its keys is not visible.
-    pub opaque_function: bool,
     pub span: Span,
 }
 

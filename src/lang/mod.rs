@@ -12,7 +12,6 @@ mod limit_flow;
 pub mod python;
 pub mod routes_js;
 pub mod routes_py;
-pub mod store_flow;
 mod syntax;
 
 use std::cell::RefCell;
@@ -111,8 +110,7 @@ pub fn parse(lang: Lang, text: &str) -> Option<Tree> {
     })
 }
 
-/// RATE009's flow pass, run only on files that mention a limit at all,
-/// and the store model (RATE004–RATE006) on files that mention a store.
+/// RATE009's flow pass, run only on files that mention a limit at all.
 fn add_flow_facts(
     facts: &mut crate::facts::FileFacts,
     root: tree_sitter::Node,
@@ -122,12 +120,6 @@ fn add_flow_facts(
     // Markers of the places a limit is applied (a limiter's name or option,
     // a usage plan, a 429 check); most library code has none of them.
     let mentions_limits = limit_flow::SINK_MARKERS.iter().any(|m| src.contains(m));
-    if ["edis", "emcache", "alkey", "core.cache"]
-        .iter()
-        .any(|m| src.contains(m))
-    {
-        facts.store_ops = store_flow::analyse(root, src, python);
-    }
     if mentions_limits {
         let flows = limit_flow::analyse(root, src, python);
         facts.dynamic_limits = flows.dynamic;

@@ -92,7 +92,7 @@ fn raises_429_class(
 /// The function's own body answers 429: the number outside a comparison
 /// (`res.status(429)`, `abort(429)`, `return …, 429`), or a name of the
 /// status or of a limiter's rejection error.
-fn rejects(module: &Module, f: FuncId) -> bool {
+pub fn rejects(module: &Module, f: FuncId) -> bool {
     let mut compared: HashSet<ExprId> = HashSet::new();
     let mut found = false;
     function_exprs(module, f, &mut |e| match &module.expr(e).kind {

@@ -372,6 +372,36 @@ impl Model {
             .collect()
     }
 
+    /// Is `f` a route handler: decorated with a framework's route
+    /// registration (`@app.get("/")`, `@bp.route(…)`, `@api_view`, NestJS
+    /// `@Get()`)? The framework calls it for every request to the route.
+    pub fn is_route_handler(&self, m: ModId, f: FuncId) -> bool {
+        let module = self.module(m);
+        module.func(f).decorators.iter().any(|&d| {
+            let callee = match &module.expr(d).kind {
+                ExprKind::Call(call) => call.callee,
+                _ => d,
+            };
+            self.roles(m, f, callee).iter().any(|r| {
+                let Role::Ext(path) = r else { return false };
+                tables::ROUTE_DECORATOR_FUNCTIONS.contains(&path.as_str())
+                    || path.rsplit_once('.').is_some_and(|(app, method)| {
+                        tables::ROUTE_DECORATORS
+                            .iter()
+                            .any(|(a, methods)| *a == app && methods.contains(&method))
+                    })
+            })
+        })
+    }
+
+    /// The project modules `m` imports.
+    pub fn imported_modules(&self, m: ModId) -> impl Iterator<Item = ModId> + '_ {
+        self.targets[m.0 as usize].iter().filter_map(|t| match t {
+            Target::Project(t) => Some(*t),
+            Target::External(_) => None,
+        })
+    }
+
     /// The project functions that calls in `f`'s body may reach.
     pub fn called_functions(&self, m: ModId, f: FuncId) -> Vec<(ModId, FuncId)> {
         let module = self.module(m);

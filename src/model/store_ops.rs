@@ -308,28 +308,7 @@ pub fn store_use(model: &Model, limiting: &HashSet<FunctionRef>) -> StoreUse {
     let mut out = StoreUse::default();
     for (m, f) in ordered {
         let module = model.module(m);
-        let mut walk = Walk {
-            model,
-            m,
-            f,
-            guards: Vec::new(),
-            blocks: vec![0],
-            next_block: 1,
-            assigned_to: None,
-            in_condition: false,
-            handled_depth: 0,
-            error_returns: Vec::new(),
-            error_rejects: Vec::new(),
-            caught: HashSet::new(),
-            batches: std::collections::HashMap::new(),
-            pipelined: function_text(module, f).contains("execAsPipeline"),
-            counters: HashSet::new(),
-            scripted: false,
-            found: Vec::new(),
-            calls: Vec::new(),
-            sites: Vec::new(),
-            guarded_closures: HashSet::new(),
-        };
+        let mut walk = Walk::new(model, m, f);
         walk.block(&module.func(f).body);
         let scripted = walk.scripted;
         out.commands.extend(walk.found.into_iter().map(|mut c| {
@@ -339,6 +318,37 @@ pub fn store_use(model: &Model, limiting: &HashSet<FunctionRef>) -> StoreUse {
         out.calls.extend(walk.calls);
         out.sites.extend(walk.sites);
         out.guarded_closures.extend(walk.guarded_closures);
+    }
+    // Calls of code that answers 429 from the rest of the project (the
+    // route that calls the service that limits), in its modules and the
+    // modules that import them: whether they handle its errors decides
+    // whether a store outage reaches the request. (Calls of other
+    // limiting code, an admin route resetting a client's counters, are
+    // not the limiter's request path.)
+    let rejecting: HashSet<FunctionRef> = limiting
+        .iter()
+        .copied()
+        .filter(|&(m, f)| super::limiting::rejects(model.module(m), f))
+        .collect();
+    let near: HashSet<ModId> = rejecting.iter().map(|&(m, _)| m).collect();
+    for (mi, module) in model.modules.iter().enumerate() {
+        let m = ModId(mi as u32);
+        if !near.contains(&m) && !model.imported_modules(m).any(|t| near.contains(&t)) {
+            continue;
+        }
+        for fi in 0..module.functions.len() {
+            let f = FuncId(fi as u32);
+            if module.func(f).kind == FunctionKind::Module || limiting.contains(&(m, f)) {
+                continue;
+            }
+            let mut walk = Walk::new(model, m, f);
+            walk.block(&module.func(f).body);
+            out.sites.extend(
+                walk.sites
+                    .into_iter()
+                    .filter(|s| rejecting.contains(&s.callee)),
+            );
+        }
     }
     out
 }
@@ -379,6 +389,33 @@ struct Walk<'a> {
     calls: Vec<StoreCall>,
     sites: Vec<CallSite>,
     guarded_closures: HashSet<FunctionRef>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(model: &'a Model, m: ModId, f: FuncId) -> Self {
+        Walk {
+            model,
+            m,
+            f,
+            guards: Vec::new(),
+            blocks: vec![0],
+            next_block: 1,
+            assigned_to: None,
+            in_condition: false,
+            handled_depth: 0,
+            error_returns: Vec::new(),
+            error_rejects: Vec::new(),
+            caught: HashSet::new(),
+            batches: std::collections::HashMap::new(),
+            pipelined: function_text(model.module(m), f).contains("execAsPipeline"),
+            counters: HashSet::new(),
+            scripted: false,
+            found: Vec::new(),
+            calls: Vec::new(),
+            sites: Vec::new(),
+            guarded_closures: HashSet::new(),
+        }
+    }
 }
 
 impl Walk<'_> {

@@ -430,6 +430,47 @@ pub const HANDLER_REGISTRATIONS: &[(&str, &[&str])] = &[
     ("fastify.fastify()", FASTIFY_METHODS),
 ];
 
+/// Route decorators: the framework calls the function for each request,
+/// whatever its parameters (a FastAPI handler that takes only query
+/// values, a NestJS `@Get()` method). Apps and routers by access path with
+/// their decorating methods (`@app.get("/")`, `@bp.route(…)`), then
+/// decorators that are functions themselves.
+pub const ROUTE_DECORATORS: &[(&str, &[&str])] = &[
+    ("fastapi.FastAPI()", FASTAPI_ROUTE_METHODS),
+    ("fastapi.APIRouter()", FASTAPI_ROUTE_METHODS),
+    ("fastapi.routing.APIRouter()", FASTAPI_ROUTE_METHODS),
+    ("flask.Flask()", FLASK_ROUTE_METHODS),
+    ("flask.Blueprint()", FLASK_ROUTE_METHODS),
+    ("quart.Quart()", FLASK_ROUTE_METHODS),
+    ("quart.Blueprint()", FLASK_ROUTE_METHODS),
+];
+
+const FASTAPI_ROUTE_METHODS: &[&str] = &[
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "api_route",
+    "websocket",
+];
+const FLASK_ROUTE_METHODS: &[&str] = &["route", "get", "post", "put", "patch", "delete"];
+
+/// Decorators that make a request handler on their own.
+pub const ROUTE_DECORATOR_FUNCTIONS: &[&str] = &[
+    "rest_framework.decorators.api_view",
+    "@nestjs/common.Get",
+    "@nestjs/common.Post",
+    "@nestjs/common.Put",
+    "@nestjs/common.Patch",
+    "@nestjs/common.Delete",
+    "@nestjs/common.All",
+    "@nestjs/common.Head",
+    "@nestjs/common.Options",
+];
+
 const EXPRESS_METHODS: &[&str] = &[
     "use", "all", "get", "post", "put", "patch", "delete", "head", "options", "on",
 ];

@@ -137,6 +137,21 @@ pub type CommandsByKey<'a> = std::collections::HashMap<
     Vec<&'a crate::model::store_ops::StoreCommand>,
 >;
 
+/// Is a store command's key per client: named for one (`ip`, `user_id`),
+/// or made from an address or an account?
+pub fn keyed_per_client(
+    model: &crate::model::Model,
+    c: &crate::model::store_ops::StoreCommand,
+) -> bool {
+    c.client_named
+        || !model
+            .address_origins(c.module, c.function, c.key_expr)
+            .is_empty()
+        || model
+            .roles(c.module, c.function, c.key_expr)
+            .contains(&crate::model::Role::Identity)
+}
+
 /// The commands in `c`'s function on `c`'s key, in source order.
 pub fn same_function_and_key<'a>(
     index: &'a CommandsByKey<'a>,

@@ -406,15 +406,32 @@ pub(super) fn django_cache_in_process(
 /// One finding per file, at the first such write, with the cache
 /// configuration as a label.
 fn django_cache_counter_in_memory(project: &Project, file: FileId, out: &mut Vec<Finding>) {
+    use crate::model::store_ops::{counts_from, is_read, reply_names};
     let here = &project.files[file];
-    let Some(op) = here.store_ops.iter().find(|o| {
-        o.client == crate::facts::StoreClient::DjangoCache
-            && o.limiter_context
-            && o.per_client
-            // A count: a cached lookup keyed by address is not a limiter.
-            && (o.command == "incr"
-                || matches!(o.command.as_str(), "set" | "add") && o.value_counts)
-    }) else {
+    let model = &project.model;
+    let uses = super::model_store_use(project);
+    let commands = uses.commands(file);
+    let by_key = super::commands_by_function_and_key(commands);
+    // A count: a cached lookup keyed by address is not a limiter.
+    let counts = |c: &crate::model::store_ops::StoreCommand| {
+        if c.command == "incr" {
+            return true;
+        }
+        if !matches!(c.command.as_str(), "set" | "add") {
+            return false;
+        }
+        let reads: Vec<_> = super::same_function_and_key(&by_key, c)
+            .iter()
+            .filter(|r| is_read(&r.command))
+            .collect();
+        let names = reads.iter().flat_map(|r| reply_names(model, r)).collect();
+        let calls: Vec<_> = reads.iter().map(|r| r.call).collect();
+        counts_from(model.module(c.module), c.function, c.call, &names, &calls)
+    };
+    let Some(op) = commands
+        .iter()
+        .find(|c| c.django && super::keyed_per_client(model, c) && counts(c))
+    else {
         return;
     };
     let Some((settings, span, reason)) = django_cache_in_process(project, file) else {
@@ -434,7 +451,7 @@ fn django_cache_counter_in_memory(project: &Project, file: FileId, out: &mut Vec
             op.key
         ),
         path: here.path.clone(),
-        span: op.span,
+        span: op.at.clone().into(),
         primary_label: "counts in Django's default cache".to_string(),
         labels: vec![Label {
             path: settings.path.clone(),

@@ -81,14 +81,10 @@ fn store_growth(project: &Project, file: FileId, python: bool, out: &mut Vec<Fin
             && !expiring_functions.contains(&c.function)
             && !expiring_keys.contains(c.key.as_str())
     }) {
-        let per_client = c.client_named
-            || !model
-                .address_origins(c.module, c.function, c.key_expr)
-                .is_empty()
-            || model
-                .roles(c.module, c.function, c.key_expr)
-                .contains(&crate::model::Role::Identity);
-        if !per_client || !reported.insert(c.key.as_str()) || !taken.take(c.at.clone().into()) {
+        if !super::keyed_per_client(model, c)
+            || !reported.insert(c.key.as_str())
+            || !taken.take(c.at.clone().into())
+        {
             continue;
         }
         out.push(Finding {

@@ -1,18 +1,19 @@
-//! RATE010 store-failure-policy, the library-configuration half: a limiter
-//! on a shared store whose behaviour during a store outage is left to the
-//! default (a 500 on every limited request), or a rejection handler that
-//! answers 429 to store errors too (everyone refused: fail closed).
+//! RATE010 store-failure-policy. Library half: a limiter on a shared store
+//! whose behaviour during a store outage is left to the default (a 500 on
+//! every limited request), or a rejection handler that answers 429 to
+//! store errors too (everyone refused: fail closed). Only setups whose
+//! options can be read are judged, and only when the store is a shared
+//! one (a memory store is RATE002's concern).
 //!
-//! Only setups whose options can be read are judged, and only when the
-//! store is a shared one (a memory store is RATE002's concern). The
-//! hand-rolled half (unguarded Redis calls on the request path) needs the
-//! store model and is not implemented yet.
+//! Hand-rolled half, on the model's store calls (`model::store_ops`):
+//! store calls of limiting code that a request reaches with nothing
+//! catching their errors, or whose handler refuses everyone.
 
 use super::{Rule, RuleOptions};
-use crate::facts::{ConsumeSite, DenySignal, Guard, LimiterSetup};
+use crate::facts::{ConsumeSite, LimiterSetup};
 use crate::finding::{Finding, Label, Severity};
 use crate::knowledge::{self, FailurePolicy, MemoryWhen};
-use crate::project::{ConfigSetting, FileId, FnId, Project};
+use crate::project::{ConfigSetting, FileId, Project};
 
 pub struct StoreFailurePolicy;
 
@@ -35,7 +36,6 @@ impl Rule for StoreFailurePolicy {
         for site in &facts.consume_sites {
             out.extend(fail_closed_handler(project, file, site));
         }
-        hand_rolled(project, file, out);
         model_hand_rolled(project, file, out);
     }
 }
@@ -45,7 +45,7 @@ impl Rule for StoreFailurePolicy {
 /// factories, fields; registered scripts; a pipeline's `exec`) with no
 /// `try` or `.catch` around it, in a request handler or middleware, or
 /// in a helper some unguarded call reaches from one. One finding per
-/// function; functions the pass above reported are left to it.
+/// function; a function already reported as failing closed is left to that.
 fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     if project.summary(file).store_error_handler {
         return;
@@ -63,8 +63,8 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
         .filter(|c| !(c.handled || c.django && in_process))
     {
         let f = call.function;
-        let old = reported_in(out, &facts.path, &module.func(f).span);
-        if old
+        let fails_closed = reported_in(out, &facts.path, &module.func(f).span);
+        if fails_closed
             || reported.contains(&f)
             || !keyed_per_client(model, &uses, call)
             || !reaches_request_unguarded(model, &uses, (call.module, f), 3)
@@ -147,7 +147,11 @@ fn reaches_request(
             model
                 .slot(&crate::model::Slot::Local(m, h, p.name.clone()))
                 .contains(&crate::model::Role::Request)
-        }) || reads_global_request(model, m, h);
+        }) || reads_global_request(model, m, h)
+            || model.is_route_handler(m, h)
+            // Only request handling answers 429: a function that does, and
+            // whose callers the model does not see, is on the request path.
+            || crate::model::limiting::rejects(module, h) && !uses.callers.contains_key(&(m, h));
         if takes_request {
             return true;
         }
@@ -164,107 +168,6 @@ fn reaches_request(
                     && reaches_request(model, uses, s.caller, depth - 1, unguarded)
             })
         })
-}
-
-/// Hand-rolled limiters: a store command keyed by the client, in
-/// per-request code that answers 429, with no error handling in the
-/// function or around the calls that reach it; or with a handler that
-/// answers 429 to the store error. One finding per function.
-fn hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
-    let facts = &project.files[file];
-    if facts.store_calls.is_empty() {
-        return;
-    }
-    let handled_globally = || project.summary(file).store_error_handler;
-    let mut reported = std::collections::HashSet::new();
-    for call in &facts.store_calls {
-        let Some(func) = call.function else { continue };
-        let f = (file, func);
-        // Django's cache on `LocMemCache` is process memory (RATE002):
-        // nothing remote can be down.
-        let django_cache = (call.receiver == "cache" || call.receiver.starts_with("caches["))
-            && facts
-                .imports
-                .iter()
-                .any(|i| i.module.starts_with("django.core.cache"));
-        if django_cache
-            && super::rate002_in_memory_limiter::django_cache_in_process(project, file).is_some()
-        {
-            continue;
-        }
-        if reported.contains(&func)
-            || !project.key_class_is_client(file, Some(func), call.key)
-            || !project.is_request_context(f)
-            || !denies_as_limiter(project, f)
-        {
-            continue;
-        }
-        let guard = match call.guard {
-            Guard::Unguarded => guard_from_callers(project, f),
-            other => other,
-        };
-        let what = format!("`{}.{}(…)`", call.receiver, call.command);
-        let (message, help) = match guard {
-            Guard::Handled => continue,
-            Guard::Unguarded => (
-                unguarded_message(&what),
-                UNGUARDED_HELP,
-            ),
-            Guard::FailClosed => (
-                format!("{what} fails closed: its error handler answers 429, so while the store is down every client is refused"),
-                FAIL_CLOSED_429_HELP,
-            ),
-        };
-        if handled_globally() {
-            return;
-        }
-        reported.insert(func);
-        out.push(Finding {
-            rule_id: "RATE010",
-            severity: Severity::Warning,
-            message,
-            path: facts.path.clone(),
-            span: call.span,
-            primary_label: "the limiter's store call".to_string(),
-            labels: Vec::new(),
-            help: help.to_string(),
-        });
-    }
-}
-
-/// Code that limits: it (or the per-request code calling it) answers 429,
-/// or it is named like a limiter.
-fn denies_as_limiter(project: &Project, f: FnId) -> bool {
-    project.with_inline_parents(f).into_iter().any(|g| {
-        project.function(g).deny == DenySignal::Strong
-            || project.is_limiter_named(g, &[])
-            || project.callers_of(g).iter().any(|c| {
-                project.is_request_context(*c) && project.function(*c).deny == DenySignal::Strong
-            })
-    })
-}
-
-/// How the calls reaching a helper handle its errors: the framework calls
-/// request handlers directly (unguarded); a helper is handled only if every
-/// per-request call to it is.
-fn guard_from_callers(project: &Project, f: FnId) -> Guard {
-    let outer = *project.with_inline_parents(f).last().unwrap_or(&f);
-    if project.function(outer).request_context {
-        return Guard::Unguarded;
-    }
-    let sites: Vec<Guard> = project
-        .call_sites_to(outer)
-        .into_iter()
-        .filter(|(caller, _)| project.is_request_context(*caller))
-        .map(|(_, site)| site.guard)
-        .collect();
-    if sites.is_empty() || sites.contains(&Guard::Unguarded) {
-        Guard::Unguarded
-    } else if sites.contains(&Guard::FailClosed) {
-        Guard::FailClosed
-    } else {
-        Guard::Handled
-    }
 }
 
 /// Is one of `names` set in the production code of `file`'s project?
@@ -497,9 +400,9 @@ fn fail_closed(
         } else {
             names_a_pass(name)
         };
-        let old = reported_in(out, &facts.path, &module.func(f).span);
+        let already = reported_in(out, &facts.path, &module.func(f).span);
         if !refuses
-            || old
+            || already
             || !keyed_per_client(model, uses, call)
             || !reported.insert(f)
             || !reaches_request(model, uses, (call.module, f), 3, false)
@@ -616,8 +519,8 @@ fn unguarded_message(what: &str) -> String {
 
 const UNGUARDED_HELP: &str = "choose the outage policy: catch the store's errors around the limiter (Python `redis.exceptions.RedisError`, JS `try`/`catch`) and let the request through with a log line and a metric (fail open), or fall back to a per-process limit";
 
-/// Has a RATE010 finding already been given inside this function (the
-/// first-generation pass's)?
+/// Has a RATE010 finding already been given inside this function (it
+/// fails closed)?
 fn reported_in(out: &[Finding], path: &std::path::Path, function: &crate::ir::Span) -> bool {
     out.iter().any(|o| {
         o.rule_id == "RATE010"
