@@ -112,6 +112,29 @@ fn output_is_deterministic_across_thread_counts() {
     assert_eq!(stdout(&one), stdout(&many));
 }
 
+/// Rules query the model from several threads: an answer must not depend
+/// on which query ran first (a shared cache of export lookups once made a
+/// fixture folder's findings change from run to run).
+#[test]
+fn model_queries_are_deterministic_across_threads_on_large_projects() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for folder in ["javascript/RATE004", "python/RATE004+RATE005+RATE006"] {
+        let run = |jobs: &str| {
+            let o = Command::new(env!("CARGO_BIN_EXE_ratecheck"))
+                .args([".", "--format", "json", "--jobs", jobs])
+                .current_dir(root.join(folder))
+                .output()
+                .unwrap();
+            stdout(&o)
+        };
+        let one = run("1");
+        assert!(one.contains("RATE004"), "{folder}: {one}");
+        for _ in 0..4 {
+            assert_eq!(one, run("4"), "{folder}");
+        }
+    }
+}
+
 #[test]
 fn json_output_follows_the_documented_schema() {
     let p = Project::mixed();

@@ -184,6 +184,9 @@ pub struct Model {
     /// Modules whose propagation ran over its budget (generated or bundled
     /// code): they keep what they had and are not propagated further.
     pub saturated: Vec<bool>,
+    /// Propagation is over: the model only answers queries (from any
+    /// thread; see `QUERY_EXPORTS`).
+    built: bool,
 }
 
 thread_local! {
@@ -192,6 +195,17 @@ thread_local! {
     /// and object literals, and in generated code that graph can branch
     /// at every step. Reset for every top-level evaluation.
     static STEPS_LEFT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+thread_local! {
+    /// Once the model is built, what `export_roles` found during one
+    /// top-level evaluation (cleared by `start_eval`): rules query the
+    /// model from several threads, and a cache shared between queries would
+    /// make an answer depend on which query ran first (a result cut short
+    /// by another query's budget or cycle), so findings would change from
+    /// run to run.
+    static QUERY_EXPORTS: std::cell::RefCell<HashMap<(ModId, String), Roles>> =
+        std::cell::RefCell::new(HashMap::new());
 }
 
 thread_local! {
@@ -261,6 +275,7 @@ impl Model {
             changed: HashSet::new(),
             work: AtomicU64::new(0),
             saturated: vec![false; count],
+            built: false,
             export_cache: Mutex::new(HashMap::new()),
             import_index: Vec::new(),
         };
@@ -318,6 +333,7 @@ impl Model {
             last_changed = Some(std::mem::take(&mut model.changed));
         }
         READS.with(|r| *r.borrow_mut() = None);
+        model.built = true;
         model
     }
 
@@ -335,6 +351,12 @@ impl Model {
     fn start_eval(depth: usize) {
         if depth == 0 {
             STEPS_LEFT.with(|s| s.set(STEPS_PER_EVAL));
+            QUERY_EXPORTS.with(|c| {
+                let mut c = c.borrow_mut();
+                if !c.is_empty() {
+                    *c = HashMap::new();
+                }
+            });
         }
     }
 
@@ -837,6 +859,16 @@ impl Model {
             return Vec::new();
         }
         let key = (m, name.to_string());
+        if self.built {
+            if let Some(known) = QUERY_EXPORTS.with(|c| c.borrow().get(&key).cloned()) {
+                return known;
+            }
+            // In progress: an empty answer cuts cycles.
+            QUERY_EXPORTS.with(|c| c.borrow_mut().insert(key.clone(), Vec::new()));
+            let roles = self.resolve_export(m, name, depth);
+            QUERY_EXPORTS.with(|c| c.borrow_mut().insert(key, roles.clone()));
+            return roles;
+        }
         {
             let mut cache = self.export_cache.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((known, read)) = cache.get(&key) {
