@@ -141,3 +141,41 @@ pub fn limiter_named(module: &Module, f: FuncId) -> bool {
         .is_some_and(crate::knowledge::is_limiter_name)
         || class_named
 }
+
+/// A limiter check whose `true` refuses: `isLimited`, `is_rate_limited`,
+/// `isBlocked`, `exceeded`.
+pub fn names_a_refusal(name: &str) -> bool {
+    let n = crate::knowledge::squashed(name);
+    !n.contains("unlimited")
+        && !n.contains("unblocked")
+        && [
+            "limited",
+            "blocked",
+            "exceeded",
+            "overlimit",
+            "throttled",
+            "toomany",
+            "shouldthrottle",
+            "shouldblock",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
+/// A limiter check whose `false` refuses: `allow`, `isAllowed`, `permit`,
+/// `canProceed`, `within_rate_limit`, a token bucket's `consume` /
+/// `tryAcquire`.
+pub fn names_a_pass(name: &str) -> bool {
+    let n = crate::knowledge::squashed(name);
+    [
+        "allow",
+        "permit",
+        "canproceed",
+        "within",
+        "underlimit",
+        "consume",
+        "tryacquire",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}

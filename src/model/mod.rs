@@ -617,6 +617,32 @@ impl Model {
                     }
                 }
             }
+            // `for addr in reversed(request.access_route)`: walking the
+            // forwarded addresses from the right (skipping trusted proxies)
+            // picks what the nearest proxies wrote.
+            StmtKind::Loop {
+                target: Some(t),
+                iter: Some(it),
+                is_while: false,
+                ..
+            } => {
+                if let Some(list) = reversed_operand(module, *it) {
+                    let walks_forwarded = self
+                        .eval(m, f, list, 0)
+                        .iter()
+                        .any(|r| matches!(r, Role::Addr(Addr::ForwardedList, _)));
+                    if walks_forwarded {
+                        let span = &module.expr(*it).span;
+                        let here = Origin {
+                            module: m,
+                            start: span.start as u32,
+                            end: span.end as u32,
+                        };
+                        let roles = vec![Role::Addr(Addr::ForwardedRightmost, here)];
+                        self.assign(m, f, *t, roles, out);
+                    }
+                }
+            }
             StmtKind::FunctionDef(g) => {
                 if let Some(name) = &module.func(*g).name {
                     out.push((self.name_slot(m, f, name), vec![Role::Func(m, *g)]));
@@ -832,6 +858,19 @@ impl Model {
         };
         let imp = &module.imports[i];
         match &self.targets[m.0 as usize][i] {
+            // `from engine import ratelimits` where `engine/` is a folder
+            // without `__init__.py` (a namespace package): the submodule.
+            Target::External(_)
+                if module.is_python()
+                    && imp.name.is_some()
+                    && !imp.module.starts_with('.')
+                    && self.namespace_submodule(m, i).is_some() =>
+            {
+                self.namespace_submodule(m, i)
+                    .map(Role::Module)
+                    .into_iter()
+                    .collect()
+            }
             Target::External(path) => {
                 let full = match imp.name.as_deref() {
                     None | Some("default") => path.clone(),
@@ -851,6 +890,18 @@ impl Model {
                 Some(member) => self.export_roles(*tm, member, depth + 1),
             },
         }
+    }
+
+    /// The project module `from package import name` names when `package`
+    /// is a folder without `__init__.py`.
+    fn namespace_submodule(&self, m: ModId, import: usize) -> Option<ModId> {
+        let module = self.module(m);
+        let imp = &module.imports[import];
+        let dotted = format!("{}.{}", imp.module, imp.name.as_deref()?);
+        self.index
+            .resolve(&module.path, &dotted, true)
+            .map(|t| ModId(t as u32))
+            .filter(|&t| t != m)
     }
 
     /// The roles of what module `m` exports as `name`.
@@ -1276,6 +1327,10 @@ impl Model {
                         "shift" if matches!(a, Addr::ForwardedList) => {
                             out.push(Role::Addr(Addr::ForwardedLeftmost, here));
                         }
+                        // `.map((s) => s.trim()).filter(Boolean)`: still the list.
+                        "map" | "filter" if matches!(a, Addr::ForwardedList) => {
+                            out.push(role.clone());
+                        }
                         "pop" if matches!(a, Addr::ForwardedList) => {
                             out.push(Role::Addr(Addr::ForwardedRightmost, here));
                         }
@@ -1407,6 +1462,25 @@ impl AliasIndex {
             [one] => Some(*one),
             _ => None,
         }
+    }
+}
+
+/// The list `reversed(x)` / `x.reverse()` / `[...x].reverse()` walks
+/// backwards: `x`.
+fn reversed_operand(module: &Module, e: ExprId) -> Option<ExprId> {
+    let ExprKind::Call(call) = &module.expr(e).kind else {
+        return None;
+    };
+    match &module.expr(call.callee).kind {
+        ExprKind::Name(n) if n == "reversed" => call.args.first().copied(),
+        ExprKind::Attr { obj, name } if name == "reverse" => match &module.expr(*obj).kind {
+            ExprKind::List(items) if items.len() == 1 => match &module.expr(items[0]).kind {
+                ExprKind::Spread(inner) => Some(*inner),
+                _ => None,
+            },
+            _ => Some(*obj),
+        },
+        _ => None,
     }
 }
 

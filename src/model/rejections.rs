@@ -34,10 +34,19 @@ pub struct Rejection {
     /// whole function when it rejects unconditionally), or in the helpers
     /// called there.
     pub recorded: bool,
+    /// Answered with 429. Otherwise the branch a limiter's check refuses
+    /// exits with some other answer (`if not allow(ip): return error`):
+    /// a rejection for RATE008, not RATE007's 429.
+    pub status_429: bool,
 }
 
 /// Every limiter rejection of the project, in module and source order.
-pub fn rejections(model: &Model) -> Vec<Rejection> {
+/// `limiting`: the limiting functions (`limiting::limiting_functions`),
+/// whose checks decide the refusing branches.
+pub fn rejections(
+    model: &Model,
+    limiting: &HashSet<super::limiting::FunctionRef>,
+) -> Vec<Rejection> {
     let error_classes = error_classes(model);
     let thrown = RefCell::new(HashMap::new());
     let handlers = std::cell::OnceCell::new();
@@ -58,6 +67,7 @@ pub fn rejections(model: &Model) -> Vec<Rejection> {
                 m,
                 f,
                 error_classes: &error_classes,
+                limiting,
                 path: Vec::new(),
                 found: Vec::new(),
             };
@@ -133,6 +143,7 @@ struct Site {
     /// The error classes it throws (`throw new TooManyRequestsError()`).
     thrown: Vec<(ModId, ClassId)>,
     says_rate_limit: bool,
+    status_429: bool,
 }
 
 impl Site {
@@ -171,6 +182,7 @@ impl Site {
             branch: branch_span,
             retry_after,
             recorded,
+            status_429: self.status_429,
         }
     }
 }
@@ -180,6 +192,7 @@ struct Walk<'a> {
     m: ModId,
     f: FuncId,
     error_classes: &'a HashSet<(ModId, ClassId)>,
+    limiting: &'a HashSet<super::limiting::FunctionRef>,
     /// Statements before the current one on its path.
     path: Vec<StmtId>,
     found: Vec<Site>,
@@ -202,6 +215,7 @@ impl Walk<'_> {
 
     fn statement(&mut self, s: StmtId, branch: Option<&[StmtId]>) {
         let module = self.model.module(self.m);
+        let found_before = self.found.len();
         child_blocks(module, s, &mut |block, is_branch| {
             self.block(block, if is_branch { Some(block) } else { branch })
         });
@@ -214,7 +228,94 @@ impl Walk<'_> {
                 branch: branch.map(<[StmtId]>::to_vec),
                 thrown,
                 says_rate_limit,
+                status_429: true,
             });
+        }
+        self.refusing_branch(s, found_before);
+    }
+
+    /// `if not limiter.allow(ip): return error` (or `if is_limited(…):
+    /// raise …`, or the `else` of `if allow(…)`): the branch a limiter's
+    /// check refuses, when it ends the request with something other than
+    /// a 429 found inside it.
+    fn refusing_branch(&mut self, s: StmtId, found_before: usize) {
+        let module = self.model.module(self.m);
+        let StmtKind::If {
+            cond,
+            then,
+            otherwise,
+        } = &module.stmt(s).kind
+        else {
+            return;
+        };
+        let refused = match self.check_answer(*cond) {
+            Some(true) => then,
+            Some(false) => otherwise,
+            None => return,
+        };
+        let Some(&exit) = refused.last() else { return };
+        // An answer to the client: a response returned, or a bare
+        // `return` after the branch wrote one. A verdict returned to the
+        // caller (`return True, info`) is the caller's to act on, and an
+        // exception raised out of a library is its user's to record.
+        let answers = match &module.stmt(exit).kind {
+            StmtKind::Return(Some(value)) => !is_verdict(module, *value),
+            StmtKind::Return(None) => refused.len() > 1,
+            _ => false,
+        };
+        let span = |x: StmtId| module.stmt(x).span.clone();
+        let inside = |x: StmtId| {
+            let (b, x) = (span(refused[0]).start..span(exit).end, span(x));
+            b.start <= x.start && x.end <= b.end
+        };
+        if !answers || self.found[found_before..].iter().any(|f| inside(f.stmt)) {
+            return;
+        }
+        self.found.push(Site {
+            stmt: exit,
+            before: self.path.clone(),
+            branch: Some(refused.clone()),
+            thrown: Vec::new(),
+            says_rate_limit: true,
+            status_429: false,
+        });
+    }
+
+    /// Does `cond` ask a limiting function whose name says what its answer
+    /// means? `Some(true)`: the condition holds when it refuses.
+    fn check_answer(&self, cond: ExprId) -> Option<bool> {
+        let module = self.module();
+        let (negated, mut e) = match &module.expr(cond).kind {
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                operand,
+            } => (true, *operand),
+            _ => (false, cond),
+        };
+        while let ExprKind::Await(inner) = &module.expr(e).kind {
+            e = *inner;
+        }
+        let ExprKind::Call(call) = &module.expr(e).kind else {
+            return None;
+        };
+        let name = match &module.expr(call.callee).kind {
+            ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => n.as_str(),
+            _ => return None,
+        };
+        let asks_limiter = self
+            .model
+            .roles(self.m, self.f, call.callee)
+            .iter()
+            .any(|r| matches!(r, Role::Func(cm, g) if self.limiting.contains(&(*cm, *g))));
+        if !asks_limiter {
+            return None;
+        }
+        if super::limiting::names_a_refusal(name) {
+            Some(!negated)
+        } else if super::limiting::names_a_pass(name) {
+            Some(negated)
+        } else {
+            None
         }
     }
 
@@ -258,6 +359,24 @@ impl Walk<'_> {
                 _ => None,
             })
             .collect()
+    }
+}
+
+/// A value a check returns to its caller rather than an answer to the
+/// client: `True`, `None`, `0`, or a tuple or list that starts with one
+/// (`return True, {"retry_after": 30}`).
+fn is_verdict(module: &Module, value: ExprId) -> bool {
+    let literal = |e: ExprId| {
+        matches!(
+            module.expr(e).kind,
+            ExprKind::Bool(_) | ExprKind::Null | ExprKind::Num(_)
+        )
+    };
+    match &module.expr(value).kind {
+        ExprKind::Tuple(items) | ExprKind::List(items) => {
+            items.first().is_some_and(|&i| literal(i))
+        }
+        _ => literal(value),
     }
 }
 

@@ -262,7 +262,7 @@ pub fn model_rejections(
 ) -> Vec<crate::model::rejections::Rejection> {
     let all = project.per_run(|| {
         let mut by_file: std::collections::HashMap<FileId, Vec<_>> = Default::default();
-        for r in crate::model::rejections::rejections(&project.model) {
+        for r in crate::model::rejections::rejections(&project.model, &limiting_code(project).0) {
             by_file.entry(r.module.0 as usize).or_default().push(r);
         }
         ModelRejections(by_file)

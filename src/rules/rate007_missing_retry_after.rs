@@ -57,6 +57,7 @@ impl Rule for MissingRetryAfter {
         let python = facts.lang.is_some_and(|l| l.is_python());
         for rejection in super::model_rejections(project, file) {
             if rejection.retry_after
+                || !rejection.status_429
                 || !taken.take_branch(
                     rejection.span.clone().into(),
                     rejection.branch.clone().into(),

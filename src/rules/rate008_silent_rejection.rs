@@ -1,6 +1,8 @@
-//! RATE008 silent-rejection: a hand-rolled limiter's 429 that nothing
-//! records: no log line, no metric. Limits cannot be tuned and false
-//! positives (an office behind one NAT address) go unseen.
+//! RATE008 silent-rejection: a hand-rolled limiter's rejection that
+//! nothing records: no log line, no metric. Limits cannot be tuned and
+//! false positives (an office behind one NAT address) go unseen. A 429, or
+//! the branch a limiter's check refuses answered some other way
+//! (`model::rejections`, `status_429: false`).
 //!
 //! Judged per function: a limiter's 429 (see `Project::is_limiter_rejection`)
 //! in a function (or the function it is inline in) that calls no logger and
@@ -30,11 +32,11 @@ impl Rule for SilentRejection {
             return;
         }
         let python = facts.lang.is_some_and(|l| l.is_python());
-        let finding = |span| {
+        let finding = |span, what: &str| {
             Finding {
             rule_id: "RATE008",
             severity: Severity::Note,
-            message: "this 429 is neither logged nor counted: nothing records who was limited, so limits cannot be tuned and false positives go unseen".to_string(),
+            message: format!("this {what} is neither logged nor counted: nothing records who was limited, so limits cannot be tuned and false positives go unseen"),
             path: facts.path.clone(),
             span,
             primary_label: "rejected silently".to_string(),
@@ -48,7 +50,7 @@ impl Rule for SilentRejection {
         }
         };
         for rejection in project.limiter_rejections(file, |f| project.function(f).logs_or_counts) {
-            out.push(finding(rejection.span));
+            out.push(finding(rejection.span, "429"));
         }
         // Each 429 on its own branch (the model), where the pass above,
         // which judges a function as a whole, said nothing.
@@ -60,7 +62,12 @@ impl Rule for SilentRejection {
                     rejection.branch.clone().into(),
                 )
             {
-                out.push(finding(rejection.span.into()));
+                let what = if rejection.status_429 {
+                    "429"
+                } else {
+                    "rejection"
+                };
+                out.push(finding(rejection.span.into(), what));
             }
         }
     }

@@ -396,9 +396,9 @@ fn fail_closed(
         };
         let name = module.func(f).name.as_deref().unwrap_or("");
         let refuses = if answer {
-            names_a_refusal(name)
+            crate::model::limiting::names_a_refusal(name)
         } else {
-            names_a_pass(name)
+            crate::model::limiting::names_a_pass(name)
         };
         let already = reported_in(out, &facts.path, &module.func(f).span);
         if !refuses
@@ -430,33 +430,6 @@ fn fail_closed(
             help: "on store errors let the request through (or fall back to a per-process limit) and alert; keep the refusal for real limits".to_string(),
         });
     }
-}
-
-/// `isLimited`, `is_rate_limited`, `isBlocked`, `exceeded`: `true` refuses.
-fn names_a_refusal(name: &str) -> bool {
-    let n = knowledge::squashed(name);
-    !n.contains("unlimited")
-        && !n.contains("unblocked")
-        && [
-            "limited",
-            "blocked",
-            "exceeded",
-            "overlimit",
-            "throttled",
-            "toomany",
-            "shouldthrottle",
-            "shouldblock",
-        ]
-        .iter()
-        .any(|w| n.contains(w))
-}
-
-/// `allow`, `isAllowed`, `permit`, `canProceed`: `false` refuses.
-fn names_a_pass(name: &str) -> bool {
-    let n = knowledge::squashed(name);
-    ["allow", "permit", "canproceed", "withinlimit", "underlimit"]
-        .iter()
-        .any(|w| n.contains(w))
 }
 
 /// Does the function read a module-level request object (`flask.request`)?
