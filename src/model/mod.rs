@@ -115,7 +115,14 @@ pub enum Slot {
     Field(ModId, ClassId, String),
     /// What a function returns.
     Return(ModId, FuncId),
+    /// An attribute the project sets on requests (`ctx.remoteip = …` in a
+    /// middleware, read as `ctx.remoteip` by a limiter elsewhere): the
+    /// addresses and accounts written there, project-wide.
+    RequestField(String),
 }
+
+/// The owner of the project-wide request attributes (`Slot::RequestField`).
+const REQUEST_FIELDS: Unit = (ModId(u32::MAX), None);
 
 /// A unit of propagation and the owner of slots: one function of a
 /// module (its locals, parameters and return), or a module's globals,
@@ -131,6 +138,7 @@ impl Slot {
         match self {
             Slot::Local(m, f, _) | Slot::Return(m, f) => (*m, Some(*f)),
             Slot::Global(m, _) | Slot::Field(m, ..) => (*m, None),
+            Slot::RequestField(_) => REQUEST_FIELDS,
         }
     }
 }
@@ -781,6 +789,15 @@ impl Model {
                             Slot::Field(om, c, name.clone())
                         }
                         Role::Module(om) => Slot::Global(om, name.clone()),
+                        Role::Request => {
+                            let kept: Roles = roles
+                                .iter()
+                                .filter(|r| matches!(r, Role::Addr(..) | Role::Identity))
+                                .cloned()
+                                .collect();
+                            out.push((Slot::RequestField(name.clone()), kept));
+                            continue;
+                        }
                         _ => continue,
                     };
                     out.push((slot, roles.clone()));
@@ -1168,6 +1185,20 @@ impl Model {
                     if *role == Role::Request && name == "clientIp" {
                         // Set by the `request-ip` middleware.
                         out.push(Role::Addr(Addr::ForwardedLeftmost, here));
+                    }
+                    // Set by a project middleware; the key is read here.
+                    if *role == Role::Request {
+                        let stashed = self.slot(&Slot::RequestField(name.to_string()));
+                        merge(
+                            &mut out,
+                            stashed
+                                .iter()
+                                .map(|r| match r {
+                                    Role::Addr(a, _) => Role::Addr(*a, here),
+                                    other => other.clone(),
+                                })
+                                .collect(),
+                        );
                     }
                     if *role == Role::Headers {
                         if let Some(a) = tables::header_addr(name) {
