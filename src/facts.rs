@@ -592,6 +592,9 @@ pub enum KeyForm {
     Ambiguous,
     /// User ids, API keys, tokens: never RATE003.
     Identity,
+    /// A header the client sets to name itself (`User-Agent`,
+    /// `X-Client-Id`).
+    ClientHeader,
 }
 
 impl KeyForm {
@@ -603,6 +606,7 @@ impl KeyForm {
                 | KeyForm::ForwardedWhole
                 | KeyForm::ForwardedLeftmost
                 | KeyForm::AccessRoute
+                | KeyForm::ClientHeader
         )
     }
 }

@@ -146,7 +146,8 @@ fn rank(form: KeyForm) -> u8 {
         KeyForm::ForwardedList
         | KeyForm::ForwardedWhole
         | KeyForm::ForwardedLeftmost
-        | KeyForm::AccessRoute => 3,
+        | KeyForm::AccessRoute
+        | KeyForm::ClientHeader => 3,
         KeyForm::ForwardedSafe => 4,
         KeyForm::Ambiguous => 5,
         KeyForm::Identity => 6,

@@ -47,6 +47,9 @@ pub enum Addr {
     ForwardedRightmost,
     /// `X-Real-IP`-style single-address headers.
     RealIpHeader,
+    /// A header the client sets to name itself (`User-Agent`,
+    /// `X-Client-Id`): not an address, but as a key the client chooses it.
+    ClientHeader,
 }
 
 /// Where an address role was read or last transformed (the expression

@@ -215,8 +215,21 @@ pub fn external_role(path: &str) -> Option<Role> {
 pub fn header_addr(name: &str) -> Option<Addr> {
     let lower = name.to_ascii_lowercase().replace('_', "-");
     let lower = lower.strip_prefix("http-").unwrap_or(&lower);
-    HEADERS.iter().find(|(h, _)| *h == lower).map(|(_, a)| *a)
+    HEADERS
+        .iter()
+        .find(|(h, _)| *h == lower)
+        .map(|(_, a)| *a)
+        .or_else(|| {
+            CLIENT_NAMING_HEADERS
+                .iter()
+                .any(|w| lower.contains(w))
+                .then_some(Addr::ClientHeader)
+        })
 }
+
+/// Headers a client sets to name itself (`User-Agent`, `X-Client-Id`,
+/// `X-Device-Id`): as a limiter key, the client picks its bucket.
+const CLIENT_NAMING_HEADERS: &[&str] = &["user-agent", "client-id", "device-id", "fingerprint"];
 
 /// Limiter constructors and calls that take the client key as an option
 /// (a function of the request, or a value): (callee access path, option

@@ -279,6 +279,20 @@ fn finding(
                 }
                 _ => "the raw `X-Forwarded-For` header".to_string(),
             };
+            if key.form == KeyForm::ClientHeader {
+                return Finding {
+                    rule_id: "RATE003",
+                    severity: Severity::Error,
+                    message: format!(
+                        "the limiter key `{text}` is a header the client sets to name itself: sending a new value gives a fresh bucket per request"
+                    ),
+                    path: facts.path.clone(),
+                    span: key.span,
+                    primary_label: "client-chosen limiter key".to_string(),
+                    labels,
+                    help: "key on what the client cannot choose: the authenticated account (user id, API key) or its address as resolved through your proxies".to_string(),
+                };
+            }
             let verb = if key.form == KeyForm::AccessRoute { "comes" } else { "is" };
             (
                 Severity::Error,
@@ -495,25 +509,25 @@ fn model_keys_by_origin(project: &Project) -> HashMap<FileId, Vec<ModelKey>> {
             if site.identity && !form.is_spoofable() {
                 continue;
             }
-            let Some(&(_, origin)) = site.addresses.iter().find(|(a, _)| key_form(*a) == form)
-            else {
-                continue;
-            };
-            let (file, span) = if origin.module.0 as usize >= model.modules.len() {
-                (mi, Span::from(site.span.clone()))
-            } else {
-                (origin.module.0 as usize, Span::from(origin.span()))
-            };
-            if !seen.insert((file, span)) {
-                continue;
+            // Every place that reads it: two routes that each pass the
+            // header to one limiter helper each choose the key.
+            for &(_, origin) in site.addresses.iter().filter(|(a, _)| key_form(*a) == form) {
+                let (file, span) = if origin.module.0 as usize >= model.modules.len() {
+                    (mi, Span::from(site.span.clone()))
+                } else {
+                    (origin.module.0 as usize, Span::from(origin.span()))
+                };
+                if !seen.insert((file, span)) {
+                    continue;
+                }
+                out.entry(file).or_default().push(ModelKey {
+                    form: Some(form),
+                    span,
+                    use_file: mi,
+                    use_span: site.use_span.clone().into(),
+                    via: site.via.clone(),
+                });
             }
-            out.entry(file).or_default().push(ModelKey {
-                form: Some(form),
-                span,
-                use_file: mi,
-                use_span: site.use_span.clone().into(),
-                via: site.via.clone(),
-            });
         }
     }
     out
@@ -529,6 +543,7 @@ fn key_form(a: crate::model::Addr) -> KeyForm {
         Addr::Peer => KeyForm::PeerSocket,
         Addr::ForwardedRightmost => KeyForm::ForwardedSafe,
         Addr::RealIpHeader => KeyForm::Ambiguous,
+        Addr::ClientHeader => KeyForm::ClientHeader,
     }
 }
 
