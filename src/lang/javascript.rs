@@ -936,12 +936,70 @@ impl<'s> JsExtractor<'s> {
         };
         let Some(library) = library else { return };
         let form = knowledge::LIMITER_LIBRARIES[library].form;
+        if form == knowledge::SetupForm::NestForRoot && name == "forRootAsync" {
+            return self.nest_for_root_async(call, callee, library, options_arg);
+        }
         if (form == knowledge::SetupForm::FastifyPlugin) != (name == "register")
             || (form == knowledge::SetupForm::NestForRoot && name != "forRoot")
         {
             return;
         }
         self.record_limiter_setup(call, callee, library, options_arg);
+    }
+
+    /// `ThrottlerModule.forRootAsync({ useFactory: () => [...] })`: the
+    /// options are what the factory returns, when that is a literal (an
+    /// arrow's expression body, or a body that is one `return`). A factory
+    /// defined elsewhere, `useClass` or `useExisting`: options unknown.
+    fn nest_for_root_async(
+        &mut self,
+        call: Node,
+        callee: Node,
+        library: usize,
+        options_arg: Option<Node>,
+    ) {
+        let factory = options_arg
+            .map(unwrap)
+            .filter(|o| o.kind() == "object")
+            .and_then(|o| {
+                named_children(o).find(|p| {
+                    p.kind() == "pair"
+                        && field(*p, "key").is_some_and(|k| unquote(self.t(k)) == "useFactory")
+                })
+            })
+            .and_then(|p| field(p, "value"))
+            .map(unwrap);
+        let returned = factory
+            .filter(|f| {
+                matches!(
+                    f.kind(),
+                    "arrow_function" | "function_expression" | "function"
+                )
+            })
+            .and_then(|f| field(f, "body"))
+            .and_then(|body| {
+                if body.kind() != "statement_block" {
+                    return Some(body);
+                }
+                let mut statements = named_children(body).filter(|s| s.kind() != "comment");
+                match (statements.next(), statements.next()) {
+                    (Some(only), None) if only.kind() == "return_statement" => {
+                        named_children(only).next()
+                    }
+                    _ => None,
+                }
+            })
+            .map(unwrap)
+            .filter(|r| matches!(r.kind(), "object" | "array"));
+        match returned {
+            Some(options) => self.record_limiter_setup(call, callee, library, Some(options)),
+            None => {
+                self.record_limiter_setup(call, callee, library, None);
+                if let Some(setup) = self.b.facts.limiter_setups.last_mut() {
+                    setup.options_unknown = true;
+                }
+            }
+        }
     }
 
     fn record_limiter_setup(

@@ -172,8 +172,26 @@ fn default_keys(project: &Project, file: FileId, trust: &Trust, out: &mut Vec<Fi
         if tracker_overridden {
             continue;
         }
-        if setup.options_unknown || setup.options.iter().any(|(k, _)| k == option) {
+        let defaulted = |s: &crate::facts::LimiterSetup| {
+            !s.options_unknown && !s.options.iter().any(|(k, _)| k == option)
+        };
+        if !defaulted(setup) {
             continue;
+        }
+        // One tracker (the guard's) serves every `forRoot` of the project:
+        // reported once, at the first setup by path.
+        if package == "@nestjs/throttler" {
+            let nest_default =
+                |s: &crate::facts::LimiterSetup| s.library == setup.library && defaulted(s);
+            let first_path = project
+                .project_files(file)
+                .filter(|f| f.limiter_setups.iter().any(nest_default))
+                .map(|f| &f.path)
+                .min();
+            let first_here = facts.limiter_setups.iter().find(|s| nest_default(s));
+            if first_path != Some(&facts.path) || first_here.map(|s| s.span) != Some(setup.span) {
+                continue;
+            }
         }
         let framework = library_framework(setup.library);
         let Some(verdict) = judge(KeyForm::PeerTrusting, framework, trust) else {
