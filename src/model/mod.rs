@@ -1429,7 +1429,16 @@ impl Model {
         };
         for callee in callee_roles {
             match callee {
-                Role::Ext(path) => merge(&mut out, external(format!("{path}()"))),
+                Role::Ext(path) => {
+                    // `hashlib.sha256(ip.encode())`, `createHash('sha256')
+                    // .update(ip)`: a digest identifies what it was made of.
+                    if tables::is_hashing(&path) {
+                        if let Some(&arg) = call.args.first() {
+                            merge(&mut out, addresses_only(self.eval(m, f, arg, depth)));
+                        }
+                    }
+                    merge(&mut out, external(format!("{path}()")))
+                }
                 Role::Func(tm, g) => {
                     merge(&mut out, self.slot(&Slot::Return(tm, g)).to_vec());
                 }

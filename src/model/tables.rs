@@ -184,7 +184,17 @@ pub const KEEPING_METHODS: &[&str] = &[
     "toString",
     "decode",
     "encode",
+    "hexdigest",
+    "digest",
 ];
+
+/// Library calls that hash their argument (`hashlib.sha256(data)`, Node's
+/// `createHash(alg).update(data)`), by access path.
+pub fn is_hashing(path: &str) -> bool {
+    path.strip_prefix("hashlib.")
+        .is_some_and(|f| !f.contains('.'))
+        || path.ends_with(".createHash().update")
+}
 
 /// Parameter names that hold the request in handlers and middleware when
 /// nothing better is known (Express `req`, Django `request`, Koa `ctx`,
