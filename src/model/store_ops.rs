@@ -341,7 +341,10 @@ pub fn store_use(model: &Model, limiting: &HashSet<FunctionRef>) -> StoreUse {
             if module.func(f).kind == FunctionKind::Module || limiting.contains(&(m, f)) {
                 continue;
             }
-            let mut walk = Walk::new(model, m, f);
+            let mut walk = Walk {
+                sites_only: true,
+                ..Walk::new(model, m, f)
+            };
             walk.block(&module.func(f).body);
             out.sites.extend(
                 walk.sites
@@ -389,6 +392,9 @@ struct Walk<'a> {
     calls: Vec<StoreCall>,
     sites: Vec<CallSite>,
     guarded_closures: HashSet<FunctionRef>,
+    /// Only the calls of project functions are wanted (code outside
+    /// limiting code): its store commands are not looked at.
+    sites_only: bool,
 }
 
 impl<'a> Walk<'a> {
@@ -414,6 +420,7 @@ impl<'a> Walk<'a> {
             calls: Vec::new(),
             sites: Vec::new(),
             guarded_closures: HashSet::new(),
+            sites_only: false,
         }
     }
 }
@@ -586,6 +593,9 @@ impl Walk<'_> {
                     handled,
                 });
             }
+        }
+        if self.sites_only {
+            return;
         }
         let store_call = StoreCall {
             module: self.m,
