@@ -520,6 +520,18 @@ fn analyse_file(path: &Path) -> FileOutcome {
             out.bytes = len as u64;
             out.facts = Some(facts);
         }
+        Ok(None) if lang.is_python() && lang::too_deeply_indented(&text) => {
+            return out.skip(
+                "too deeply indented",
+                Problem::warning(
+                    path,
+                    format!(
+                        "skipped: more than {} indentation levels, deeper than the Python parser can follow; no findings are reported for it",
+                        lang::PYTHON_MAX_INDENT_LEVELS
+                    ),
+                ),
+            )
+        }
         Ok(None) => {
             return out.skip(
                 "parser failed",

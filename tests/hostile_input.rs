@@ -391,3 +391,26 @@ fn config_baseline_and_dump_facts_on_a_fifo_or_device_fail_at_once() {
         assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
     }
 }
+
+/// tree-sitter-python's scanner keeps its indent stack in a 1 KiB buffer
+/// and aborts the whole process (a C `assert`) when about 510 levels are
+/// open inside a string. Such a file is skipped with a warning; the other
+/// files keep their findings.
+#[test]
+fn python_indented_deeper_than_the_parser_can_follow_is_skipped() {
+    let dir = project_with_limiter();
+    let mut deep = String::from("def f():\n");
+    for level in 1..520 {
+        deep.push_str(&format!("{}if x:\n", " ".repeat(level)));
+    }
+    deep.push_str(&format!("{}y = \"abc\"\n", " ".repeat(520)));
+    std::fs::write(dir.path().join("deep.py"), deep).unwrap();
+    let o = run(dir.path(), &["--isolated", "--format", "concise", "."]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("warning: deep.py: skipped: more than 360 indentation levels"),
+        "{err}"
+    );
+    assert!(stdout(&o).contains("app.py:4:1: RATE002"), "{}", stdout(&o));
+}

@@ -82,10 +82,44 @@ pub fn count_syntax_errors(root: tree_sitter::Node) -> (usize, Option<usize>) {
     (errors, first)
 }
 
+/// More indentation levels than tree-sitter-python's scanner can keep
+/// (`PYTHON_MAX_INDENT_LEVELS`).
+pub const PYTHON_MAX_INDENT_LEVELS: usize = 360;
+
+/// Could this Python text open more than `PYTHON_MAX_INDENT_LEVELS`
+/// indentation levels? tree-sitter-python's scanner saves its indent stack
+/// in tree-sitter's 1 KiB state buffer, and a deeper stack overflows it
+/// and aborts the process (an `assert` in C, not a panic that can be
+/// caught). Its stack holds strictly increasing widths, so it is never
+/// deeper than the number of distinct leading-whitespace widths (measured
+/// as the scanner does: a tab is 8, a form feed starts again at 0).
+pub fn too_deeply_indented(text: &str) -> bool {
+    let mut widths = std::collections::HashSet::new();
+    for line in text.as_bytes().split(|&b| b == b'\n') {
+        let mut width = 0usize;
+        for &b in line {
+            match b {
+                b' ' => width += 1,
+                b'\t' => width += 8,
+                b'\x0c' => width = 0,
+                _ => break,
+            }
+        }
+        if width > 0 && widths.insert(width) && widths.len() > PYTHON_MAX_INDENT_LEVELS {
+            return true;
+        }
+    }
+    false
+}
+
 /// Parse `text` with this thread's parser for `lang`. `None` only if the
-/// grammar cannot be loaded (an ABI mismatch; covered by a test) or parsing
-/// was cancelled.
+/// grammar cannot be loaded (an ABI mismatch; covered by a test), parsing
+/// was cancelled, or Python text is indented too deeply for the grammar's
+/// scanner (`too_deeply_indented`).
 pub fn parse(lang: Lang, text: &str) -> Option<Tree> {
+    if lang.is_python() && too_deeply_indented(text) {
+        return None;
+    }
     PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
         let slot = &mut parsers[lang as usize];
@@ -188,5 +222,21 @@ mod tests {
         assert_eq!(Lang::from_path(Path::new("x.mts")), Some(Lang::TypeScript));
         assert_eq!(Lang::from_path(Path::new("x.tsx")), Some(Lang::Tsx));
         assert_eq!(Lang::from_path(Path::new("x.rs")), None);
+    }
+
+    #[test]
+    fn indentation_depth_counts_distinct_widths() {
+        let nested = |levels: usize| {
+            (0..levels)
+                .map(|l| format!("{}if x:\n", " ".repeat(l)))
+                .collect::<String>()
+        };
+        assert!(!too_deeply_indented(&nested(PYTHON_MAX_INDENT_LEVELS)));
+        assert!(too_deeply_indented(&nested(PYTHON_MAX_INDENT_LEVELS + 2)));
+        // Tabs count 8 each: 50 tab levels are 50 widths, not 400.
+        let tabs: String = (0..50).map(|l| format!("{}x\n", "\t".repeat(l))).collect();
+        assert!(!too_deeply_indented(&tabs));
+        // Many lines at the same few widths are shallow.
+        assert!(!too_deeply_indented(&"    a\n        b\n".repeat(10_000)));
     }
 }

@@ -2560,11 +2560,15 @@ print >>sys.stderr, "x"; exec "code"
     /// 1,000 levels of indentation (the file grows with the square).
     #[test]
     fn deep_blocks_are_truncated() {
+        // Deeper than `MAX_DEPTH`, within what the grammar's scanner can
+        // follow (`lang::too_deeply_indented`).
+        let levels = crate::lang::PYTHON_MAX_INDENT_LEVELS - 10;
+        assert!(levels > crate::lower::MAX_DEPTH + 50);
         let nest = |line: &str| -> String {
-            let mut src: String = (0..1000)
+            let mut src: String = (0..levels)
                 .map(|i| format!("{}{line}\n", " ".repeat(i)))
                 .collect();
-            src.push_str(&" ".repeat(1000));
+            src.push_str(&" ".repeat(levels));
             src.push_str("pass\n");
             src
         };
