@@ -33,11 +33,6 @@ pub struct FileFacts {
     pub consume_sites: Vec<ConsumeSite>,
     /// Django settings and the limiters that count in Django's cache.
     pub django: DjangoFacts,
-    /// 429 answers: `return …, 429`, `res.status(429)`, `abort(429)`, …
-    pub rejections: Vec<Rejection>,
-    /// Functions registered as a limiter's error handler by name
-    /// (`add_exception_handler(RateLimitExceeded, handler)`).
-    pub callback_names: BTreeSet<String>,
     /// Request-logging middleware is installed (`morgan`, `pino-http`, …):
     /// every 429 is in the access log with its client.
     pub access_logging: bool,
@@ -370,16 +365,11 @@ pub struct Function {
     /// An anonymous callback run on behalf of its enclosing function (a
     /// Promise executor, an array callback): it shares the parent's context.
     pub inline: bool,
-    /// Sets `Retry-After`, `RateLimit`, `RateLimit-Reset` or
-    /// `X-RateLimit-Reset` somewhere.
-    pub sets_limit_headers: bool,
-    /// Calls a logger or a metric (`logger.warning`, `counter.inc()`, …).
-    pub logs_or_counts: bool,
     /// Calls something named like a limiter (`is_rate_limited`, `consume`).
     pub calls_limiter: bool,
-    /// Passed as a limiter library's `handler:` / `errorResponseBuilder:`
-    /// option: the library sends its own headers.
-    pub library_callback: bool,
+    /// Answers 429 in a statement whose text says why ("rate limit", "too
+    /// many requests", …): RATE001 counts the route protected.
+    pub answers_rate_limit_429: bool,
     /// `async def` / `async function`: other requests run only at `await`.
     pub is_async: bool,
     /// Byte offsets of the `await`s directly in this function.
@@ -450,16 +440,6 @@ pub struct LimiterSetup {
     /// The variable it is stored in, if any.
     pub bound_to: Option<String>,
     pub span: Span,
-}
-
-/// A 429 answer and the statement it is in.
-#[derive(Debug, Clone)]
-pub struct Rejection {
-    pub function: usize,
-    /// The statement that answers 429.
-    pub span: Span,
-    /// Its text says why: "rate limit", "too many requests", "slow down", …
-    pub says_rate_limit: bool,
 }
 
 /// Where a run-time limit value comes from.

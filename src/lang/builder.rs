@@ -411,50 +411,31 @@ impl Builder {
 
     /// Record a 429 answer of the current function; `statement` is the
     /// statement the 429 literal answers in, if any (the walkers keep it
-    /// from the top down), `src` the file's text.
+    /// from the top down), `src` the file's text. Only whether its text
+    /// says "rate limit" is kept (RATE001); RATE007/RATE008 judge each 429
+    /// on the model (`model::rejections`).
     pub fn add_rejection(&mut self, statement: Option<Span>, src: &str) {
-        let (Some(function), Some(statement)) = (self.current_function(), statement) else {
+        let Some(statement) = statement else {
             return;
         };
-        let text = &src[statement.start..statement.end];
         // Inside an exception class (`class RateLimitExceeded(HTTPException)`
-        // setting its 429): the rejection happens where it is raised or
-        // handled, not here.
+        // setting its 429): the rejection happens where it is raised.
         if self
             .current_class()
             .is_some_and(|c| knowledge::is_error_class_name(&c))
         {
             return;
         }
-        // Before anything that reads the statement's text: nested 429s in
-        // one statement come here once each.
-        if self.facts.rejections.iter().any(|r| r.span == statement) {
-            return;
-        }
-        let says_rate_limit = knowledge::says_rate_limit(text);
-        self.facts.rejections.push(Rejection {
-            function,
-            span: statement,
-            says_rate_limit,
-        });
-    }
-
-    /// Flags on the current function, from strings and calls seen in it.
-    pub fn note_string(&mut self, value: &str) {
-        let v = value.to_ascii_lowercase();
-        if v.contains("retry-after") || v.contains("ratelimit-reset") || v == "ratelimit" {
-            if let Some(f) = self.function_mut() {
-                f.sets_limit_headers = true;
-            }
+        let says_rate_limit = knowledge::says_rate_limit(&src[statement.start..statement.end]);
+        if let Some(f) = self.function_mut() {
+            f.answers_rate_limit_429 |= says_rate_limit;
         }
     }
 
-    /// `first_arg_is_number`: `.add(1, …)` is an OpenTelemetry counter.
-    pub fn note_call_for_reporting(&mut self, callee_text: &str, first_arg_is_number: bool) {
-        let records = knowledge::call_records_event(callee_text, first_arg_is_number);
+    /// A call to something named like a limiter (`is_rate_limited`).
+    pub fn note_limiter_call(&mut self, callee_text: &str) {
         let limiter = knowledge::call_asks_limiter(callee_text);
         if let Some(f) = self.function_mut() {
-            f.logs_or_counts |= records;
             f.calls_limiter |= limiter;
         }
     }

@@ -591,10 +591,6 @@ impl<'s> JsExtractor<'s> {
                     DenySignal::Weak
                 });
             }
-            "string" | "template_string" => {
-                let value = unquote(self.t(node));
-                self.b.note_string(value);
-            }
             "number" => match self.t(node).parse::<u32>() {
                 Ok(429) => {
                     self.b.raise_deny(DenySignal::Strong);
@@ -1154,19 +1150,8 @@ impl<'s> JsExtractor<'s> {
             calls: Vec::new(),
             parent: self.b.current_function(),
             inline: func.parent().is_some_and(|p| p.kind() == "arguments"),
-            sets_limit_headers: false,
-            logs_or_counts: false,
             calls_limiter: false,
-            library_callback: func
-                .parent()
-                .filter(|p| p.kind() == "pair")
-                .and_then(|p| field(p, "key"))
-                .is_some_and(|k| {
-                    matches!(
-                        unquote(self.t(k)),
-                        "handler" | "errorResponseBuilder" | "onLimitReached"
-                    )
-                }),
+            answers_rate_limit_429: false,
             is_async: self.t(func).starts_with("async"),
             awaits: Vec::new(),
             locks: false,
@@ -1527,10 +1512,7 @@ impl<'s> JsExtractor<'s> {
         };
         self.limiter_setup(node, func);
         let callee_text = self.t(func);
-        let first_is_number = field(node, "arguments")
-            .and_then(|a| named_children(a).next())
-            .is_some_and(|a| a.kind() == "number");
-        self.b.note_call_for_reporting(callee_text, first_is_number);
+        self.b.note_limiter_call(callee_text);
         if func.kind() == "member_expression"
             && field(func, "property").is_some_and(|p| self.t(p) == "consume")
         {

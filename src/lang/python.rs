@@ -534,8 +534,6 @@ impl<'s> PyExtractor<'s> {
             },
             "string" => {
                 self.note_config_name(node);
-                let value = unquote(self.t(node));
-                self.b.note_string(value);
             }
             "pair" => {
                 if let (Some(k), Some(v)) = (field(node, "key"), field(node, "value")) {
@@ -593,13 +591,6 @@ impl<'s> PyExtractor<'s> {
             } else {
                 None
             };
-        // `@app.errorhandler(429)`, `@app.exception_handler(RateLimitExceeded)`:
-        // the limiter library's own error path.
-        let library_callback = decorators.iter().any(|d| {
-            let t = self.t(*d);
-            (t.contains("errorhandler") || t.contains("exception_handler"))
-                && (t.contains("429") || t.contains("RateLimit") || t.contains("Throttl"))
-        });
         let request_context = decorators.iter().any(|d| self.is_request_decorator(*d))
             || params.iter().any(|p| p == "request" || p == "req")
             || (params.iter().any(|p| p == "scope") && params.iter().any(|p| p == "receive"));
@@ -613,10 +604,8 @@ impl<'s> PyExtractor<'s> {
             calls: Vec::new(),
             parent: self.b.current_function(),
             inline: false,
-            sets_limit_headers: false,
-            logs_or_counts: false,
             calls_limiter: false,
-            library_callback,
+            answers_rate_limit_429: false,
             is_async: self.t(def).starts_with("async"),
             awaits: Vec::new(),
             locks: false,
@@ -1386,29 +1375,7 @@ impl<'s> PyExtractor<'s> {
         self.django_limiter_use(node, func);
         self.store_call(node, func);
         let callee_text = self.t(func);
-        let first_is_number = field(node, "arguments")
-            .and_then(|a| named_children(a).next())
-            .is_some_and(|a| matches!(a.kind(), "integer" | "float"));
-        self.b.note_call_for_reporting(callee_text, first_is_number);
-        // A limiter's error handler, registered by name.
-        if matches!(
-            last_segment(callee_text),
-            "add_exception_handler" | "register_error_handler"
-        ) {
-            let args: Vec<Node> = field(node, "arguments")
-                .map(|a| named_children(a).collect())
-                .unwrap_or_default();
-            let for_limits = args.first().is_some_and(|a| {
-                let t = self.t(*a);
-                t.contains("RateLimit") || t.contains("429") || t.contains("Throttl")
-            });
-            if let (true, Some(handler)) =
-                (for_limits, args.get(1).filter(|h| h.kind() == "identifier"))
-            {
-                let name = self.t(*handler).to_string();
-                self.b.facts.callback_names.insert(name);
-            }
-        }
+        self.b.note_limiter_call(callee_text);
         let args: Vec<Node> = field(node, "arguments")
             .map(|a| {
                 named_children(a)

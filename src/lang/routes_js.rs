@@ -1375,7 +1375,11 @@ impl<'s> RoutesJs<'s, '_> {
         let src = self.src;
         let limits = crate::knowledge::is_limiter_name(src)
             || self.facts.functions.iter().any(|f| f.calls_limiter)
-            || self.facts.rejections.iter().any(|r| r.says_rate_limit)
+            || self
+                .facts
+                .functions
+                .iter()
+                .any(|f| f.answers_rate_limit_429)
             || ["ratelimit", "rateLimit", "Ratelimit", "limiter"]
                 .iter()
                 .any(|m| src.contains(m));

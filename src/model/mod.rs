@@ -1077,6 +1077,14 @@ impl Model {
                 roles
             }
             ExprKind::Subscript { obj, index } => {
+                // `hits, WINDOW = {}, 60` lowers to `hits = ({}, 60)[0]`.
+                if let (ExprKind::Tuple(items) | ExprKind::List(items), ExprKind::Num(i)) =
+                    (&module.expr(*obj).kind, &module.expr(*index).kind)
+                {
+                    if let Some(&item) = items.get(*i as usize) {
+                        return self.eval(m, f, item, d);
+                    }
+                }
                 let base = self.eval(m, f, *obj, d);
                 self.subscript(module, &base, *index, here)
             }

@@ -618,9 +618,18 @@ fn keeps_limiter_state(model: &Model, m: ModId, h: FuncId) -> bool {
             }
             if let ExprKind::Attr { obj, name } = &module.expr(call.callee).kind {
                 let method = name.to_ascii_lowercase();
-                stateful |= (tables::STORE_KEY_COMMANDS.contains(&method.as_str())
+                // Any command sent to a store (a Lua script by `evalsha`
+                // too); an entry method on a container or project object.
+                let store = || {
+                    model
+                        .roles(m, h, *obj)
+                        .iter()
+                        .any(|r| matches!(r, Role::Store))
+                };
+                stateful |= ((tables::STORE_KEY_COMMANDS.contains(&method.as_str())
                     || tables::ENTRY_METHODS.contains(&method.as_str()))
-                    && keeps_state(*obj);
+                    && keeps_state(*obj))
+                    || store();
             }
         }
         ExprKind::Subscript { obj, .. } => stateful |= keeps_state(*obj),

@@ -523,14 +523,30 @@ pub fn named_key_addr(name: &str) -> Option<Addr> {
     }
 }
 
-/// Unbound names that make an unbounded keyed container when called.
-pub const CONTAINER_BUILTINS: &[&str] = &["Map", "dict"];
+/// Unbound names that make a keyed container in process memory when
+/// called.
+pub const CONTAINER_BUILTINS: &[&str] = &["Map", "dict", "Set", "set"];
 
-/// Library constructors of unbounded keyed containers (call results).
+/// Library constructors of keyed containers in process memory (call
+/// results), bounded caches included: they still reset on deploy and are
+/// per process.
 pub const CONTAINER_CONSTRUCTORS: &[&str] = &[
     "collections.defaultdict()",
     "collections.OrderedDict()",
     "collections.Counter()",
+    "cachetools.TTLCache()",
+    "cachetools.LRUCache()",
+    "cachetools.LFUCache()",
+    "cachetools.FIFOCache()",
+    "cachetools.RRCache()",
+    "cachetools.TLRUCache()",
+    "expiringdict.ExpiringDict()",
+    "lru-cache()",
+    "lru-cache.LRUCache()",
+    "lru-cache.LRU()",
+    "quick-lru()",
+    "node-cache()",
+    "@isaacs/ttlcache()",
 ];
 
 /// Methods that build an instance: state they make lives with it.

@@ -190,3 +190,35 @@ fn fastapi_limiter_default_identifier_is_a_default_key() {
     let sites = keys::default_keys(&model);
     assert_eq!(sites.len(), 1, "{sites:?}");
 }
+
+#[test]
+fn sets_caches_and_tuple_assigned_dicts_are_process_containers() {
+    let modules = project(&[
+        (
+            "a.js",
+            "const LRU = require('lru-cache');\nconst hits = new LRU({ max: 5 });\nconst cooling = new Set();\nconst seen = lookup();\n",
+        ),
+        (
+            "b.py",
+            "import redis\nfrom expiringdict import ExpiringDict\nhits = ExpiringDict(max_len=5, max_age_seconds=3)\ncooling = set()\nlog, WINDOW = {}, 60\n",
+        ),
+    ]);
+    let model = Model::build(modules);
+    let is_container = |mi: u32, name: &str| {
+        model
+            .slot(&Slot::Global(ModId(mi), name.to_string()))
+            .iter()
+            .any(|r| matches!(r, Role::Object(..)))
+    };
+    for (mi, name) in [
+        (0, "hits"),
+        (0, "cooling"),
+        (1, "hits"),
+        (1, "cooling"),
+        (1, "log"),
+    ] {
+        assert!(is_container(mi, name), "{name} in module {mi}");
+    }
+    assert!(!is_container(0, "seen"));
+    assert!(!is_container(1, "WINDOW"));
+}

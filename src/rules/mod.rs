@@ -335,6 +335,19 @@ impl ModelStoreUse {
     }
 }
 
+/// The branches (if/else/except bodies) whose answer is already reported:
+/// a status set in one statement and returned in the next is one response.
+#[derive(Default)]
+pub struct AnsweredBranches(std::collections::HashSet<(usize, usize)>);
+
+impl AnsweredBranches {
+    /// First rejection of its branch?
+    pub fn take(&mut self, rejection: &crate::model::rejections::Rejection) -> bool {
+        self.0
+            .insert((rejection.branch.start, rejection.branch.end))
+    }
+}
+
 /// The lines of `file` that findings of `rule` in `out` cover. The model's
 /// findings beside a first-generation pass are added only on lines that
 /// pass left alone.
@@ -365,19 +378,6 @@ impl TakenLines {
 
     fn line(&self, offset: usize) -> usize {
         self.line_starts.partition_point(|&start| start <= offset) - 1
-    }
-
-    /// A rejection in a branch: free only if no line of its branch is
-    /// taken (the first-generation pass may have reported another
-    /// statement of the same response); takes the whole branch.
-    pub fn take_branch(&mut self, span: Span, branch: Span) -> bool {
-        let lines = self.line(branch.start)..=self.line(branch.end.max(branch.start));
-        if lines.clone().any(|l| self.taken.contains(&l)) {
-            return false;
-        }
-        self.taken.extend(lines);
-        self.take(span);
-        true
     }
 
     /// Is the first line of `span` taken?

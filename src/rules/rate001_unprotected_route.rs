@@ -644,10 +644,9 @@ impl<'p> Cx<'p> {
                 || f.imports
                     .iter()
                     .any(|i| uses_limit(&i.module) || uses_limit(&i.local))
-                || f.functions
-                    .iter()
-                    .any(|func| func.calls_limiter || uses_limit(&func.name))
-                || f.rejections.iter().any(|r| r.says_rate_limit)
+                || f.functions.iter().any(|func| {
+                    func.calls_limiter || func.answers_rate_limit_429 || uses_limit(&func.name)
+                })
                 || !f.django.ratelimit_uses.is_empty()
                 || !f.django.throttle_class_uses.is_empty()
                 || f.django.default_throttle_classes.is_some()
@@ -1880,14 +1879,8 @@ impl<'p> Cx<'p> {
             .is_limiter_named(f, &self.options.limiter_names)
             || func.calls_limiter
             || func.deny == DenySignal::Strong
+            || func.answers_rate_limit_429
             || func.calls.iter().any(|c| self.limiterish(&c.callee))
-        {
-            return true;
-        }
-        if self.project.files[f.0]
-            .rejections
-            .iter()
-            .any(|r| r.function == f.1 && r.says_rate_limit)
         {
             return true;
         }

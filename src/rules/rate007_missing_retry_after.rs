@@ -2,9 +2,9 @@
 //! neither when to retry nor its quota. Without `Retry-After` (or a
 //! `RateLimit` reset), clients retry at once and in lock-step.
 //!
-//! Judged per function: a limiter's 429 (see `Project::is_limiter_rejection`)
-//! in a function that sets none of `Retry-After`, `RateLimit`,
-//! `RateLimit-Reset`, `X-RateLimit-Reset`. One finding per function.
+//! Judged per 429 on the model (`model::rejections`): each limiter 429
+//! whose path sets none of `Retry-After`, `RateLimit`, `RateLimit-Reset`,
+//! `X-RateLimit-Reset`. One finding per branch that answers.
 
 use super::{Rule, RuleOptions};
 use crate::finding::{Finding, Severity};
@@ -26,43 +26,10 @@ impl Rule for MissingRetryAfter {
         out: &mut Vec<Finding>,
     ) {
         let facts = &project.files[file];
-        // Headers set here, in the function it is inline in, or in a helper
-        // it calls.
-        let sets_headers = |f| {
-            project.function(f).sets_limit_headers
-                || project
-                    .callees_of(f)
-                    .any(|c| project.function(c).sets_limit_headers)
-        };
-        for rejection in project.limiter_rejections(file, sets_headers) {
-            let python = facts.lang.is_some_and(|l| l.is_python());
-            out.push(Finding {
-                rule_id: "RATE007",
-                severity: Severity::Warning,
-                message: MESSAGE.to_string(),
-                path: facts.path.clone(),
-                span: rejection.span,
-                primary_label: LABEL.to_string(),
-                labels: Vec::new(),
-                help: knowledge::retry_after_fix(
-                    project.framework_for(file, Some(rejection.function)),
-                    python,
-                )
-                .to_string(),
-            });
-        }
-        // Each 429 on its own path (the model), where the pass above,
-        // which judges a function as a whole, said nothing.
-        let mut taken = super::TakenLines::new(project, file, "RATE007", out);
         let python = facts.lang.is_some_and(|l| l.is_python());
+        let mut answered = super::AnsweredBranches::default();
         for rejection in super::model_rejections(project, file) {
-            if rejection.retry_after
-                || !rejection.status_429
-                || !taken.take_branch(
-                    rejection.span.clone().into(),
-                    rejection.branch.clone().into(),
-                )
-            {
+            if rejection.retry_after || !rejection.status_429 || !answered.take(&rejection) {
                 continue;
             }
             out.push(Finding {

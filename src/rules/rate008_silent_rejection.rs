@@ -4,9 +4,9 @@
 //! the branch a limiter's check refuses answered some other way
 //! (`model::rejections`, `status_429: false`).
 //!
-//! Judged per function: a limiter's 429 (see `Project::is_limiter_rejection`)
-//! in a function (or the function it is inline in) that calls no logger and
-//! no metric. One finding per function; severity note.
+//! Judged per rejection on the model: one whose branch (or the helpers it
+//! calls) calls no logger and no metric. One finding per branch; severity
+//! note. Request-logging middleware records every answer.
 
 use super::{Rule, RuleOptions};
 use crate::finding::{Finding, Severity};
@@ -49,19 +49,9 @@ impl Rule for SilentRejection {
             .to_string(),
         }
         };
-        for rejection in project.limiter_rejections(file, |f| project.function(f).logs_or_counts) {
-            out.push(finding(rejection.span, "429"));
-        }
-        // Each 429 on its own branch (the model), where the pass above,
-        // which judges a function as a whole, said nothing.
-        let mut taken = super::TakenLines::new(project, file, "RATE008", out);
+        let mut answered = super::AnsweredBranches::default();
         for rejection in super::model_rejections(project, file) {
-            if !rejection.recorded
-                && taken.take_branch(
-                    rejection.span.clone().into(),
-                    rejection.branch.clone().into(),
-                )
-            {
+            if !rejection.recorded && answered.take(&rejection) {
                 let what = if rejection.status_429 {
                     "429"
                 } else {
