@@ -84,8 +84,8 @@ def score_entry(entry, findings):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--split", choices=["dev", "holdout", "dev2", "holdout2", "dev3", "holdout3", "all"], default="dev",
-                    help="dev2/holdout2: the second set (manifest/second-set.json); dev3/holdout3: the third")
+    ap.add_argument("--split", choices=["dev", "holdout", "dev2", "holdout2", "dev3", "holdout3", "dev4", "holdout4", "all"], default="dev",
+                    help="dev2/holdout2: the second set (manifest/second-set.json); dev3/holdout3: the third; dev4/holdout4: the fourth")
     ap.add_argument("--entry", action="append", default=[])
     ap.add_argument("--corpus", default=os.environ.get("RATECHECK_CORPUS", "/work/corpus/tree"))
     ap.add_argument("--bin", default=os.environ.get("RATECHECK_BIN",
