@@ -549,6 +549,22 @@ impl Model {
                 if let Some(d) = p.default {
                     updates.push((Slot::Local(m, f, p.name.clone()), self.eval(m, f, d, 0)));
                 }
+                // `private readonly svc: StoreService`: an instance of a
+                // project class, which may be defined in a module whose
+                // names settle after seeding (library types are seeded).
+                if let Some(a) = p.annotation {
+                    let instances: Roles = self
+                        .eval(m, f, a, 0)
+                        .into_iter()
+                        .filter_map(|r| match r {
+                            Role::Class(cm, c) => Some(Role::Instance(cm, c)),
+                            _ => None,
+                        })
+                        .collect();
+                    if !instances.is_empty() {
+                        updates.push((Slot::Local(m, f, p.name.clone()), instances));
+                    }
+                }
                 // `({ headers, ip }) => …`: each name is a member of the argument.
                 if !p.destructured.is_empty() {
                     let base = self.slot(&Slot::Local(m, f, p.name.clone())).to_vec();

@@ -75,6 +75,9 @@ pub struct StoreCommand {
     pub value: Option<ExprId>,
     /// The command is part of an `if` condition: its reply decides.
     pub in_condition: bool,
+    /// The call of a project helper that sends this one command on the
+    /// key it is given (`key_helpers`), not a command itself.
+    pub through_helper: bool,
 }
 
 /// A call that talks to the store (any command, a pipeline's `exec`, a
@@ -108,6 +111,8 @@ pub struct CallSite {
     pub caller: FunctionRef,
     pub callee: FunctionRef,
     pub handled: bool,
+    /// The call, in the caller's module.
+    pub span: Span,
 }
 
 /// What the walk of limiting code finds.
@@ -289,6 +294,41 @@ pub fn counts_from(
             .any(|(_, v)| mentions(module, *v, &changed) || arithmetic(*v))
 }
 
+/// Does the write store a reply the function appended to (a log of hits:
+/// `stamps.append(now)` / `stamps.push(now)`, then `set(key, stamps)`)?
+pub fn appends_to_reply(
+    module: &Module,
+    function: FuncId,
+    call: ExprId,
+    names: &HashSet<String>,
+) -> bool {
+    let mut grown = HashSet::new();
+    function_exprs(module, function, &mut |x| {
+        let ExprKind::Call(c) = &module.expr(x).kind else {
+            return;
+        };
+        let ExprKind::Attr { obj, name } = &module.expr(c.callee).kind else {
+            return;
+        };
+        if let ExprKind::Name(n) = &module.expr(*obj).kind {
+            if matches!(name.as_str(), "append" | "push" | "unshift" | "insert")
+                && names.contains(n)
+            {
+                grown.insert(n.clone());
+            }
+        }
+    });
+    let ExprKind::Call(written) = &module.expr(call).kind else {
+        return false;
+    };
+    !grown.is_empty()
+        && written
+            .args
+            .iter()
+            .skip(1)
+            .any(|&v| mentions(module, v, &grown))
+}
+
 const SCRIPT_CALLS: &[&str] = &[
     "watch",
     "eval",
@@ -306,9 +346,11 @@ pub fn store_use(model: &Model, limiting: &HashSet<FunctionRef>) -> StoreUse {
     let mut ordered: Vec<FunctionRef> = limiting.iter().copied().collect();
     ordered.sort();
     let mut out = StoreUse::default();
+    let helpers = key_helpers(model, &ordered);
     for (m, f) in ordered {
         let module = model.module(m);
         let mut walk = Walk::new(model, m, f);
+        walk.helpers = Some(&helpers);
         walk.block(&module.func(f).body);
         let scripted = walk.scripted;
         out.commands.extend(walk.found.into_iter().map(|mut c| {
@@ -356,6 +398,87 @@ pub fn store_use(model: &Model, limiting: &HashSet<FunctionRef>) -> StoreUse {
     out
 }
 
+/// One command a project helper sends on the key its caller passes
+/// (`async function find(db, key) { return db.get(key) }`,
+/// `countLimit(key) { return this.redis.zcount(key, …) }`): the call of
+/// the helper is that command, on the caller's key.
+#[derive(Debug, Clone)]
+struct HelperCommand {
+    command: String,
+    /// Which argument of the call is the key.
+    arg: usize,
+    nx: bool,
+    sets_ttl: bool,
+    keeps_ttl: bool,
+    evicts: bool,
+    django: bool,
+}
+
+type KeyHelpers = std::collections::HashMap<FunctionRef, Vec<HelperCommand>>;
+
+/// The limiting functions that send one command on one of their
+/// parameters, directly or in a closure they run (a Promise executor's callback-style
+/// `db.get(key, cb)`). A read counts only in a helper that returns a
+/// value (its reply, or a Promise of it).
+fn key_helpers(model: &Model, ordered: &[FunctionRef]) -> KeyHelpers {
+    let mut found = KeyHelpers::new();
+    for &(m, f) in ordered {
+        let module = model.module(m);
+        let mut walk = Walk::new(model, m, f);
+        walk.block(&module.func(f).body);
+        for c in walk.found {
+            let ExprKind::Name(key) = &module.expr(c.key_expr).kind else {
+                continue;
+            };
+            // The function whose parameter the key is: this one, or the
+            // one a closure without such a parameter is defined in.
+            let owns = |g: FuncId| module.func(g).params.iter().position(|p| &p.name == key);
+            let (owner, index) = match owns(f) {
+                Some(i) => (f, i),
+                None => match module.func(f).parent.and_then(|g| Some((g, owns(g)?))) {
+                    Some(found) => found,
+                    None => continue,
+                },
+            };
+            let owner_fn = module.func(owner);
+            if owner_fn.kind == FunctionKind::Module
+                || owner_fn.params[index].rest
+                || is_read(&c.command) && !returns_value(module, owner)
+            {
+                continue;
+            }
+            // Python methods take the instance first; it is no argument.
+            let skip =
+                usize::from(module.is_python() && owner_fn.class.is_some() && !owner_fn.is_static);
+            let Some(arg) = index.checked_sub(skip) else {
+                continue;
+            };
+            found.entry((m, owner)).or_default().push(HelperCommand {
+                command: c.command,
+                arg,
+                nx: c.nx,
+                sets_ttl: c.sets_ttl,
+                keeps_ttl: c.keeps_ttl,
+                evicts: c.evicts,
+                django: c.django,
+            });
+        }
+    }
+    // Thin wrappers only: a helper that sends several commands on the key
+    // (INCR then EXPIRE) is judged where it sends them.
+    found.retain(|_, commands| commands.len() == 1);
+    found
+}
+
+/// Does `f` return a value somewhere?
+fn returns_value(module: &Module, f: FuncId) -> bool {
+    let mut found = false;
+    walk_stmts(module, &module.func(f).body, &mut |s| {
+        found |= matches!(module.stmt(s).kind, StmtKind::Return(Some(_)));
+    });
+    found
+}
+
 struct Walk<'a> {
     model: &'a Model,
     m: ModId,
@@ -395,6 +518,8 @@ struct Walk<'a> {
     /// Only the calls of project functions are wanted (code outside
     /// limiting code): its store commands are not looked at.
     sites_only: bool,
+    /// Helpers whose call is a command on the caller's key.
+    helpers: Option<&'a KeyHelpers>,
 }
 
 impl<'a> Walk<'a> {
@@ -421,6 +546,7 @@ impl<'a> Walk<'a> {
             sites: Vec::new(),
             guarded_closures: HashSet::new(),
             sites_only: false,
+            helpers: None,
         }
     }
 }
@@ -591,12 +717,14 @@ impl Walk<'_> {
                     caller: (self.m, self.f),
                     callee: (*tm, *g),
                     handled,
+                    span: module.expr(x).span.clone(),
                 });
             }
         }
         if self.sites_only {
             return;
         }
+        self.helper_commands(x, call, &callee_roles);
         let store_call = StoreCall {
             module: self.m,
             function: self.f,
@@ -623,7 +751,11 @@ impl Walk<'_> {
         // Destructuring assigns one value per name: the call is seen once
         // per name, its reply goes to all of them.
         let replies = self.replies(x);
-        if let Some(seen) = self.found.iter_mut().find(|c| c.call == x) {
+        if let Some(seen) = self
+            .found
+            .iter_mut()
+            .find(|c| c.call == x && !c.through_helper)
+        {
             for n in replies {
                 if !seen.results.contains(&n) {
                     seen.results.push(n);
@@ -659,7 +791,10 @@ impl Walk<'_> {
             && !is_relative_expire(&command)
             && !is_read(&command)
             && !is_set(&command)
-            && !matches!(command.as_str(), "ttl" | "pttl")
+            && !matches!(
+                command.as_str(),
+                "ttl" | "pttl" | "del" | "delete" | "unlink"
+            )
         {
             return;
         }
@@ -716,7 +851,60 @@ impl Walk<'_> {
             results: replies,
             value: call.args.get(1).copied(),
             in_condition: self.in_condition,
+            through_helper: false,
         });
+    }
+
+    /// The call of a key helper (`key_helpers`) is its commands on the
+    /// key passed here.
+    fn helper_commands(&mut self, x: ExprId, call: &Call, callee_roles: &[Role]) {
+        let Some(helpers) = self.helpers else {
+            return;
+        };
+        if self.found.iter().any(|c| c.call == x && c.through_helper) {
+            return;
+        }
+        let module = self.model.module(self.m);
+        let mut seen = HashSet::new();
+        for r in callee_roles {
+            let Role::Func(tm, g) = r else { continue };
+            for h in helpers.get(&(*tm, *g)).into_iter().flatten() {
+                let Some(&key_expr) = call.args.get(h.arg) else {
+                    continue;
+                };
+                if !seen.insert(&h.command) {
+                    continue;
+                }
+                let sources = self.key_sources(key_expr);
+                self.found.push(StoreCommand {
+                    module: self.m,
+                    function: self.f,
+                    command: h.command.clone(),
+                    key: module.text(&module.expr(key_expr).span).trim().to_string(),
+                    key_expr,
+                    span: module.expr(x).span.clone(),
+                    at: module.expr(x).span.clone(),
+                    call: x,
+                    batched: false,
+                    transaction: false,
+                    batch: None,
+                    guard: self.guards.last().copied().unwrap_or(Guard::None),
+                    nx: h.nx,
+                    sets_ttl: h.sets_ttl,
+                    keeps_ttl: h.keeps_ttl,
+                    evicts: h.evicts,
+                    client_named: client_named(module, &sources),
+                    django: h.django,
+                    time_bucketed: time_bucketed(module, &sources),
+                    scripted: false,
+                    blocks: self.blocks.clone(),
+                    results: self.replies(x),
+                    value: None,
+                    in_condition: self.in_condition,
+                    through_helper: true,
+                });
+            }
+        }
     }
 
     /// A pipeline or MULTI handle: `r.pipeline()`, `client.multi()`, a

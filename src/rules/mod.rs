@@ -285,7 +285,14 @@ pub fn limiting_code(project: &Project) -> std::sync::Arc<LimitingCode> {
 /// once per run for RATE004, RATE005, RATE006 and RATE010.
 pub struct ModelStoreUse {
     commands: std::collections::HashMap<FileId, Vec<crate::model::store_ops::StoreCommand>>,
+    /// `commands` with the calls of key helpers among them (RATE004).
+    with_helpers: std::collections::HashMap<FileId, Vec<crate::model::store_ops::StoreCommand>>,
     calls: std::collections::HashMap<FileId, Vec<crate::model::store_ops::StoreCall>>,
+    /// Call sites by the function that calls.
+    pub callees: std::collections::HashMap<
+        crate::model::limiting::FunctionRef,
+        Vec<crate::model::store_ops::CallSite>,
+    >,
     /// Call sites by the function called.
     pub callers: std::collections::HashMap<
         crate::model::limiting::FunctionRef,
@@ -303,20 +310,27 @@ pub fn model_store_use(project: &Project) -> std::sync::Arc<ModelStoreUse> {
         };
         let mut uses = ModelStoreUse {
             commands: Default::default(),
+            with_helpers: Default::default(),
             calls: Default::default(),
             callers: Default::default(),
+            callees: Default::default(),
             guarded_closures: found.guarded_closures,
         };
         for c in found.commands.into_iter().filter(|c| production(c.module)) {
-            uses.commands
-                .entry(c.module.0 as usize)
-                .or_default()
-                .push(c);
+            let file = c.module.0 as usize;
+            if !c.through_helper {
+                uses.commands.entry(file).or_default().push(c.clone());
+            }
+            uses.with_helpers.entry(file).or_default().push(c);
         }
         for c in found.calls.into_iter().filter(|c| production(c.module)) {
             uses.calls.entry(c.module.0 as usize).or_default().push(c);
         }
         for site in found.sites {
+            uses.callees
+                .entry(site.caller)
+                .or_default()
+                .push(site.clone());
             uses.callers.entry(site.callee).or_default().push(site);
         }
         uses
@@ -327,6 +341,14 @@ impl ModelStoreUse {
     /// The store commands of one file, in source order.
     pub fn commands(&self, file: FileId) -> &[crate::model::store_ops::StoreCommand] {
         self.commands.get(&file).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The store commands of one file and the calls of helpers that each
+    /// send one command on the key they are given (`find(db, key)`), in
+    /// source order. A helper's own command is judged where it is too;
+    /// only RATE004 pairs a read with a write across such calls.
+    pub fn commands_with_helpers(&self, file: FileId) -> &[crate::model::store_ops::StoreCommand] {
+        self.with_helpers.get(&file).map_or(&[], |v| v.as_slice())
     }
 
     /// The calls that talk to the store in one file, in source order.

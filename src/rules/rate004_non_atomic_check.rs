@@ -47,10 +47,10 @@ impl Rule for NonAtomicCheck {
 /// path after it, in another round trip. One finding per write.
 fn store_races(project: &Project, file: FileId, python: bool, out: &mut Vec<Finding>) {
     use crate::model::store_ops::{
-        counts_from, decides_on, is_counting_write, is_read, is_set, reply_names,
+        appends_to_reply, counts_from, decides_on, is_counting_write, is_read, is_set, reply_names,
     };
     let all = super::model_store_use(project);
-    let commands = all.commands(file);
+    let commands = all.commands_with_helpers(file);
     let model = &project.model;
     let facts = &project.files[file];
     let mut taken = super::TakenLines::new(project, file, "RATE004", out);
@@ -69,7 +69,13 @@ fn store_races(project: &Project, file: FileId, python: bool, out: &mut Vec<Find
             // Built from something other than constants (`rl:{tenant}`).
             || !key_roles.contains(&crate::model::Role::Const)
             || crate::knowledge::is_limiter_name(&read.key)
-            || crate::model::limiting::limiter_named(model.module(read.module), read.function);
+            || crate::model::limiting::limiter_named(model.module(read.module), read.function)
+            // One shared window for everyone, refused with a 429 that
+            // says so (a full queue's 429 is load shedding).
+            || crate::model::limiting::rejects(model.module(read.module), read.function)
+                && crate::knowledge::says_rate_limit(
+                    model.module(read.module).text(&model.module(read.module).func(read.function).span),
+                );
         let names = reply_names(model, read);
         let module = model.module(read.module);
         let decides = read.in_condition || decides_on(model, read, &names);
@@ -81,7 +87,7 @@ fn store_races(project: &Project, file: FileId, python: bool, out: &mut Vec<Find
             .collect();
         // The last: the write on the path that lets the request through
         // (`if over: incr; 429 else: incr; next()`).
-        let write = same_key.iter().rev().find(|w| {
+        let after_read = |w: &&&crate::model::store_ops::StoreCommand| {
             let after = if read.batched && w.batch == read.batch {
                 // Queued on the same pipeline after the read; in a
                 // MULTI/EXEC nothing runs between them.
@@ -89,14 +95,31 @@ fn store_races(project: &Project, file: FileId, python: bool, out: &mut Vec<Find
             } else {
                 w.span.start >= read.span.end
             };
-            after
-                && w.blocks.starts_with(&read.blocks)
-                // The count decided on, then written; or the read value
-                // written back changed (`set(k, n + 1)`): a lost update.
-                && (per_client && decides && is_counting_write(&w.command)
-                    || is_set(&w.command)
-                        && counts_from(module, read.function, w.call, &names, &same_key_reads))
-        });
+            // A write after the key is deleted starts it again: not the
+            // count that was read.
+            let reset = same_key.iter().any(|d| {
+                matches!(d.command.as_str(), "del" | "delete" | "unlink")
+                    && d.span.start >= read.span.end
+                    && d.span.end <= w.span.start
+            });
+            after && w.blocks.starts_with(&read.blocks) && !reset
+        };
+        // The count decided on, then written; else the read value written
+        // back changed (`set(k, n + 1)`): a lost update.
+        let counted = |w: &&&crate::model::store_ops::StoreCommand| {
+            per_client && decides && is_counting_write(&w.command)
+        };
+        let changed = |w: &&&crate::model::store_ops::StoreCommand| {
+            is_set(&w.command)
+                && (counts_from(module, read.function, w.call, &names, &same_key_reads)
+                    // A log of hits, checked and saved back.
+                    || decides && appends_to_reply(module, read.function, w.call, &names))
+        };
+        let write = same_key
+            .iter()
+            .rev()
+            .find(|w| after_read(w) && counted(w))
+            .or_else(|| same_key.iter().rev().find(|w| after_read(w) && changed(w)));
         let Some(write) = write else { continue };
         if taken.is_taken(write.at.clone().into()) || taken.is_taken(read.at.clone().into()) {
             continue;

@@ -56,6 +56,7 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
     let module = model.module(crate::model::ModId(file as u32));
     let mut reported = std::collections::HashSet::new();
     fail_closed(project, &uses, file, out);
+    unguarded_wrapper_calls(project, file, out);
     let in_process = local_django_cache(project, file);
     for call in uses
         .calls(file)
@@ -82,7 +83,15 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
                         .any(|c| c.function == s.caller.1 && !c.handled)
             })
         });
-        if caller_calls_store {
+        // Several store helpers (a client wrapper's methods) called from
+        // one unguarded function are reported once, there.
+        let through_wrapper = uses.callers.get(&(call.module, f)).is_some_and(|sites| {
+            sites.iter().filter(|s| !s.handled).all(|s| {
+                let wrappers = wrapper_calls(model, &uses, s.caller);
+                wrappers.len() > 1 && wrappers.iter().any(|w| w.callee == (call.module, f))
+            })
+        });
+        if caller_calls_store || through_wrapper {
             continue;
         }
         reported.insert(f);
@@ -93,6 +102,85 @@ fn model_hand_rolled(project: &Project, file: FileId, out: &mut Vec<Finding>) {
             path: facts.path.clone(),
             span: call.span.clone().into(),
             primary_label: "the limiter's store call".to_string(),
+            labels: Vec::new(),
+            help: UNGUARDED_HELP.to_string(),
+        });
+    }
+}
+
+/// The unguarded calls `caller` makes to thin store wrappers (helpers
+/// that send one store call with no error handling: a client wrapper's
+/// `count(key)`, `add(key)`), one per wrapper, when `caller` sends no
+/// store call itself.
+fn wrapper_calls<'u>(
+    model: &crate::model::Model,
+    uses: &'u super::ModelStoreUse,
+    caller: crate::model::limiting::FunctionRef,
+) -> Vec<&'u crate::model::store_ops::CallSite> {
+    let unhandled_in = |(m, f): crate::model::limiting::FunctionRef| {
+        uses.calls(m.0 as usize)
+            .iter()
+            .filter(move |c| c.function == f && !c.handled)
+    };
+    if unhandled_in(caller).next().is_some() {
+        return Vec::new();
+    }
+    // One store call, on a key the wrapper is given (not opening the
+    // connection).
+    let thin = |(m, f): crate::model::limiting::FunctionRef| {
+        let mut calls = unhandled_in((m, f));
+        let (Some(call), None) = (calls.next(), calls.next()) else {
+            return false;
+        };
+        let module = model.module(m);
+        let crate::ir::ExprKind::Call(c) = &module.expr(call.call).kind else {
+            return false;
+        };
+        c.args.first().is_some_and(|&a| {
+            matches!(&module.expr(a).kind, crate::ir::ExprKind::Name(n)
+                if module.func(f).params.iter().any(|p| &p.name == n))
+        })
+    };
+    let mut seen = std::collections::HashSet::new();
+    uses.callees
+        .get(&caller)
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.handled && thin(s.callee) && seen.insert(s.callee))
+        .collect()
+}
+
+/// A function that calls several store helpers with no error handling
+/// (`await this.store.count(key)`, `await this.store.add(key)`): one
+/// finding at its first such call.
+fn unguarded_wrapper_calls(project: &Project, file: FileId, out: &mut Vec<Finding>) {
+    let uses = super::model_store_use(project);
+    let model = &project.model;
+    let m = crate::model::ModId(file as u32);
+    let module = model.module(m);
+    let facts = &project.files[file];
+    for fi in 0..module.functions.len() {
+        let f = crate::ir::FuncId(fi as u32);
+        let sites = wrapper_calls(model, &uses, (m, f));
+        let Some(first) = sites.iter().min_by_key(|s| s.span.start) else {
+            continue;
+        };
+        if sites.len() < 2 || !reaches_request_unguarded(model, &uses, (m, f), 3) {
+            continue;
+        }
+        let what = module.text(&first.span);
+        let what = what
+            .split('(')
+            .next()
+            .unwrap_or(what)
+            .trim_start_matches("await ");
+        out.push(Finding {
+            rule_id: "RATE010",
+            severity: Severity::Warning,
+            message: unguarded_message(&format!("`{what}(…)`")),
+            path: facts.path.clone(),
+            span: first.span.clone().into(),
+            primary_label: "calls the limiter's store through a helper".to_string(),
             labels: Vec::new(),
             help: UNGUARDED_HELP.to_string(),
         });
