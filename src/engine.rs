@@ -966,6 +966,15 @@ fn locate(
                 &b.finding.message,
             ))
     });
+    // The same finding twice (one call reached along two paths of the
+    // model) is one finding.
+    located.dedup_by(|a, b| {
+        a.finding.path == b.finding.path
+            && a.start == b.start
+            && a.end == b.end
+            && a.finding.rule_id == b.finding.rule_id
+            && a.finding.message == b.finding.message
+    });
     // Identical code flagged twice in one file: number the repeats.
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for f in &mut located {

@@ -399,12 +399,18 @@ pub fn default_keys(model: &Model) -> Vec<DefaultKeySite> {
     let mut calls: Vec<(usize, ModId, Span, bool)> = Vec::new();
     for (mi, module) in model.modules.iter().enumerate() {
         let m = ModId(mi as u32);
+        // Destructuring lowers to one statement per name, each reading
+        // the same value: a call is looked at once.
+        let mut seen = std::collections::HashSet::new();
         for fi in 0..module.functions.len() {
             let f = FuncId(fi as u32);
             function_exprs(module, f, &mut |x| {
                 let ExprKind::Call(call) = &module.expr(x).kind else {
                     return;
                 };
+                if !seen.insert(x) {
+                    return;
+                }
                 for role in model.roles(m, f, call.callee) {
                     let Role::Ext(path) = role else { continue };
                     let called = format!("{path}()");
@@ -418,11 +424,12 @@ pub fn default_keys(model: &Model) -> Vec<DefaultKeySite> {
             });
         }
     }
-    let called = |path: &str| {
-        calls
-            .iter()
-            .any(|(row, ..)| tables::DEFAULT_KEYS[*row].0 == path)
-    };
+    // Looked up once per call: a set, not a scan of every call.
+    let called_paths: std::collections::HashSet<&str> = calls
+        .iter()
+        .map(|(row, ..)| tables::DEFAULT_KEYS[*row].0)
+        .collect();
+    let called = |path: &str| called_paths.contains(path);
     calls
         .iter()
         .filter(|(row, _, _, keyed)| !keyed && !tables::DEFAULT_KEYS[*row].4.is_some_and(called))
