@@ -100,7 +100,9 @@ pub fn rejects(module: &Module, f: FuncId) -> bool {
             compared.insert(*left);
             compared.insert(*right);
         }
-        ExprKind::Num(_) if !compared.contains(&e) => found |= status_429(module, e),
+        ExprKind::Num(_) | ExprKind::Str(_) if !compared.contains(&e) => {
+            found |= status_429(module, e)
+        }
         ExprKind::Name(name) | ExprKind::Attr { name, .. } => {
             found |= status_429(module, e) || tables::LIMITER_ERROR_NAMES.contains(&name.as_str())
         }
@@ -109,11 +111,13 @@ pub fn rejects(module: &Module, f: FuncId) -> bool {
     found
 }
 
-/// The number 429 or a name of the status (`TOO_MANY_REQUESTS`,
-/// `HTTP_429_TOO_MANY_REQUESTS`).
+/// The number 429, a name of the status (`TOO_MANY_REQUESTS`,
+/// `HTTP_429_TOO_MANY_REQUESTS`) or a raw status line (`"429 Too Many
+/// Requests"`).
 pub fn status_429(module: &Module, e: ExprId) -> bool {
     match &module.expr(e).kind {
         ExprKind::Num(n) => *n == 429.0,
+        ExprKind::Str(s) => tables::is_status_line_429(s),
         ExprKind::Name(name) | ExprKind::Attr { name, .. } => {
             tables::STATUS_429_NAMES.contains(&name.as_str())
         }

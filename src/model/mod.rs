@@ -1102,7 +1102,9 @@ impl Model {
                     }
                 }
                 let base = self.eval(m, f, *obj, d);
-                self.subscript(module, &base, *index, here)
+                let mut roles = self.subscript(module, &base, *index, here);
+                merge(&mut roles, self.table_entries(module, &base, *index, d));
+                roles
             }
             ExprKind::Call(call) => {
                 let mut roles = self.call(m, f, call, here, d);
@@ -1291,6 +1293,37 @@ impl Model {
     }
 
     /// `base[index]`.
+    /// An entry of a dict literal the project keeps as a table
+    /// (`limits["default"]["clients"]`): the entry a literal key names, or
+    /// any entry of a small table when the key is computed
+    /// (`limits[endpoint]`).
+    fn table_entries(&self, module: &Module, base: &[Role], index: ExprId, d: usize) -> Roles {
+        const SMALL_TABLE: usize = 16;
+        let key = module.str_value(index);
+        let mut out = Vec::new();
+        for role in base {
+            let Role::Object(om, of, e) = *role else {
+                continue;
+            };
+            let table = self.module(om);
+            let ExprKind::Dict(entries) = &table.expr(e).kind else {
+                continue;
+            };
+            if entries.len() > SMALL_TABLE {
+                continue;
+            }
+            for entry in entries {
+                let DictKey::Name(k) = &entry.key else {
+                    continue;
+                };
+                if key.is_none_or(|want| want == k) {
+                    merge(&mut out, self.eval(om, of, entry.value, d + 1));
+                }
+            }
+        }
+        out
+    }
+
     fn subscript(&self, module: &Module, base: &[Role], index: ExprId, here: Origin) -> Roles {
         let mut out = Vec::new();
         let key = module.str_value(index);

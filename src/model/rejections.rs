@@ -386,6 +386,7 @@ fn is_verdict(module: &Module, value: ExprId) -> bool {
 fn status_429_below(module: &Module, e: ExprId, return_value: bool) -> bool {
     match &module.expr(e).kind {
         ExprKind::Num(n) => *n == 429.0,
+        ExprKind::Str(s) => tables::is_status_line_429(s),
         ExprKind::Name(name) | ExprKind::Attr { name, .. }
             if tables::STATUS_429_NAMES.contains(&name.as_str()) =>
         {

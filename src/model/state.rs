@@ -76,6 +76,10 @@ pub fn limiter_states(model: &Model, limiting: &HashSet<FunctionRef>) -> Vec<Sta
                 if !keyed || !lives_for_process(model, cm, cf, &made.span, (m, f)) {
                     continue;
                 }
+                // A container inside a table of them (`limits = {"default":
+                // {"clients": {}}, …}`) is reported once, at the table.
+                let e = outermost_table(model.module(cm), e);
+                let made = model.module(cm).expr(e);
                 if out
                     .iter()
                     .any(|s| s.container.0 == cm && s.container.1 == made.span)
@@ -203,4 +207,22 @@ fn container_name(module: &Module, e: ExprId) -> String {
     });
     let shown = target.unwrap_or(e);
     module.text(&module.expr(shown).span).to_string()
+}
+
+/// The dict literal `e` is an entry value of, and so on outwards; `e`
+/// itself when it is in no table.
+fn outermost_table(module: &Module, e: ExprId) -> ExprId {
+    let mut current = e;
+    // Entries are lowered before the dict that holds them: search after.
+    'outer: loop {
+        for (i, x) in module.exprs.iter().enumerate().skip(current.0 as usize + 1) {
+            if let ExprKind::Dict(entries) = &x.kind {
+                if entries.iter().any(|entry| entry.value == current) {
+                    current = ExprId(i as u32);
+                    continue 'outer;
+                }
+            }
+        }
+        return current;
+    }
 }

@@ -564,6 +564,13 @@ pub const STATUS_429_NAMES: &[&str] = &[
     "HTTPTooManyRequests",
 ];
 
+/// A raw status line that answers 429 (WSGI `start_response("429 Too
+/// Many Requests", headers)`).
+pub fn is_status_line_429(text: &str) -> bool {
+    text.get(..12)
+        .is_some_and(|head| head.eq_ignore_ascii_case("429 too many"))
+}
+
 /// Calls that name a status or exception to handle (`errorhandler(429)`),
 /// not answer it.
 pub const ERROR_HANDLER_REGISTRATIONS: &[&str] = &[
