@@ -429,7 +429,14 @@ fn a_call_destructured_into_many_names_is_one_finding() {
     std::fs::write(dir.path().join("app.py"), src).unwrap();
     let (o, took) = run_within(
         dir.path(),
-        &["--isolated", "--format", "concise", "--select", "RATE003", "."],
+        &[
+            "--isolated",
+            "--format",
+            "concise",
+            "--select",
+            "RATE003",
+            ".",
+        ],
         Duration::from_secs(60),
     );
     assert!(took < Duration::from_secs(10), "took {took:?}");

@@ -1389,6 +1389,10 @@ impl Model {
             callee_roles = Some(self.member(&receiver, name, callee_here, depth));
             let first_str = call.args.first().and_then(|a| module.str_value(*a));
             for role in &receiver {
+                // NestJS: `context.switchToHttp().getRequest()`.
+                if *role == Role::Request && tables::REQUEST_ACCESSORS.contains(&name.as_str()) {
+                    out.push(Role::Request);
+                }
                 if *role == Role::Store
                     && (tables::STORE_HANDLES.contains(&name.as_str())
                         || tables::STORE_CALLABLES.contains(&name.as_str()))

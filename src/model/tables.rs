@@ -202,6 +202,11 @@ pub fn is_hashing(path: &str) -> bool {
 pub const REQUEST_PARAM_NAMES: &[&str] = &["req", "request", "ctx", "context"];
 
 /// Annotation names (last segment) of request types.
+/// Methods of a request context (a parameter named `context`, NestJS's
+/// `ExecutionContext`) that hand over the request:
+/// `context.switchToHttp().getRequest()`.
+pub const REQUEST_ACCESSORS: &[&str] = &["switchToHttp", "getRequest"];
+
 pub const REQUEST_TYPES: &[&str] = &[
     "Request",
     "HttpRequest",
@@ -211,6 +216,9 @@ pub const REQUEST_TYPES: &[&str] = &[
     "Context",
     "WSGIRequest",
     "ASGIRequest",
+    // NestJS: the request behind `switchToHttp().getRequest()`.
+    "ExecutionContext",
+    "ArgumentsHost",
 ];
 
 /// The role of an external access path, if the tables know it.

@@ -222,3 +222,16 @@ fn sets_caches_and_tuple_assigned_dicts_are_process_containers() {
     assert!(!is_container(0, "seen"));
     assert!(!is_container(1, "WINDOW"));
 }
+
+#[test]
+fn nestjs_execution_context_hands_over_the_request() {
+    let modules = project(&[(
+        "g.ts",
+        "import { ExecutionContext } from '@nestjs/common';\nexport class G {\n  async canActivate(host: ExecutionContext) {\n    const request = host.switchToHttp().getRequest();\n    const ip = request.ip;\n    return ip;\n  }\n}\n",
+    )]);
+    let model = Model::build(modules);
+    assert_eq!(
+        addrs(&model, "g.ts", "canActivate", "ip"),
+        vec![Addr::ReqIp]
+    );
+}
