@@ -585,14 +585,19 @@ fn is_limiter_code(model: &Model, m: ModId, f: FuncId, found: &[Site]) -> bool {
             .as_deref()
             .is_some_and(crate::knowledge::is_limiter_name);
         // The counting is often in a helper the middleware calls
-        // (`const over = await countHit(client, ip)`): one call deep.
-        if named
-            || keeps_limiter_state(model, m, h)
-            || model
-                .called_functions(m, h)
-                .into_iter()
-                .any(|(cm, cf)| keeps_limiter_state(model, cm, cf))
-        {
+        // (`const over = await countHit(client, ip)`, a window object's
+        // `updateWindow()` that bumps its counter in another method): two
+        // calls deep.
+        let in_helpers = || {
+            model.called_functions(m, h).into_iter().any(|(cm, cf)| {
+                keeps_limiter_state(model, cm, cf)
+                    || model
+                        .called_functions(cm, cf)
+                        .into_iter()
+                        .any(|(dm, df)| keeps_limiter_state(model, dm, df))
+            })
+        };
+        if named || keeps_limiter_state(model, m, h) || in_helpers() {
             return true;
         }
         g = func.parent;
@@ -600,9 +605,9 @@ fn is_limiter_code(model: &Model, m: ModId, f: FuncId, found: &[Site]) -> bool {
     false
 }
 
-/// Does the function ask a limiter, or send a store command or write an
-/// entry to a store client, dict, Map or project object (not a
-/// response's headers)?
+/// Does the function ask a limiter, send a store command, write an entry
+/// to a store client, dict, Map or project object (not a response's
+/// headers), or count on a field of its object?
 fn keeps_limiter_state(model: &Model, m: ModId, h: FuncId) -> bool {
     let module = model.module(m);
     let keeps_state = |obj: ExprId| {
@@ -612,6 +617,18 @@ fn keeps_limiter_state(model: &Model, m: ModId, h: FuncId) -> bool {
             .any(|r| matches!(r, Role::Store | Role::Object(..) | Role::Instance(..)))
     };
     let mut stateful = false;
+    // A counter kept on the object (`this.count++`, `self.hits += 1`).
+    walk_stmts(module, &module.func(h).body, &mut |s| {
+        if let StmtKind::Assign {
+            target,
+            op: Some(BinOp::Add | BinOp::Sub),
+            ..
+        } = &module.stmt(s).kind
+        {
+            stateful |= matches!(&module.expr(*target).kind,
+                ExprKind::Attr { obj, .. } if matches!(module.expr(*obj).kind, ExprKind::This));
+        }
+    });
     function_exprs(module, h, &mut |e| match &module.expr(e).kind {
         ExprKind::Call(call) => {
             if let Some(text) = module.dotted(call.callee) {
@@ -697,8 +714,23 @@ fn sets_retry_after(module: &Module, e: ExprId) -> bool {
         v.contains("retry-after") || v.contains("ratelimit-reset") || v == "ratelimit"
     };
     match &module.expr(e).kind {
-        // werkzeug's `TooManyRequests(retry_after=60)` sets the header.
-        ExprKind::Call(call) => call.keywords.iter().any(|(k, _)| k == "retry_after"),
+        // werkzeug's `TooManyRequests(retry_after=60)` sets the header;
+        // so does a header setter given a configured name
+        // (`res.header(labels.retryAfter, ttl)`).
+        ExprKind::Call(call) => {
+            call.keywords.iter().any(|(k, _)| k == "retry_after")
+                || matches!(&module.expr(call.callee).kind,
+                    ExprKind::Attr { name, .. } if tables::HEADER_SETTERS.contains(&name.as_str()))
+                    && call
+                        .args
+                        .first()
+                        .is_some_and(|&a| match &module.expr(a).kind {
+                            ExprKind::Name(n) | ExprKind::Attr { name: n, .. } => {
+                                n.to_ascii_lowercase().replace('_', "") == "retryafter"
+                            }
+                            _ => false,
+                        })
+        }
         ExprKind::Str(s) => header(s),
         ExprKind::Template(parts) => parts
             .iter()
@@ -721,7 +753,7 @@ fn records(module: &Module, e: ExprId) -> bool {
         .args
         .first()
         .is_some_and(|&a| matches!(module.expr(a).kind, ExprKind::Num(_)));
-    crate::knowledge::call_records_event(text, first_is_number)
+    crate::knowledge::call_records_event(text, first_is_number) || tables::rejection_hook(text)
 }
 
 /// The functions that judge a thrown error class: the class's methods

@@ -202,6 +202,26 @@ pub fn is_hashing(path: &str) -> bool {
 pub const REQUEST_PARAM_NAMES: &[&str] = &["req", "request", "ctx", "context"];
 
 /// Annotation names (last segment) of request types.
+/// A hook a limiter calls when it refuses (`params.onExceeded(req, key)`,
+/// `options.on_limited(request)`): whoever configures it records the
+/// rejection there.
+pub fn rejection_hook(callee: &str) -> bool {
+    let last = callee
+        .rsplit('.')
+        .next()
+        .unwrap_or(callee)
+        .to_ascii_lowercase()
+        .replace('_', "");
+    last.starts_with("on")
+        && ["exceed", "limit", "reject", "block", "ban", "throttl"]
+            .iter()
+            .any(|w| last.contains(w))
+}
+
+/// Methods that set a response header (`res.header(name, v)`,
+/// `res.setHeader`, `ctx.set`, `c.header`, `headers.append`).
+pub const HEADER_SETTERS: &[&str] = &["header", "setHeader", "set", "append"];
+
 /// Methods of a request context (a parameter named `context`, NestJS's
 /// `ExecutionContext`) that hand over the request:
 /// `context.switchToHttp().getRequest()`.
