@@ -206,16 +206,17 @@ pub const REQUEST_PARAM_NAMES: &[&str] = &["req", "request", "ctx", "context"];
 /// `options.on_limited(request)`): whoever configures it records the
 /// rejection there.
 pub fn rejection_hook(callee: &str) -> bool {
-    let last = callee
-        .rsplit('.')
-        .next()
-        .unwrap_or(callee)
-        .to_ascii_lowercase()
-        .replace('_', "");
-    last.starts_with("on")
-        && ["exceed", "limit", "reject", "block", "ban", "throttl"]
-            .iter()
-            .any(|w| last.contains(w))
+    let name = callee.rsplit('.').next().unwrap_or(callee);
+    // `onExceeded`, `on_limited`; not `ongoing_limit_check`.
+    let hook = name.strip_prefix("on_").is_some()
+        || name
+            .strip_prefix("on")
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| c.is_ascii_uppercase());
+    let lower = name.to_ascii_lowercase();
+    hook && ["exceed", "limit", "reject", "block", "ban", "throttl"]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 /// Methods that set a response header (`res.header(name, v)`,
@@ -618,3 +619,36 @@ pub const LIBRARY_REJECTION_CALLBACKS: &[&str] =
 /// Option names that carry a response's status (`new Response(body, {
 /// status: 429 })`, `HTTPException(status_code=429)` is a keyword).
 pub const STATUS_OPTIONS: &[&str] = &["status", "statusCode", "status_code"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejection_hooks_are_on_words_about_refusing() {
+        for hook in [
+            "params.onExceeded",
+            "options.onLimitReached",
+            "self.on_limited",
+            "onBanReach",
+        ] {
+            assert!(rejection_hook(hook), "{hook}");
+        }
+        for other in [
+            "ongoing_limit_check",
+            "online",
+            "params.onRequest",
+            "limiter.consume",
+        ] {
+            assert!(!rejection_hook(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn status_lines_answer_429() {
+        assert!(is_status_line_429("429 Too Many Requests"));
+        assert!(is_status_line_429("429 TOO MANY REQUESTS"));
+        assert!(!is_status_line_429("429"));
+        assert!(!is_status_line_429("4290 Too many things"));
+    }
+}
